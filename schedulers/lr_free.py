@@ -1,0 +1,86 @@
+"""LR-free optimizers in the registry style: fixed or searched LR, own parameters, hooks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from optuna.distributions import BaseDistribution
+
+from schedulers.params import Budget, InvalidParameter, Param, check_params, float_range, searched_float
+
+
+@dataclass(frozen=True)
+class LRFreeSpec:
+    name: str
+    package: str
+    params: tuple[Param, ...]
+    build: Callable[..., torch.optim.Optimizer]
+    switches_modes: bool  # needs optimizer.train()/.eval() around evaluation (ScheduleFree)
+    summary: str
+
+    def defaults(self, budget: Budget) -> dict[str, Any]:
+        return {p.name: p.default(budget) for p in self.params}
+
+    def search_space(self, budget: Budget) -> dict[str, BaseDistribution]:
+        return {p.name: p.space(budget) for p in self.params if p.space is not None}
+
+    def validate(self, values: dict[str, Any], budgets: list[Budget]) -> None:
+        check_params(self.name, self.params, values, budgets)
+
+    def create(self, parameters: Iterable[torch.nn.Parameter], values: dict[str, Any], *,
+               total_steps: int, weight_decay: float = 0.0) -> torch.optim.Optimizer:
+        return self.build(parameters, weight_decay=weight_decay, total_steps=total_steps, **values)
+
+    def train_mode(self, optimizer: torch.optim.Optimizer) -> None:
+        """Call before training steps (ScheduleFree trains at its y sequence)."""
+        if self.switches_modes:
+            optimizer.train()
+
+    def eval_mode(self, optimizer: torch.optim.Optimizer) -> None:
+        """Call before evaluation (ScheduleFree evaluates at its averaged x sequence)."""
+        if self.switches_modes:
+            optimizer.eval()
+
+
+def _prodigy(parameters, *, weight_decay: float, total_steps: int, d_coef: float) -> torch.optim.Optimizer:
+    from prodigyopt import Prodigy
+    return Prodigy(parameters, lr=1.0, d_coef=d_coef, weight_decay=weight_decay)
+
+
+def _dadapt(parameters, *, weight_decay: float, total_steps: int, growth_rate: float) -> torch.optim.Optimizer:
+    from dadaptation import DAdaptAdam
+    return DAdaptAdam(parameters, lr=1.0, growth_rate=growth_rate, weight_decay=weight_decay, decouple=True)
+
+
+def _schedule_free(parameters, *, weight_decay: float, total_steps: int, lr: float,
+                   warmup_frac: float) -> torch.optim.Optimizer:
+    from schedulefree import AdamWScheduleFree
+    return AdamWScheduleFree(parameters, lr=lr, warmup_steps=int(warmup_frac * total_steps),
+                             weight_decay=weight_decay)
+
+
+LR_FREE: dict[str, LRFreeSpec] = {spec.name: spec for spec in [
+    LRFreeSpec("Prodigy", "prodigyopt", (
+        searched_float("d_coef", 1.0, 0.1, 10.0, float_range(0.0, float("inf")), "scale of the estimated step size",
+                       log=True),
+    ), _prodigy, False, "Prodigy (lr = 1, estimates D)"),
+    LRFreeSpec("DAdapt", "dadaptation", (
+        searched_float("growth_rate", 1.02, 1.01, 2.0, float_range(1.0, float("inf")),
+                       "max growth of the D estimate per step"),
+    ), _dadapt, False, "D-Adaptation Adam (lr = 1)"),
+    LRFreeSpec("ScheduleFree", "schedulefree", (
+        searched_float("lr", 2.5e-3, 1e-4, 5e-2, float_range(0.0, 1.0), "base LR", log=True),
+        searched_float("warmup_frac", 0.05, 0.0, 0.2, float_range(0.0, 1.0, low_open=False),
+                       "fraction of the run's steps spent warming up", kind="relative"),
+    ), _schedule_free, True, "Schedule-Free AdamW (no schedule; train/eval modes)"),
+]}
+
+
+def get_lr_free(name: str) -> LRFreeSpec:
+    try:
+        return LR_FREE[name]
+    except KeyError:
+        raise InvalidParameter(f"unknown LR-free optimizer {name!r}; known: {', '.join(LR_FREE)}") from None

@@ -1,0 +1,166 @@
+"""The scheduler registry: one entry per schedule code, read by the CLI, tasks and runner."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from optuna.distributions import BaseDistribution, IntDistribution
+
+from schedulers import shapes
+from schedulers.params import (
+    Budget,
+    InvalidParameter,
+    Param,
+    at_least,
+    check_params,
+    fixed_float,
+    float_range,
+    infimum_lr,
+    searched_choice,
+    searched_float,
+    searched_int,
+)
+
+Family = Literal["baseline", "traditional", "cyclic", "hyperbolic", "warmup", "theory-inspired"]
+
+
+@dataclass(frozen=True)
+class SchedulerSpec:
+    code: str
+    name: str
+    family: Family
+    per_batch: bool
+    shape: Callable[..., float]
+    params: tuple[Param, ...]
+    summary: str
+
+    def horizon(self, budget: Budget) -> int:
+        """Scheduler steps in a run: epochs, or epochs x batches for per-batch schedules."""
+        return budget.epochs * (budget.steps_per_epoch if self.per_batch else 1)
+
+    def defaults(self, budget: Budget) -> dict[str, Any]:
+        return {p.name: p.default(budget) for p in self.params}
+
+    def search_space(self, budget: Budget) -> dict[str, BaseDistribution]:
+        return {p.name: p.space(budget) for p in self.params if p.space is not None}
+
+    def resolve(self, budget: Budget, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Defaults at ``budget`` with ``overrides`` applied, validated at that budget."""
+        values = {**self.defaults(budget), **(overrides or {})}
+        self.validate(values, [budget])
+        return values
+
+    def validate(self, values: dict[str, Any], budgets: list[Budget]) -> None:
+        check_params(self.code, self.params, values, budgets)
+
+    def lr_at(self, t: int, budget: Budget, values: dict[str, Any]) -> float:
+        """LR after ``t`` scheduler steps; steps past the horizon hold the final value."""
+        horizon = self.horizon(budget)
+        return self.shape(min(t, horizon), horizon, budget.lr, **values)
+
+    def param(self, name: str) -> Param:
+        for p in self.params:
+            if p.name == name:
+                return p
+        allowed = ", ".join(p.name for p in self.params) or "none"
+        raise InvalidParameter(f"{self.code}: unknown parameter {name!r}; allowed: {allowed}")
+
+
+def _upper_bound(with_warmup: bool) -> Param:
+    """H/EH upper bound U: must be >= the decay length N = E - W at every budget."""
+    def decay_length(b: Budget) -> int:
+        return b.epochs - (shapes.warmup_epochs(b.epochs) if with_warmup else 0)
+
+    return searched_int(
+        "upper_bound", lambda b: 250, lambda b: IntDistribution(200, 400, step=50),
+        (lambda v, b: v >= decay_length(b), lambda b: f"upper_bound >= {decay_length(b)} (the decay length)"),
+        "hyperbola upper bound U (epochs)",
+    )
+
+
+def _fraction(name: str, default: float, low: float, high: float, doc: str) -> Param:
+    return searched_float(name, default, low, high, float_range(0.0, 1.0), doc, kind="relative")
+
+
+_POSITIVE = float_range(0.0, math.inf)
+_DECAY_FACTOR = float_range(0.0, 1.0, high_open=False)
+
+_HYPERBOLIC = (infimum_lr(), _upper_bound(False))
+_HYPERBOLIC_WARM = (infimum_lr(), _upper_bound(True))
+
+SCHEDULERS: dict[str, SchedulerSpec] = {spec.code: spec for spec in [
+    SchedulerSpec("N", "No scheduler", "baseline", False, shapes.constant, (), "constant base LR"),
+    SchedulerSpec("P", "PolynomialLR", "traditional", False, shapes.polynomial, (
+        searched_float("power", 0.5, 0.5, 3.0, _POSITIVE, "polynomial power p"),
+    ), "lr (1 - t/E)^p"),
+    SchedulerSpec("C", "CosineAnnealingLR", "traditional", False, shapes.cosine, (infimum_lr(),),
+                  "cosine from lr to infimum_lr over E"),
+    SchedulerSpec("E", "ExponentialLR", "traditional", False, shapes.exponential, (
+        searched_float("gamma", 0.96, 0.9, 0.99, _DECAY_FACTOR, "decay per epoch"),
+    ), "lr gamma^t"),
+    SchedulerSpec("L", "LinearLR", "traditional", False, shapes.linear, (
+        searched_float("end_factor", lambda b: max(b.infimum_lr / b.lr, 1e-6), 1e-3, 0.1, _DECAY_FACTOR,
+                       "final LR / lr", log=True),
+    ), "linear from lr to end_factor lr over E"),
+    SchedulerSpec("S", "StepLR", "traditional", False, shapes.step, (
+        searched_int("step_size", lambda b: max(1, b.epochs // 3),
+                     lambda b: IntDistribution(max(1, b.epochs // 10), max(2, b.epochs // 2)),
+                     at_least(1), "epochs between decays"),
+        searched_float("gamma", 0.1, 0.05, 0.5, _DECAY_FACTOR, "decay per step"),
+    ), "lr gamma^floor(t/step_size)"),
+    SchedulerSpec("OC", "OneCycleLR", "cyclic", True, shapes.one_cycle, (
+        _fraction("pct_start", 0.3, 0.1, 0.5, "fraction of the run spent warming up"),
+        fixed_float("div_factor", 25.0, float_range(1.0, math.inf, low_open=False), "lr / initial LR"),
+        fixed_float("final_div_factor", 1e4, float_range(1.0, math.inf, low_open=False), "initial LR / final LR"),
+    ), "cos warm-up to lr, cos anneal to lr/(25e4), per batch"),
+    SchedulerSpec("CY", "CyclicLR", "cyclic", True, shapes.cyclic, (
+        searched_int("step_size_up", lambda b: max(1, b.epochs * b.steps_per_epoch // 4),
+                     lambda b: IntDistribution(b.steps_per_epoch,
+                                               max(b.steps_per_epoch + 1, b.epochs * b.steps_per_epoch // 2)),
+                     at_least(1), "batches per half cycle"),
+        infimum_lr(),
+    ), "triangular between infimum_lr and lr, per batch"),
+    SchedulerSpec("H", "HyperbolicLR", "hyperbolic", False, shapes.hyperbolic, _HYPERBOLIC,
+                  "hyperbolic decay, epoch-insensitive"),
+    SchedulerSpec("EH", "ExpHyperbolicLR", "hyperbolic", False, shapes.exp_hyperbolic,
+                  (infimum_lr(positive=True), _upper_bound(False)), "hyperbolic decay in log space"),
+    SchedulerSpec("WH", "Warmup + HyperbolicLR", "warmup", False, shapes.warmup_hyperbolic, _HYPERBOLIC_WARM,
+                  "linear warm-up over E//10, then H"),
+    SchedulerSpec("WEH", "Warmup + ExpHyperbolicLR", "warmup", False, shapes.warmup_exp_hyperbolic,
+                  (infimum_lr(positive=True), _upper_bound(True)), "linear warm-up over E//10, then EH"),
+    SchedulerSpec("WC", "Warmup + CosineAnnealingLR", "warmup", False, shapes.warmup_cosine, (infimum_lr(),),
+                  "linear warm-up from 0.01 lr over E//10, then cosine"),
+    SchedulerSpec("WSD", "Warmup-Stable-Decay", "theory-inspired", False, shapes.warmup_stable_decay, (
+        _fraction("cooldown_frac", 0.2, 0.1, 0.5, "fraction of the post-warm-up run spent cooling down"),
+        searched_choice("cooldown_shape", "linear", ("linear", "1-sqrt"), "cool-down curve"),
+        infimum_lr(),
+    ), "warm-up, constant, cool-down over the last fraction"),
+    SchedulerSpec("ISR", "Inverse square root", "theory-inspired", False, shapes.inverse_sqrt, (infimum_lr(),),
+                  "warm-up over W, then lr sqrt(W/t)"),
+    SchedulerSpec("CR", "CosineAnnealingWarmRestarts", "cyclic", False, shapes.cosine_restarts, (
+        searched_int("t_0", lambda b: max(1, b.epochs // 4),
+                     lambda b: IntDistribution(max(1, b.epochs // 10), max(2, b.epochs // 2)),
+                     at_least(1), "epochs in the first cosine period"),
+        searched_int("t_mult", lambda b: 1, lambda b: IntDistribution(1, 2), at_least(1), "period growth factor"),
+        infimum_lr(),
+    ), "cosine restarted every t_0 (x t_mult) epochs"),
+    SchedulerSpec("CW", "Constant with warmup", "warmup", False, shapes.constant_with_warmup, (infimum_lr(),),
+                  "warm-up over E//10, then constant lr"),
+    SchedulerSpec("EML", "EML-operator schedule", "theory-inspired", False, shapes.eml_schedule, (
+        searched_float("warmup_frac", 0.1, 0.01, 0.3, float_range(0.0, 1.0, low_open=False),
+                       "fraction of the run spent warming up", kind="relative"),
+        searched_float("sharpness", 1.0, 0.5, 5.0, _POSITIVE, "decay sharpness k"),
+        infimum_lr(),
+    ), "ln-shaped warm-up, (e^{k(1-q)}-1)/(e^k-1) decay"),
+]}
+
+
+def get_scheduler(code: str) -> SchedulerSpec:
+    """Look up a code; unknown codes raise one line listing the known ones."""
+    try:
+        return SCHEDULERS[code]
+    except KeyError:
+        raise InvalidParameter(f"unknown scheduler {code!r}; known: {', '.join(SCHEDULERS)}") from None

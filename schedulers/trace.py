@@ -1,0 +1,39 @@
+"""LR traces: the LR actually used at each step, read back from a real torch optimizer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from schedulers.params import Budget, distribution_to_json
+from schedulers.registry import get_scheduler
+from schedulers.torch_adapter import build_scheduler
+
+
+def lr_trace(code: str, budget: Budget, params: dict[str, Any] | None = None) -> list[float]:
+    """One LR per scheduler step over the run (epochs, or epochs x batches if per-batch)."""
+    weight = torch.nn.Parameter(torch.zeros(1))
+    optimizer = torch.optim.SGD([weight], lr=budget.lr)
+    scheduler = build_scheduler(optimizer, code, params or {}, budget)
+    used = []
+    for _ in range(get_scheduler(code).horizon(budget)):
+        used.append(optimizer.param_groups[0]["lr"])
+        optimizer.step()
+        scheduler.step()
+    return used
+
+
+def describe(code: str, budget: Budget) -> dict[str, Any]:
+    """A registry entry as a JSON-ready object (defaults and search space at ``budget``)."""
+    spec = get_scheduler(code)
+    return {
+        "code": spec.code,
+        "name": spec.name,
+        "family": spec.family,
+        "per_batch": spec.per_batch,
+        "summary": spec.summary,
+        "defaults": spec.defaults(budget),
+        "search_space": {k: distribution_to_json(v) for k, v in spec.search_space(budget).items()},
+        "param_kinds": {p.name: p.kind for p in spec.params},
+    }

@@ -1,0 +1,137 @@
+"""Registry-wide properties: every entry builds, resumes, validates and samples cleanly."""
+
+import math
+
+import optuna
+import pytest
+import torch
+
+from schedulers.lr_free import LR_FREE
+from schedulers.params import Budget, InvalidParameter
+from schedulers.registry import SCHEDULERS, get_scheduler
+from schedulers.shapes import warmup_epochs
+from schedulers.torch_adapter import ScheduleLR, build_scheduler
+from schedulers.trace import lr_trace
+
+PAPER_BUDGETS = [Budget(e, steps_per_epoch=10, lr=0.05) for e in (50, 100, 150, 200)]
+
+
+def _optimizer(lr: float = 0.01) -> torch.optim.Optimizer:
+    return torch.optim.AdamW([torch.nn.Parameter(torch.zeros(2))], lr=lr)
+
+
+@pytest.mark.parametrize("epochs", [1, 2, 50, 200])
+@pytest.mark.parametrize("code", list(SCHEDULERS))
+def test_every_entry_builds_with_finite_positive_lrs(code: str, epochs: int) -> None:
+    lrs = lr_trace(code, Budget(epochs, steps_per_epoch=4, lr=0.01))
+    assert len(lrs) == SCHEDULERS[code].horizon(Budget(epochs, steps_per_epoch=4))
+    assert all(math.isfinite(v) and v > 0 for v in lrs)
+    if code == "N":
+        assert lrs == [0.01] * epochs
+    if code == "CW":
+        assert lrs[warmup_epochs(epochs):] == [0.01] * (epochs - warmup_epochs(epochs))
+
+
+@pytest.mark.parametrize("code", list(SCHEDULERS))
+def test_state_dict_round_trip_reproduces_the_rest(code: str) -> None:
+    budget = Budget(30, steps_per_epoch=3, lr=0.01)
+    first_opt = _optimizer()
+    first = build_scheduler(first_opt, code, {}, budget)
+    horizon = SCHEDULERS[code].horizon(budget)
+    for _ in range(horizon // 2):
+        first_opt.step()
+        first.step()
+    saved = first.state_dict()
+    expected = []
+    for _ in range(horizon - horizon // 2):
+        first_opt.step()
+        first.step()
+        expected.append(first_opt.param_groups[0]["lr"])
+
+    second_opt = _optimizer(lr=0.5)  # a different LR: everything must come from the state dict
+    second = build_scheduler(second_opt, code, {}, budget)
+    second.load_state_dict(saved)
+    second_opt.param_groups[0]["initial_lr"] = 0.01
+    resumed = []
+    for _ in range(horizon - horizon // 2):
+        second_opt.step()
+        second.step()
+        resumed.append(second_opt.param_groups[0]["lr"])
+    assert resumed == expected
+
+
+@pytest.mark.parametrize("code", list(SCHEDULERS))
+def test_stepping_past_horizon_holds_final_value(code: str) -> None:
+    budget = Budget(20, steps_per_epoch=2, lr=0.01)
+    optimizer = _optimizer()
+    scheduler = build_scheduler(optimizer, code, {}, budget)
+    horizon = SCHEDULERS[code].horizon(budget)
+    for _ in range(horizon):
+        optimizer.step()
+        scheduler.step()
+    final = optimizer.param_groups[0]["lr"]
+    for _ in range(10):
+        optimizer.step()
+        scheduler.step()
+        assert optimizer.param_groups[0]["lr"] == final
+    assert final == SCHEDULERS[code].lr_at(horizon, budget, scheduler.params)
+
+
+def test_state_dict_is_plain_data() -> None:
+    scheduler = build_scheduler(_optimizer(), "WEH", {}, Budget(10))
+    state = scheduler.state_dict()
+    assert state["code"] == "WEH" and state["horizon"] == 10
+    assert isinstance(scheduler, ScheduleLR)
+
+
+@pytest.mark.parametrize("code", list(SCHEDULERS))
+def test_sampled_search_space_passes_validation_at_paper_budgets(code: str) -> None:
+    spec = get_scheduler(code)
+    tuning = PAPER_BUDGETS[0]
+    study = optuna.create_study(sampler=optuna.samplers.TPESampler(seed=0))
+    space = spec.search_space(tuning)
+    for _ in range(50):
+        trial = study.ask(space)
+        params = {**spec.defaults(tuning), **trial.params}
+        spec.validate(params, PAPER_BUDGETS)
+        study.tell(trial, 0.0)
+
+
+@pytest.mark.parametrize("name", list(LR_FREE))
+def test_lr_free_search_space_and_step(name: str) -> None:
+    spec = LR_FREE[name]
+    tuning = PAPER_BUDGETS[0]
+    study = optuna.create_study(sampler=optuna.samplers.TPESampler(seed=0))
+    for _ in range(20):
+        trial = study.ask(spec.search_space(tuning))
+        spec.validate({**spec.defaults(tuning), **trial.params}, PAPER_BUDGETS)
+        study.tell(trial, 0.0)
+    weight = torch.nn.Parameter(torch.tensor([3.0]))
+    optimizer = spec.create([weight], spec.defaults(tuning), total_steps=100)
+    spec.train_mode(optimizer)
+    for _ in range(20):
+        optimizer.zero_grad()
+        (weight**2).sum().backward()
+        optimizer.step()
+    spec.eval_mode(optimizer)
+    assert abs(weight.item()) < 3.0
+
+
+@pytest.mark.parametrize("code, params, budget, fragment", [
+    ("H", {"upper_bound": 150}, 200,
+     "H: upper_bound=150 cannot work at budget 200 epochs; allowed: upper_bound >= 200"),
+    ("WH", {"upper_bound": 179}, 200, "allowed: upper_bound >= 180"),
+    ("C", {"infimum_lr": 0.05}, 50,
+     "C: infimum_lr=0.05 cannot work at budget 50 epochs; allowed: 0 <= infimum_lr < lr"),
+    ("EH", {"infimum_lr": 0.0}, 50, "EH: infimum_lr=0.0 cannot work at budget 50 epochs; allowed: 0 < infimum_lr"),
+    ("OC", {"pct_start": 1.0}, 50, "OC: pct_start=1.0 cannot work at budget 50 epochs; allowed: (0, 1)"),
+    ("S", {"step_size": 0}, 50, "allowed: an integer >= 1"),
+    ("WSD", {"cooldown_shape": "cubic"}, 50, "allowed: linear or 1-sqrt"),
+    ("P", {"gamma": 0.5}, 50, "P: unknown parameter 'gamma'; allowed: power"),
+])
+def test_invalid_parameters_are_named_in_one_line(code, params, budget, fragment) -> None:
+    budgets = [Budget(e, lr=0.05) for e in (50, 100, budget)]
+    with pytest.raises(InvalidParameter) as err:
+        get_scheduler(code).validate({**get_scheduler(code).defaults(budgets[0]), **params}, budgets)
+    assert fragment in str(err.value)
+    assert "\n" not in str(err.value)
