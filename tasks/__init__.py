@@ -1,0 +1,19 @@
+"""Task registry: name -> TaskSpec. Adding a task is one module and one line here."""
+
+from __future__ import annotations
+
+from schedulers.errors import UserError
+from tasks import cifar, integral, osc
+from tasks.base import DataConfig, TaskData, TaskSpec, build_model
+
+TASKS: dict[str, TaskSpec] = {t.name: t for t in (cifar.TASK, osc.TASK, integral.TASK)}
+
+
+def get_task(name: str) -> TaskSpec:
+    try:
+        return TASKS[name]
+    except KeyError:
+        raise UserError(f"unknown task {name!r}; known: {', '.join(TASKS)}") from None
+
+
+__all__ = ["TASKS", "DataConfig", "TaskData", "TaskSpec", "build_model", "get_task"]
