@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import functools
 import json
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import typer
 
-from runner.parsing import parse_assignments, parse_budgets
+from runner.parsing import parse_assignments, parse_budgets, parse_names
 from schedulers.errors import UserError
 from schedulers.params import Budget
 from schedulers.registry import SCHEDULERS, get_scheduler
 
-app = typer.Typer(add_completion=False, help=__doc__, pretty_exceptions_enable=False)
+app = typer.Typer(add_completion=False, help=__doc__, pretty_exceptions_enable=False, rich_markup_mode=None)
 
 
 def user_errors_exit(command: Callable) -> Callable:
@@ -27,6 +28,93 @@ def user_errors_exit(command: Callable) -> Callable:
             typer.echo(f"error: {err}", err=True)
             raise typer.Exit(2) from None
     return wrapped
+
+
+@app.callback(invoke_without_command=True)
+@user_errors_exit
+def benchmark(
+    ctx: typer.Context,
+    task: str = typer.Option("cifar10", help="Task: cifar10, osc or integral."),
+    model: str | None = typer.Option(None, help="Model (default: the task's first model)."),
+    optimizer: str = typer.Option("AdamW", help="Base optimizer for schedulers: Adam or AdamW."),
+    epochs: int | None = typer.Option(None, help="Phase 1 (tuning) budget in epochs [50]."),
+    batch_size: int | None = typer.Option(None, help="Batch size [task default]."),
+    lr: float | None = typer.Option(None, help="Base LR of the default trial [task/model default]."),
+    infimum_lr: float = typer.Option(1e-6, help="Default LR floor of the schedules."),
+    n_trials: int | None = typer.Option(None, help="Optuna trials per scheduler [25]."),
+    n_seeds: int | None = typer.Option(None, help="Seeds averaged inside each tuning trial [1]."),
+    compare_seeds: int | None = typer.Option(None, help="Seeds per budget in Phase 2 [5]."),
+    epoch_budgets: str | None = typer.Option(None, help="Phase 2 budgets, comma list [50,100,150,200]."),
+    project: str | None = typer.Option(None, help="Project name [task-dataset-model]."),
+    device: str = typer.Option("auto", help="auto, cpu or cuda."),
+    wandb_mode: str = typer.Option("disabled", help="W&B logging: online, offline or disabled (needs wandb)."),
+    schedulers: str | None = typer.Option(None, help="Comma list of scheduler codes [all]."),
+    skip_lr_free: bool = typer.Option(False, help="Do not run Prodigy, DAdapt and ScheduleFree."),
+    skip_compare: bool = typer.Option(False, help="Stop after Phase 1."),
+    dataset: str | None = typer.Option(None, help="cifar10 task: CIFAR10, CIFAR100 or FashionMNIST."),
+    subset_ratio: float | None = typer.Option(None, help="Seeded fraction of the data in (0, 1]."),
+    dtype: str = typer.Option("simple", help="osc task: simple, damped or total."),
+    hist: int | None = typer.Option(None, help="osc task: history length [50]."),
+    pred: int | None = typer.Option(None, help="osc task: prediction length [50]."),
+    n_functions: int | None = typer.Option(None, help="integral task: number of generated functions [10000]."),
+    out: Path | None = typer.Option(None, help="Output folder [runs/<project>]."),
+    storage: str | None = typer.Option(None, help="Optuna storage URL [sqlite file in --out]."),
+    preset: str | None = typer.Option(None, help="smoke (minutes on a CPU) or paper (the full protocol)."),
+    pruner: str = typer.Option("none", help="none (the paper protocol), median or hyperband."),
+    sampler_seed: int = typer.Option(0, help="Seed of the TPE sampler."),
+    precision: str = typer.Option("fp32", help="fp32 or bf16 (autocast)."),
+    data_dir: Path = typer.Option(Path("data"), help="Where datasets are read and generated data cached."),
+) -> None:
+    """Tune every scheduler at one budget (Phase 1), re-train at every budget (Phase 2), report."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from runner.config import resolve
+    from runner.pipeline import run_benchmark
+
+    options = {
+        "task": task, "model": model, "optimizer": optimizer, "epochs": epochs, "batch_size": batch_size, "lr": lr,
+        "infimum_lr": infimum_lr, "n_trials": n_trials, "n_seeds": n_seeds, "compare_seeds": compare_seeds,
+        "epoch_budgets": tuple(parse_budgets(epoch_budgets)) if epoch_budgets is not None else None,
+        "project": project, "device": device, "wandb_mode": wandb_mode,
+        "schedulers": tuple(parse_names(schedulers, list(SCHEDULERS), "scheduler code", "--schedulers"))
+        if schedulers is not None else None,
+        "lr_free": () if skip_lr_free else None, "skip_compare": skip_compare, "dataset": dataset,
+        "subset_ratio": subset_ratio, "dtype": dtype, "hist": hist, "pred": pred, "n_functions": n_functions,
+        "out": out, "storage": storage, "pruner": pruner, "sampler_seed": sampler_seed, "precision": precision,
+        "data_dir": data_dir,
+    }
+    run_benchmark(resolve(options, preset))
+
+
+@app.command("report")
+@user_errors_exit
+def report_command(
+    target: str = typer.Argument(..., help="An output folder, or an Optuna storage URL."),
+    project: str | None = typer.Option(None, help="Project in the storage (needed if it holds several)."),
+    out: Path | None = typer.Option(None, help="Where to write the report [the folder, or ./report]."),
+) -> None:
+    """Rebuild report.json, curves.csv and plots from the storage alone."""
+    from runner import storage as store
+    from runner.pipeline import write_outputs
+
+    folder = Path(target)
+    if folder.is_dir():
+        url, out = store.default_url(folder), out or folder
+        if not store.exists(url):
+            raise UserError(f"{folder} holds no {store.DB_FILE}; pass the storage URL used for the run")
+    else:
+        url, out = target, out or Path("report")
+    storage = store.open_storage(url)
+    found = store.projects(storage)
+    if not found:
+        raise UserError(f"{target} holds no EpochBench project")
+    if project is None and len(found) > 1:
+        raise UserError(f"{target} holds several projects ({', '.join(found)}); choose one with --project")
+    chosen = project or found[0]
+    if chosen not in found:
+        raise UserError(f"project {chosen!r} is not in {target}; found: {', '.join(found)}")
+    write_outputs(storage, chosen, out)
+    typer.echo(f"wrote {out / 'report.json'}", err=True)
 
 
 @app.command("schedulers")
@@ -117,5 +205,19 @@ def _plot_traces(traces: dict[str, dict[int, list[float]]], target: Path, many: 
         typer.echo(f"wrote {path}", err=True)
 
 
+def main() -> None:
+    """Entry point: usage errors become one line; Ctrl-C leaves a resumable state."""
+    try:
+        app(standalone_mode=False)
+    except typer.Exit as done:
+        sys.exit(done.exit_code)
+    except typer.TyperException as err:  # usage errors: unknown option, value of the wrong type
+        print(f"error: {err.format_message()}", file=sys.stderr)
+        sys.exit(2)
+    except (KeyboardInterrupt, typer.Abort):
+        print("interrupted: finished work is stored; run the same command again to resume", file=sys.stderr)
+        sys.exit(130)
+
+
 if __name__ == "__main__":
-    app()
+    main()

@@ -105,6 +105,9 @@ def split_fractions(data: Split, fractions: tuple[float, float], seed: int) -> t
     order = seeded_permutation(len(data), seed)
     n_val, n_test = round(fractions[0] * len(data)), round(fractions[1] * len(data))
     n_train = len(data) - n_val - n_test
+    if min(n_train, n_val) < 1 or (fractions[1] > 0 and n_test < 1):
+        raise UserError(f"too little data: {len(data)} samples leave an empty split; "
+                        "raise --subset-ratio (or --n-functions)")
     return (data.take(order[:n_train]), data.take(order[n_train:n_train + n_val]),
             data.take(order[n_train + n_val:]))
 

@@ -1,0 +1,39 @@
+"""The paper's summary tables, printed from a report."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def print_summary(report: dict[str, Any], console: Console | None = None) -> None:
+    console = console or Console(width=None if sys.stdout.isatty() else 160)
+    phase1 = Table(title="Phase 1: best validation loss at the tuning budget")
+    for column in ("name", "best val loss", "complete", "pruned", "failed", "best params"):
+        phase1.add_column(column)
+    for name, row in report["optimization"].items():
+        params = ", ".join(f"{k}={_fmt(v)}" for k, v in (row["best_params"] or {}).items())
+        phase1.add_row(name, _fmt(row["best_val_loss"]), str(row["complete"]), str(row["pruned"]),
+                       str(row["failed"]), params)
+    console.print(phase1)
+    if not report["comparison"]:
+        return
+    budgets = [str(b) for b in report["config"]["epoch_budgets"]]
+    phase2 = Table(title="Phase 2: mean final validation loss per budget")
+    for column in ("name", *budgets, "change %", "decoupling"):
+        phase2.add_column(column, justify="right" if column != "name" else "left")
+    for name, losses in report["comparison"].items():
+        phase2.add_row(name, *(_fmt(losses.get(b)) for b in budgets), _fmt(report["sensitivity"].get(name)),
+                       _fmt(report["decoupling"].get(name, {}).get("mean")))
+    console.print(phase2)

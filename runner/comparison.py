@@ -1,0 +1,55 @@
+"""Phase 2: re-train each contender's best parameters at every budget with every seed."""
+
+from __future__ import annotations
+
+import optuna
+from optuna.trial import TrialState
+
+from runner.contenders import Contender
+from runner.storage import study_name
+from runner.trials import RunContext, finish, is_finished, train_run
+
+
+def best_params(storage: optuna.storages.BaseStorage, project: str, name: str) -> dict | None:
+    """Phase 1's best parameters for ``name``, or None when no trial completed."""
+    try:
+        study = optuna.load_study(study_name=study_name(project, "tune", name), storage=storage)
+    except KeyError:
+        return None
+    complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    return min(complete, key=lambda t: (t.value, t.number)).params if complete else None
+
+
+def compare(ctx: RunContext, contender: Contender) -> None:
+    config = ctx.config
+    params = best_params(ctx.storage, config.project, contender.name)
+    planned = [(budget, seed) for budget in config.epoch_budgets for seed in config.comparison_seeds]
+    if params is None:
+        ctx.progress.note(f"[phase 2] {contender.name}: no complete Phase 1 trial; skipped")
+        ctx.progress.skip(sum(budget for budget, _ in planned))
+        return
+    study = ctx.study(study_name(config.project, "compare", contender.name))
+    done = {(t.user_attrs["budget"], t.user_attrs["seed"]) for t in study.get_trials(deepcopy=False)
+            if is_finished(t) and t.user_attrs.get("params") == params}
+    for i, (budget, seed) in enumerate(planned, start=1):
+        if (budget, seed) in done:
+            ctx.progress.skip(budget)
+            continue
+        trial = study.ask()
+        for key, value in (("budget", budget), ("seed", seed), ("params", params)):
+            trial.set_user_attr(key, value)
+        ctx.progress.run_started("phase 2", contender.name, f"run {i}/{len(planned)} ({budget} epochs, seed {seed})")
+        try:
+            record = train_run(ctx, contender.train_config(params, budget, seed),
+                               lambda epoch, rec: trial.report(rec.val_loss[-1], epoch))
+        except KeyboardInterrupt:
+            finish(study, trial, "interrupted")
+            raise
+        for key, value in record.to_dict().items():
+            if key != "status":
+                trial.set_user_attr(key, value)
+        if record.status == "complete":
+            finish(study, trial, "complete", value=record.val_loss[-1])
+            ctx.progress.run_finished(f"val {record.val_loss[-1]:.4g}")
+        else:
+            finish(study, trial, "diverged", record.reason)

@@ -1,0 +1,97 @@
+"""The whole benchmark: validate, load data, Phase 1, Phase 2, report; resumable throughout."""
+
+from __future__ import annotations
+
+import math
+import platform
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import optuna
+import torch
+
+from results.report import build_report, write_report
+from results.tables import print_summary
+from runner import storage as store
+from runner.comparison import compare
+from runner.config import RunConfig
+from runner.contenders import Contender
+from runner.progress import Progress
+from runner.trials import RunContext
+from runner.tuning import tune
+from schedulers.errors import UserError
+from tasks import DataConfig, TaskData, get_task
+from tasks.training import resolve_device
+
+
+def environment(device: torch.device) -> dict[str, Any]:
+    """Versions, device and git commit: enough to say where numbers came from."""
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5,
+                                cwd=Path(__file__).parent).stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        commit = None
+    return {"python": platform.python_version(), "torch": torch.__version__, "optuna": optuna.__version__,
+            "platform": platform.platform(), "device": str(device),
+            "device_name": torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor(),
+            "git_commit": commit,
+            "cyclic_momentum": "not cycled (EpochBench schedules set the LR only; Adam betas stay fixed)"}
+
+
+def load_data(config: RunConfig) -> TaskData:
+    return get_task(config.task).load(DataConfig(
+        data_dir=config.data_dir, dataset=config.dataset, subset_ratio=config.subset_ratio, dtype=config.dtype,
+        hist=config.hist, pred=config.pred, n_functions=config.n_functions))
+
+
+def check_resumable(config: RunConfig, url: str) -> optuna.storages.BaseStorage | None:
+    """Open existing state read-only and refuse a folder/storage holding another configuration."""
+    if not store.exists(url):
+        return None
+    storage = store.open_storage(url)
+    stored = store.stored_config(storage, config.project)
+    if stored is not None and (diffs := config.differences(stored)):
+        raise UserError(f"{config.out if config.storage is None else url} holds project {config.project} run with "
+                        f"other settings ({'; '.join(diffs)}); use another --out/--project or the same settings")
+    return storage
+
+
+def planned_epochs(config: RunConfig) -> int:
+    tuning = config.n_trials * config.n_seeds * config.epochs
+    comparison = 0 if config.skip_compare else sum(config.epoch_budgets) * config.compare_seeds
+    return len(config.names) * (tuning + comparison)
+
+
+def run_benchmark(config: RunConfig, progress: Progress | None = None) -> dict[str, Any]:
+    """Run (or resume) both phases and write the report; returns the report."""
+    url = config.storage or store.default_url(config.out)
+    storage = check_resumable(config, url)
+    device = resolve_device(config.device)
+    data = load_data(config).to(device)
+    if storage is None:
+        if config.storage is None:
+            config.out.mkdir(parents=True, exist_ok=True)
+        storage = store.open_storage(url)
+    store.store_meta(storage, config.project, config.to_json(), environment(device))
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    progress = progress or Progress(planned_epochs(config))
+    steps = math.ceil(len(data.train) / config.batch_size)
+    ctx = RunContext(config, get_task(config.task), data, storage, progress, steps)
+    contenders = [Contender(name, config, steps) for name in config.names]
+    try:
+        for contender in contenders:
+            tune(ctx, contender)
+        if not config.skip_compare:
+            for contender in contenders:
+                compare(ctx, contender)
+    finally:
+        progress.close()
+    return write_outputs(storage, config.project, config.out)
+
+
+def write_outputs(storage: optuna.storages.BaseStorage, project: str, out: Path) -> dict[str, Any]:
+    report, curves = build_report(storage, project)
+    write_report(report, curves, out)
+    print_summary(report)
+    return report

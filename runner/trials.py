@@ -1,0 +1,81 @@
+"""Conventions for trials in the storage: statuses, what counts as finished, training one run."""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import optuna
+from optuna.trial import FrozenTrial, Trial, TrialState
+
+from runner.config import RunConfig
+from runner.progress import Progress
+from tasks import TaskData, TaskSpec
+from tasks.training import RunRecord, TrainConfig, train
+
+# Finished work is never redone. "interrupted" trials (Ctrl-C) and trials left RUNNING by a
+# killed process are not finished: the same command redoes them from their start.
+FINISHED = frozenset({"complete", "diverged", "pruned", "invalid"})
+
+
+def is_finished(trial: FrozenTrial) -> bool:
+    return trial.state != TrialState.RUNNING and trial.user_attrs.get("status") in FINISHED
+
+
+def derived_seed(*parts: Any) -> int:
+    """A stable seed from the study seed, the study name and a trial index (not process RNG)."""
+    return zlib.crc32(":".join(map(str, parts)).encode())
+
+
+def make_pruner(name: str) -> optuna.pruners.BasePruner:
+    return {"none": optuna.pruners.NopPruner, "median": optuna.pruners.MedianPruner,
+            "hyperband": optuna.pruners.HyperbandPruner}[name]()
+
+
+@dataclass
+class RunContext:
+    """Everything a phase needs, built once per command."""
+
+    config: RunConfig
+    task: TaskSpec
+    data: TaskData
+    storage: optuna.storages.BaseStorage
+    progress: Progress
+    steps_per_epoch: int
+
+    def study(self, name: str) -> optuna.Study:
+        return optuna.create_study(study_name=name, storage=self.storage, direction="minimize",
+                                   load_if_exists=True, pruner=make_pruner(self.config.pruner))
+
+
+def finish(study: optuna.Study, trial: Trial, status: str, reason: str | None = None,
+           value: float | None = None) -> None:
+    """Store the outcome; statuses other than complete/pruned end the trial as FAIL."""
+    trial.set_user_attr("status", status)
+    if reason:
+        trial.set_user_attr("reason", reason)
+    if status == "complete":
+        study.tell(trial, value)
+    elif status == "pruned":
+        study.tell(trial, state=TrialState.PRUNED)
+    else:
+        study.tell(trial, state=TrialState.FAIL)
+
+
+def train_run(ctx: RunContext, config: TrainConfig, on_epoch: Callable[[int, RunRecord], None]) -> RunRecord:
+    """One training run with progress per epoch; ``on_epoch`` may raise optuna.TrialPruned."""
+    def report(epoch: int, record: RunRecord) -> None:
+        ctx.progress.epoch_done(epoch, config.epochs, record.val_loss[-1])
+        on_epoch(epoch, record)
+
+    record = train(ctx.task, ctx.data, config, report)
+    if record.status != "complete":
+        ctx.progress.run_finished(f"{record.status}: {record.reason}", config.epochs - len(record.val_loss))
+    return record
+
+
+def curves(record: RunRecord, seed: int) -> dict[str, Any]:
+    """The JSON-ready record of one run as stored in trial attributes."""
+    return {"seed": seed, **record.to_dict()}

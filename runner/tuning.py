@@ -1,0 +1,81 @@
+"""Phase 1: tune one contender's LR and parameters with TPE at the tuning budget."""
+
+from __future__ import annotations
+
+import statistics
+import warnings
+
+import optuna
+
+from runner.contenders import Contender
+from runner.storage import study_name
+from runner.trials import RunContext, curves, derived_seed, finish, is_finished, train_run
+from schedulers.params import InvalidParameter
+
+
+def trial_sampler(contender: Contender, index: int, seed: int) -> optuna.samplers.BaseSampler:
+    """TPE seeded by (study seed, name, trial index): a resumed study samples what an
+    uninterrupted one would have. Trial 0 is the registry defaults, so tuning never loses to them."""
+    sampler = optuna.samplers.TPESampler(seed=derived_seed(seed, contender.name, index))
+    if index == 0:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            return optuna.samplers.PartialFixedSampler(contender.default_params(), sampler)
+    return sampler
+
+
+def tune(ctx: RunContext, contender: Contender) -> None:
+    config = ctx.config
+    study = ctx.study(study_name(config.project, "tune", contender.name))
+    space = contender.search_space()
+    budgets = sorted({config.epochs, *config.epoch_budgets})
+    run_epochs = config.epochs * config.n_seeds
+    for index in range(config.n_trials):
+        if any(t.user_attrs.get("index") == index and is_finished(t) for t in study.get_trials(deepcopy=False)):
+            ctx.progress.skip(run_epochs)
+            continue
+        study.sampler = trial_sampler(contender, index, config.sampler_seed)
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Fixed parameter .* is out of range")
+            trial = study.ask(space)
+        trial.set_user_attr("index", index)
+        ctx.progress.run_started("phase 1", contender.name, f"trial {index + 1}/{config.n_trials}")
+        params = dict(trial.params)
+        try:
+            contender.validate(params, budgets)
+        except InvalidParameter as err:
+            finish(study, trial, "invalid", str(err))
+            ctx.progress.run_finished(f"invalid: {err}", run_epochs)
+            continue
+        run_trial(ctx, contender, study, trial, params)
+
+
+def run_trial(ctx: RunContext, contender: Contender, study: optuna.Study, trial: optuna.Trial, params: dict) -> None:
+    """Train every tuning seed; the objective is the mean final validation loss."""
+    config = ctx.config
+    runs = []
+    try:
+        for k, seed in enumerate(config.tuning_seeds):
+            def on_epoch(epoch: int, record, k: int = k) -> None:
+                trial.report(record.val_loss[-1], k * config.epochs + epoch)
+                if trial.should_prune():
+                    raise optuna.TrialPruned()
+
+            record = train_run(ctx, contender.train_config(params, config.epochs, seed), on_epoch)
+            runs.append(curves(record, seed))
+            if record.status == "diverged":
+                trial.set_user_attr("runs", runs)
+                finish(study, trial, "diverged", f"seed {seed}: {record.reason}")
+                ctx.progress.skip(config.epochs * (len(config.tuning_seeds) - k - 1))
+                return
+    except optuna.TrialPruned:
+        finish(study, trial, "pruned")
+        ctx.progress.run_finished("pruned")
+        return
+    except KeyboardInterrupt:
+        finish(study, trial, "interrupted")
+        raise
+    trial.set_user_attr("runs", runs)
+    value = statistics.fmean(run["val_loss"][-1] for run in runs)
+    finish(study, trial, "complete", value=value)
+    ctx.progress.run_finished(f"val {value:.4g}")

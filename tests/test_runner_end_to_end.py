@@ -1,0 +1,171 @@
+"""Both phases on tiny settings through the real CLI, storage and training; resume after SIGKILL."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import run_all
+from runner.config import resolve
+from runner.pipeline import run_benchmark
+from tests.conftest import write_cifar
+
+ROOT = Path(__file__).resolve().parents[1]
+REPORT_KEYS = {"schema_version", "config", "environment", "optimization", "comparison", "comparison_detail",
+               "sensitivity"}
+
+
+def cli(*args: str) -> None:
+    """Run the real entry point in-process; a non-zero exit fails the test."""
+    sys.argv = ["run_all.py", *args]
+    try:
+        run_all.main()
+    except SystemExit as done:
+        assert done.code in (0, None), f"exit {done.code}"
+
+
+def assert_complete_report(out: Path, names: list[str], budgets: list[int], seeds: int) -> dict:
+    report = json.loads((out / "report.json").read_text())
+    assert REPORT_KEYS <= set(report)
+    assert list(report["comparison"]) == names
+    for name in names:
+        assert report["optimization"][name]["complete"] >= 1
+        assert math.isfinite(report["optimization"][name]["best_val_loss"])
+        assert list(report["comparison"][name]) == [str(b) for b in budgets]
+        assert all(math.isfinite(v) for v in report["comparison"][name].values())
+        for b in budgets:
+            detail = report["comparison_detail"][name][str(b)]
+            assert len(detail["val_loss"]["per_seed"]) == seeds and detail["diverged"] == 0
+            assert math.isfinite(detail["val_loss"]["std"]) and math.isfinite(detail["test_loss"]["mean"])
+        assert math.isfinite(report["sensitivity"][name])
+    curves = pd.read_csv(out / "curves.csv")
+    expected = sum(b for b in budgets) * seeds * len(names)
+    assert len(curves) == expected
+    assert not curves.duplicated(["scheduler", "budget", "seed", "epoch"]).any()
+    assert curves.groupby(["scheduler", "budget", "seed"]).size().to_dict() == {
+        (n, b, s): b for n in names for b in budgets for s in range(1, seeds + 1)}
+    return report
+
+
+def test_osc_smoke_with_lr_free_and_report_rebuild(tmp_path: Path) -> None:
+    out = tmp_path / "osc"
+    cli("--task", "osc", "--preset", "smoke", "--schedulers", "C,EH", "--out", str(out),
+        "--data-dir", str(tmp_path / "data"), "--epoch-budgets", "2,4")
+    names = ["C", "EH", "Prodigy", "DAdapt", "ScheduleFree"]
+    report = assert_complete_report(out, names, [2, 4], 2)
+    assert report["optimization"]["C"]["complete"] == 2
+    assert report["environment"]["torch"] and report["config"]["task"] == "osc"
+    written = (out / "report.json").read_bytes(), (out / "curves.csv").read_bytes()
+    rebuilt = tmp_path / "rebuilt"
+    cli("report", str(out), "--out", str(rebuilt))
+    assert ((rebuilt / "report.json").read_bytes(), (rebuilt / "curves.csv").read_bytes()) == written
+    assert (out / "plots" / "val_loss_EH.png").stat().st_size > 1000
+    # Re-running the finished command trains nothing and leaves the same report.
+    before = sqlite3.connect(out / "epochbench.db").execute("select count(*) from trials").fetchone()
+    cli("--task", "osc", "--preset", "smoke", "--schedulers", "C,EH", "--out", str(out),
+        "--data-dir", str(tmp_path / "data"), "--epoch-budgets", "2,4")
+    assert sqlite3.connect(out / "epochbench.db").execute("select count(*) from trials").fetchone() == before
+    assert (out / "report.json").read_bytes() == written[0]
+
+
+def test_integral_end_to_end(tmp_path: Path) -> None:
+    out = tmp_path / "integral"
+    cli("--task", "integral", "--model", "DeepONet", "--preset", "smoke", "--schedulers", "WSD", "--skip-lr-free",
+        "--n-functions", "120", "--lr", "1e-4", "--out", str(out), "--data-dir", str(tmp_path / "data"))
+    assert_complete_report(out, ["WSD"], [3, 6], 2)
+
+
+def test_cifar_end_to_end_with_accuracy(tmp_path: Path, unchecked_cifar_md5) -> None:
+    write_cifar(tmp_path / "data", "CIFAR10", per_file=12)
+    config = resolve({"task": "cifar10", "model": "SimpleCNN", "schedulers": ("OC",), "lr_free": (),
+                      "out": tmp_path / "cifar", "data_dir": tmp_path / "data", "subset_ratio": 1.0,
+                      "batch_size": 16}, "smoke")
+    run_benchmark(config)
+    report = assert_complete_report(tmp_path / "cifar", ["OC"], [3, 6], 2)
+    assert 0.0 <= report["comparison_detail"]["OC"]["6"]["test_accuracy"]["mean"] <= 1.0
+    assert "val_accuracy" in pd.read_csv(tmp_path / "cifar" / "curves.csv").columns
+
+
+def _compare_trials(db: Path) -> list[tuple]:
+    with sqlite3.connect(db) as con:
+        return con.execute(
+            "select s.study_name, t.state, "
+            "(select value_json from trial_user_attributes a where a.trial_id = t.trial_id and a.key = 'budget'), "
+            "(select value_json from trial_user_attributes a where a.trial_id = t.trial_id and a.key = 'seed') "
+            "from trials t join studies s using (study_id) where s.study_name like '%/compare/%'").fetchall()
+
+
+def test_sigkill_in_phase_2_resumes_to_the_uninterrupted_result(tmp_path: Path) -> None:
+    args = [sys.executable, str(ROOT / "run_all.py"), "--task", "osc", "--preset", "smoke", "--schedulers", "EH,C",
+            "--skip-lr-free", "--epoch-budgets", "4,8", "--data-dir", str(tmp_path / "data")]
+    reference = tmp_path / "reference"
+    subprocess.run([*args, "--out", str(reference)], check=True, capture_output=True, cwd=ROOT)
+
+    out = tmp_path / "killed"
+    process = subprocess.Popen([*args, "--out", str(out)], cwd=ROOT, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    deadline = time.time() + 300
+    while time.time() < deadline:
+        time.sleep(0.05)
+        if (out / "epochbench.db").exists():
+            try:
+                if any(state == "COMPLETE" for _, state, _, _ in _compare_trials(out / "epochbench.db")):
+                    break
+            except sqlite3.OperationalError:
+                continue
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    interrupted = _compare_trials(out / "epochbench.db")
+    assert any(state == "COMPLETE" for _, state, _, _ in interrupted)
+    assert sum(state == "COMPLETE" for _, state, _, _ in interrupted) < 8, "the kill came after Phase 2 ended"
+    assert not (out / "report.json").exists()
+
+    subprocess.run([*args, "--out", str(out)], check=True, capture_output=True, cwd=ROOT)
+    finished = [(name, b, s) for name, state, b, s in _compare_trials(out / "epochbench.db") if state == "COMPLETE"]
+    assert sorted(finished) == sorted((f"osc-LSTM_Seq2Seq/compare/{n}", str(b), str(s))
+                                      for n in ("EH", "C") for b in (4, 8) for s in (1, 2))
+    resumed, uninterrupted = (json.loads((d / "report.json").read_text()) for d in (out, reference))
+    for key in ("optimization", "comparison", "comparison_detail", "sensitivity"):
+        assert resumed[key] == uninterrupted[key]
+    assert (out / "curves.csv").read_bytes() == (reference / "curves.csv").read_bytes()
+
+
+def test_phase_1_results_do_not_depend_on_interruption(tmp_path: Path) -> None:
+    """A KeyboardInterrupt inside Phase 1 (the Ctrl-C path) resumes to the same tuned parameters."""
+    from runner import tuning
+
+    base = {"task": "osc", "schedulers": ("E",), "lr_free": (), "data_dir": tmp_path / "data", "n_trials": 4,
+            "skip_compare": True}
+    run_benchmark(resolve({**base, "out": tmp_path / "straight"}, "smoke"))
+
+    calls = {"n": 0}
+    original = tuning.run_trial
+
+    def interrupt_third(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt
+        return original(*args, **kwargs)
+
+    tuning.run_trial = interrupt_third
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            run_benchmark(resolve({**base, "out": tmp_path / "stopped"}, "smoke"))
+    finally:
+        tuning.run_trial = original
+    run_benchmark(resolve({**base, "out": tmp_path / "stopped"}, "smoke"))
+    straight, stopped = (json.loads((tmp_path / d / "report.json").read_text())["optimization"]["E"]
+                         for d in ("straight", "stopped"))
+    assert stopped["best_params"] == straight["best_params"]
+    assert stopped["best_val_loss"] == straight["best_val_loss"]
+    assert stopped["complete"] == straight["complete"] == 4
