@@ -208,15 +208,17 @@ def _plot_traces(traces: dict[str, dict[int, list[float]]], target: Path, many: 
 def main() -> None:
     """Entry point: usage errors become one line; Ctrl-C leaves a resumable state."""
     try:
-        app(standalone_mode=False)
+        status = app(standalone_mode=False)  # returns the exit status of typer.Exit
     except typer.Exit as done:
-        sys.exit(done.exit_code)
+        status = done.exit_code
     except typer.TyperException as err:  # usage errors: unknown option, value of the wrong type
         print(f"error: {err.format_message()}", file=sys.stderr)
         sys.exit(2)
     except (KeyboardInterrupt, typer.Abort):
         print("interrupted: finished work is stored; run the same command again to resume", file=sys.stderr)
         sys.exit(130)
+    if isinstance(status, int) and status:
+        sys.exit(status)
 
 
 if __name__ == "__main__":

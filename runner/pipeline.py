@@ -74,7 +74,6 @@ def run_benchmark(config: RunConfig, progress: Progress | None = None) -> dict[s
             config.out.mkdir(parents=True, exist_ok=True)
         storage = store.open_storage(url)
     store.store_meta(storage, config.project, config.to_json(), environment(device))
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
     progress = progress or Progress(planned_epochs(config))
     steps = math.ceil(len(data.train) / config.batch_size)
     ctx = RunContext(config, get_task(config.task), data, storage, progress, steps)

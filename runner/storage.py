@@ -39,6 +39,7 @@ def exists(url: str) -> bool:
 
 def open_storage(url: str) -> BaseStorage:
     """An Optuna storage for ``url``; unknown schemes and unreachable servers are UserErrors."""
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
     if url.startswith("journal:"):
         from optuna.storages.journal import JournalFileBackend
 

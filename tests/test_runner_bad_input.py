@@ -1,0 +1,97 @@
+"""Bad input: one clear line, a non-zero exit, and the existing results left byte-identical."""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+from pathlib import Path
+
+import pytest
+
+import run_all
+
+SMOKE = ["--task", "osc", "--preset", "smoke", "--schedulers", "C", "--skip-lr-free", "--epoch-budgets", "2,3"]
+
+
+def invoke(args: list[str], capsys) -> tuple[int, str]:
+    sys.argv = ["run_all.py", *args]
+    with pytest.raises(SystemExit) as done:
+        run_all.main()
+    return done.value.code, capsys.readouterr().err
+
+
+def snapshot(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def finished_run(tmp_path_factory) -> tuple[Path, Path]:
+    root = tmp_path_factory.mktemp("existing")
+    out, data = root / "out", root / "data"
+    sys.argv = ["run_all.py", *SMOKE, "--out", str(out), "--data-dir", str(data)]
+    run_all.main()
+    return out, data
+
+
+CASES = [
+    (["--task", "nope"], "unknown task 'nope'; known: cifar10, osc, integral"),
+    (["--model", "SimpleCNN"], "model 'SimpleCNN' is not valid for task osc; allowed: LSTM_Seq2Seq"),
+    (["--dataset", "CIFAR10"], "--dataset applies to task cifar10 only, not osc"),
+    (["--schedulers", "C,XX"], "--schedulers: unknown scheduler code 'XX'; known: N, P, C"),
+    (["--optimizer", "SGD"], "--optimizer 'SGD' is unknown; allowed: Adam, AdamW"),
+    (["--epoch-budgets", "2,,3"], "--epoch-budgets: '2,,3' is malformed"),
+    (["--epoch-budgets", ""], "--epoch-budgets: '' is malformed"),
+    (["--epoch-budgets", "0,3"], "--epoch-budgets: budgets must be positive integers"),
+    (["--epoch-budgets", "3,3"], "--epoch-budgets: duplicated budget in '3,3'"),
+    (["--n-trials", "0"], "--n-trials must be an integer >= 1, got 0"),
+    (["--compare-seeds", "0"], "--compare-seeds must be an integer >= 1, got 0"),
+    (["--subset-ratio", "0"], "--subset-ratio must be in (0, 1], got 0"),
+    (["--subset-ratio", "1.5"], "--subset-ratio must be in (0, 1], got 1.5"),
+    (["--epochs", "4"], "holds project osc-LSTM_Seq2Seq run with other settings (--epochs 3 -> 4)"),
+    (["--sampler-seed", "9"], "(--sampler-seed 0 -> 9)"),
+    (["--storage", "postgresql://nobody@127.0.0.1:1/none"], "cannot open storage postgresql://nobody@127.0.0.1:1/none"),
+    (["--storage", "mongodb://localhost/x"], "--storage 'mongodb://localhost/x': unknown kind of storage; allowed:"),
+    (["--schedulers", "H", "--epoch-budgets", "2,300"],
+     "H: upper_bound=250 cannot work at budget 300 epochs; allowed: upper_bound >= 300"),
+    (["--wandb-mode", "online"], "--wandb-mode online needs wandb, which is not installed"),
+    (["--epochs", "abc"], "Invalid value for '--epochs': Input should be a valid integer"),
+    (["--preset", "huge"], "--preset 'huge' is unknown; allowed: smoke, paper"),
+]
+
+
+@pytest.mark.parametrize("extra, message", CASES, ids=[" ".join(c[0]) or "empty" for c in CASES])
+def test_bad_input_leaves_results_untouched(finished_run, capsys, extra: list[str], message: str) -> None:
+    out, data = finished_run
+    before = snapshot(out)
+    base = [a for a in SMOKE]
+    for flag in {extra[i] for i in range(0, len(extra), 2)} & {"--schedulers", "--epoch-budgets", "--preset"}:
+        i = base.index(flag)
+        del base[i:i + 2]
+    code, err = invoke([*base, *extra, "--out", str(out), "--data-dir", str(data)], capsys)
+    assert code != 0
+    assert message in err
+    assert err.count("\n") == 1 and err.startswith("error: ")
+    assert snapshot(out) == before
+
+
+def test_missing_dataset_files_are_named(tmp_path: Path, capsys) -> None:
+    code, err = invoke(["--task", "cifar10", "--preset", "smoke", "--out", str(tmp_path / "out"),
+                        "--data-dir", str(tmp_path / "empty")], capsys)
+    assert code == 2
+    assert f"CIFAR10 files not found or corrupted under {tmp_path / 'empty' / 'cifar-10-batches-py'}" in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_report_of_a_folder_without_results(tmp_path: Path, capsys) -> None:
+    code, err = invoke(["report", str(tmp_path)], capsys)
+    assert code == 2 and f"{tmp_path} holds no epochbench.db" in err
+
+
+def test_help_lists_the_paper_options(capsys) -> None:
+    sys.argv = ["run_all.py", "--help"]
+    run_all.main()  # returns normally: exit status 0
+    text = capsys.readouterr().out
+    for option in ("--task", "--n-trials", "--compare-seeds", "--epoch-budgets", "--skip-lr-free", "--preset",
+                   "--storage", "--pruner", "--precision", "--data-dir", "--wandb-mode"):
+        assert option in text
