@@ -64,6 +64,7 @@ def benchmark(
     sampler_seed: int = typer.Option(0, help="Seed of the TPE sampler."),
     precision: str = typer.Option("fp32", help="fp32 or bf16 (autocast)."),
     data_dir: Path = typer.Option(Path("data"), help="Where datasets are read and generated data cached."),
+    download: bool = typer.Option(False, help="cifar10 task: download missing dataset files (needs internet)."),
 ) -> None:
     """Tune every scheduler at one budget (Phase 1), re-train at every budget (Phase 2), report."""
     if ctx.invoked_subcommand is not None:
@@ -81,7 +82,7 @@ def benchmark(
         "lr_free": () if skip_lr_free else None, "skip_compare": skip_compare, "dataset": dataset,
         "subset_ratio": subset_ratio, "dtype": dtype, "hist": hist, "pred": pred, "n_functions": n_functions,
         "out": out, "storage": storage, "pruner": pruner, "sampler_seed": sampler_seed, "precision": precision,
-        "data_dir": data_dir,
+        "data_dir": data_dir, "download": download,
     }
     run_benchmark(resolve(options, preset))
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -58,13 +59,13 @@ def image_data(n: int, channels: int = 3, size: int = 32, classes: int = 10) -> 
                     augment=CropFlip(-torch.tensor(spec.mean) / torch.tensor(spec.std)))
 
 
-def time_epoch(task: str, model: str, data: TaskData, batch: int, precision: str, device: str,
-               epochs: int = 2) -> dict:
-    """Train ``epochs`` epochs (the first warms up) and time the last."""
-    config = TrainConfig(model=model, epochs=epochs, batch_size=batch, lr=1e-4, seed=0, scheduler="N",
+def time_epoch(task: str, model: str, data: TaskData, batch: int, precision: str, device: str) -> dict:
+    """Time one training epoch after a warm-up epoch over the first few batches."""
+    config = TrainConfig(model=model, epochs=1, batch_size=batch, lr=1e-4, seed=0, scheduler="N",
                          device=device, precision=precision)
+    warm = replace(data, train=data.train.take(torch.arange(min(len(data.train), 4 * batch))))
+    Trainer(get_task(task), warm, config)._train_epoch()
     trainer = Trainer(get_task(task), data, config)
-    trainer._train_epoch()
     reset_peak_memory(trainer.device)
     synchronize(trainer.device)
     start = time.perf_counter()

@@ -41,7 +41,8 @@ def compare(ctx: RunContext, contender: Contender) -> None:
         ctx.progress.run_started("phase 2", contender.name, f"run {i}/{len(planned)} ({budget} epochs, seed {seed})")
         try:
             record = train_run(ctx, contender.train_config(params, budget, seed),
-                               lambda epoch, rec: trial.report(rec.val_loss[-1], epoch))
+                               lambda epoch, rec: trial.report(rec.val_loss[-1], epoch),
+                               f"compare/{contender.name}/E{budget}-seed{seed}")
         except KeyboardInterrupt:
             finish(study, trial, "interrupted")
             raise

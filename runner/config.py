@@ -52,6 +52,7 @@ class RunConfig:
     device: str = "auto"
     wandb_mode: str = "disabled"
     data_dir: Path = Path("data")
+    download: bool = False
     out: Path = Path()
     storage: str | None = None
 

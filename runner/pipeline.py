@@ -20,6 +20,7 @@ from runner.contenders import Contender
 from runner.progress import Progress
 from runner.trials import RunContext
 from runner.tuning import tune
+from runner.wandb_log import WandbLog
 from schedulers.errors import UserError
 from tasks import DataConfig, TaskData, get_task
 from tasks.training import resolve_device
@@ -41,7 +42,8 @@ def environment(device: torch.device) -> dict[str, Any]:
 
 def load_data(config: RunConfig) -> TaskData:
     return get_task(config.task).load(DataConfig(
-        data_dir=config.data_dir, dataset=config.dataset, subset_ratio=config.subset_ratio, dtype=config.dtype,
+        data_dir=config.data_dir, dataset=config.dataset, download=config.download,
+        subset_ratio=config.subset_ratio, dtype=config.dtype,
         hist=config.hist, pred=config.pred, n_functions=config.n_functions))
 
 
@@ -76,7 +78,8 @@ def run_benchmark(config: RunConfig, progress: Progress | None = None) -> dict[s
     store.store_meta(storage, config.project, config.to_json(), environment(device))
     progress = progress or Progress(planned_epochs(config))
     steps = math.ceil(len(data.train) / config.batch_size)
-    ctx = RunContext(config, get_task(config.task), data, storage, progress, steps)
+    logger = WandbLog(config.project, config.wandb_mode, config.out) if config.wandb_mode != "disabled" else None
+    ctx = RunContext(config, get_task(config.task), data, storage, progress, steps, logger)
     contenders = [Contender(name, config, steps) for name in config.names]
     try:
         for contender in contenders:

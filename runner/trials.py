@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import optuna
@@ -12,6 +12,7 @@ from optuna.trial import FrozenTrial, Trial, TrialState
 
 from runner.config import RunConfig
 from runner.progress import Progress
+from runner.wandb_log import WandbLog
 from tasks import TaskData, TaskSpec
 from tasks.training import RunRecord, TrainConfig, train
 
@@ -44,6 +45,7 @@ class RunContext:
     storage: optuna.storages.BaseStorage
     progress: Progress
     steps_per_epoch: int
+    wandb: WandbLog | None = None
 
     def study(self, name: str) -> optuna.Study:
         return optuna.create_study(study_name=name, storage=self.storage, direction="minimize",
@@ -64,13 +66,20 @@ def finish(study: optuna.Study, trial: Trial, status: str, reason: str | None = 
         study.tell(trial, state=TrialState.FAIL)
 
 
-def train_run(ctx: RunContext, config: TrainConfig, on_epoch: Callable[[int, RunRecord], None]) -> RunRecord:
-    """One training run with progress per epoch; ``on_epoch`` may raise optuna.TrialPruned."""
+def train_run(ctx: RunContext, config: TrainConfig, on_epoch: Callable[[int, RunRecord], None],
+              run_name: str) -> RunRecord:
+    """One training run with progress (and W&B) per epoch; ``on_epoch`` may raise optuna.TrialPruned."""
     def report(epoch: int, record: RunRecord) -> None:
         ctx.progress.epoch_done(epoch, config.epochs, record.val_loss[-1])
+        if ctx.wandb is not None:
+            ctx.wandb.epoch(epoch, record)
         on_epoch(epoch, record)
 
+    if ctx.wandb is not None:
+        ctx.wandb.start(run_name.rsplit("/", 1)[0], run_name, asdict(config))
     record = train(ctx.task, ctx.data, config, report)
+    if ctx.wandb is not None:
+        ctx.wandb.finish(record)
     if record.status != "complete":
         ctx.progress.run_finished(f"{record.status}: {record.reason}", config.epochs - len(record.val_loss))
     return record

@@ -47,10 +47,11 @@ def tune(ctx: RunContext, contender: Contender) -> None:
             finish(study, trial, "invalid", str(err))
             ctx.progress.run_finished(f"invalid: {err}", run_epochs)
             continue
-        run_trial(ctx, contender, study, trial, params)
+        run_trial(ctx, contender, study, trial, params, index)
 
 
-def run_trial(ctx: RunContext, contender: Contender, study: optuna.Study, trial: optuna.Trial, params: dict) -> None:
+def run_trial(ctx: RunContext, contender: Contender, study: optuna.Study, trial: optuna.Trial, params: dict,
+              index: int) -> None:
     """Train every tuning seed; the objective is the mean final validation loss."""
     config = ctx.config
     runs = []
@@ -61,7 +62,8 @@ def run_trial(ctx: RunContext, contender: Contender, study: optuna.Study, trial:
                 if trial.should_prune():
                     raise optuna.TrialPruned()
 
-            record = train_run(ctx, contender.train_config(params, config.epochs, seed), on_epoch)
+            record = train_run(ctx, contender.train_config(params, config.epochs, seed), on_epoch,
+                               f"tune/{contender.name}/trial{index}-seed{seed}")
             runs.append(curves(record, seed))
             if record.status == "diverged":
                 trial.set_user_attr("runs", runs)

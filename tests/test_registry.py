@@ -32,32 +32,30 @@ def test_every_entry_builds_with_finite_positive_lrs(code: str, epochs: int) -> 
         assert lrs[warmup_epochs(epochs):] == [0.01] * (epochs - warmup_epochs(epochs))
 
 
+def advance(optimizer: torch.optim.Optimizer, scheduler: ScheduleLR, steps: int) -> list[float]:
+    """Take ``steps`` optimizer+scheduler steps; the LR after each."""
+    lrs = []
+    for _ in range(steps):
+        optimizer.step()
+        scheduler.step()
+        lrs.append(optimizer.param_groups[0]["lr"])
+    return lrs
+
+
 @pytest.mark.parametrize("code", list(SCHEDULERS))
 def test_state_dict_round_trip_reproduces_the_rest(code: str) -> None:
     budget = Budget(30, steps_per_epoch=3, lr=0.01)
+    horizon = SCHEDULERS[code].horizon(budget)
     first_opt = _optimizer()
     first = build_scheduler(first_opt, code, {}, budget)
-    horizon = SCHEDULERS[code].horizon(budget)
-    for _ in range(horizon // 2):
-        first_opt.step()
-        first.step()
+    advance(first_opt, first, horizon // 2)
     saved = first.state_dict()
-    expected = []
-    for _ in range(horizon - horizon // 2):
-        first_opt.step()
-        first.step()
-        expected.append(first_opt.param_groups[0]["lr"])
+    expected = advance(first_opt, first, horizon - horizon // 2)
 
     second_opt = _optimizer(lr=0.5)  # a different LR: everything must come from the state dict
     second = build_scheduler(second_opt, code, {}, budget)
     second.load_state_dict(saved)
-    second_opt.param_groups[0]["initial_lr"] = 0.01
-    resumed = []
-    for _ in range(horizon - horizon // 2):
-        second_opt.step()
-        second.step()
-        resumed.append(second_opt.param_groups[0]["lr"])
-    assert resumed == expected
+    assert advance(second_opt, second, horizon - horizon // 2) == expected
 
 
 @pytest.mark.parametrize("code", list(SCHEDULERS))
@@ -66,14 +64,8 @@ def test_stepping_past_horizon_holds_final_value(code: str) -> None:
     optimizer = _optimizer()
     scheduler = build_scheduler(optimizer, code, {}, budget)
     horizon = SCHEDULERS[code].horizon(budget)
-    for _ in range(horizon):
-        optimizer.step()
-        scheduler.step()
-    final = optimizer.param_groups[0]["lr"]
-    for _ in range(10):
-        optimizer.step()
-        scheduler.step()
-        assert optimizer.param_groups[0]["lr"] == final
+    final = advance(optimizer, scheduler, horizon)[-1]
+    assert advance(optimizer, scheduler, 10) == [final] * 10
     assert final == SCHEDULERS[code].lr_at(horizon, budget, scheduler.params)
 
 

@@ -1,0 +1,51 @@
+"""Sensitivity metrics: hand-computed cases and the paper's own validation curves."""
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from results.metrics import decoupling, decoupling_matrix, final_loss_change, mean_std, savgol9
+
+PAPER = Path(__file__).parent / "fixtures" / "paper-curves"
+
+
+def test_savgol9_leaves_linear_sequences_unchanged() -> None:
+    line = [0.5 + 0.25 * k for k in range(20)]
+    assert savgol9(line) == pytest.approx(line, abs=1e-12)
+    bumpy = [1.0] * 9
+    bumpy[4] = 2.0
+    assert savgol9(bumpy)[4] == pytest.approx(1.0 + 59 / 231)
+    assert savgol9(bumpy)[:4] == bumpy[:4]
+
+
+def test_decoupling_of_constant_curves_one_and_three_is_half() -> None:
+    assert decoupling([1.0] * 12, [3.0] * 30) == pytest.approx(0.5)
+    assert decoupling([2.0] * 10, [2.0] * 10) == 0.0
+
+
+def test_non_positive_smoothed_values_are_flagged() -> None:
+    with pytest.raises(ValueError, match="non-positive"):
+        decoupling([1.0, -1.0, 1.0], [1.0, 1.0, 1.0])
+    assert decoupling_matrix({50: [1.0, -1.0], 100: [1.0, 1.0]}) == {"50-100": None, "mean": None}
+
+
+def test_final_loss_change_and_spread() -> None:
+    assert final_loss_change(0.8, 0.6) == pytest.approx(25.0)
+    assert mean_std([1.0, 3.0]) == (2.0, pytest.approx(2**0.5))
+    assert mean_std([4.0]) == (4.0, 0.0) and mean_std([]) == (None, None)
+
+
+def paper_curves(code: str) -> dict[int, list[float]]:
+    frame = pd.read_csv(PAPER / f"Result_CIFAR10_CNN-{code}.csv")
+    return {b: frame[f"{code}{b}_val_loss"].dropna().tolist() for b in (50, 100, 150, 200)}
+
+
+def test_paper_curves_hyperbolic_decouples_less_than_cosine() -> None:
+    """The paper's finding on its own CIFAR-10 CNN curves: H/EH curves stay closer across budgets."""
+    means = {code: decoupling_matrix(paper_curves(code))["mean"] for code in ("H", "EH", "C", "P")}
+    assert set(decoupling_matrix(paper_curves("H"))) == {"50-100", "50-150", "50-200", "100-150", "100-200",
+                                                         "150-200", "mean"}
+    assert means["H"] == pytest.approx(0.0021, abs=1e-4)
+    assert means["EH"] < means["H"] < means["P"] < means["C"]
+    assert [len(c) for c in paper_curves("C").values()] == [50, 100, 150, 200]
