@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import optuna
-from optuna.trial import TrialState
+from optuna.trial import FrozenTrial, TrialState
 
+from runner.claims import claim
 from runner.contenders import Contender
 from runner.storage import study_name
-from runner.trials import RunContext, finish, is_finished, train_run
+from runner.trials import RunContext, finish, train_run
+from runner.worker import work_through
 
 
 def best_params(storage: optuna.storages.BaseStorage, project: str, name: str) -> dict | None:
@@ -29,28 +31,31 @@ def compare(ctx: RunContext, contender: Contender) -> None:
         ctx.progress.skip(sum(budget for budget, _ in planned))
         return
     study = ctx.study(study_name(config.project, "compare", contender.name))
-    done = {(t.user_attrs["budget"], t.user_attrs["seed"]) for t in study.get_trials(deepcopy=False)
-            if is_finished(t) and t.user_attrs.get("params") == params}
-    for i, (budget, seed) in enumerate(planned, start=1):
-        if (budget, seed) in done:
-            ctx.progress.skip(budget)
-            continue
-        trial = study.ask()
-        for key, value in (("budget", budget), ("seed", seed), ("params", params)):
-            trial.set_user_attr(key, value)
-        ctx.progress.run_started("phase 2", contender.name, f"run {i}/{len(planned)} ({budget} epochs, seed {seed})")
-        try:
+
+    def unit_of(t: FrozenTrial) -> tuple[int, int] | None:
+        if t.user_attrs.get("params") != params:
+            return None
+        return t.user_attrs.get("budget"), t.user_attrs.get("seed")
+
+    def run(unit: tuple[int, int]) -> bool:
+        budget, seed = unit
+        with claim(study, study.ask, {"budget": budget, "seed": seed, "params": params},
+                   lambda t: unit_of(t) == unit, lambda t: finish(study, t, "yielded")) as trial:
+            if trial is None:
+                return False
+            ctx.progress.run_started("phase 2", contender.name,
+                                     f"run {planned.index(unit) + 1}/{len(planned)} ({budget} epochs, seed {seed})")
             record = train_run(ctx, contender.train_config(params, budget, seed),
                                lambda epoch, rec: trial.report(rec.val_loss[-1], epoch),
                                f"compare/{contender.name}/E{budget}-seed{seed}")
-        except KeyboardInterrupt:
-            finish(study, trial, "interrupted")
-            raise
-        for key, value in record.to_dict().items():
-            if key != "status":
-                trial.set_user_attr(key, value)
-        if record.status == "complete":
-            finish(study, trial, "complete", value=record.val_loss[-1])
-            ctx.progress.run_finished(f"val {record.val_loss[-1]:.4g}")
-        else:
-            finish(study, trial, "diverged", record.reason)
+            for key, value in record.to_dict().items():
+                if key != "status":
+                    trial.set_user_attr(key, value)
+            if record.status == "complete":
+                finish(study, trial, "complete", value=record.val_loss[-1])
+                ctx.progress.run_finished(f"val {record.val_loss[-1]:.4g}")
+            else:
+                finish(study, trial, "diverged", record.reason)
+            return True
+
+    work_through(study, planned, unit_of, run, lambda unit: unit[0], ctx.progress)

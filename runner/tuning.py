@@ -7,9 +7,11 @@ import warnings
 
 import optuna
 
+from runner.claims import claim
 from runner.contenders import Contender
 from runner.storage import study_name
-from runner.trials import RunContext, curves, derived_seed, finish, is_finished, train_run
+from runner.trials import RunContext, curves, derived_seed, finish, train_run
+from runner.worker import work_through
 from schedulers.params import InvalidParameter
 
 
@@ -30,24 +32,31 @@ def tune(ctx: RunContext, contender: Contender) -> None:
     space = contender.search_space()
     budgets = sorted({config.epochs, *config.epoch_budgets})
     run_epochs = config.epochs * config.n_seeds
-    for index in range(config.n_trials):
-        if any(t.user_attrs.get("index") == index and is_finished(t) for t in study.get_trials(deepcopy=False)):
-            ctx.progress.skip(run_epochs)
-            continue
+
+    def ask(index: int) -> optuna.Trial:
         study.sampler = trial_sampler(contender, index, config.sampler_seed)
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="Fixed parameter .* is out of range")
-            trial = study.ask(space)
-        trial.set_user_attr("index", index)
-        ctx.progress.run_started("phase 1", contender.name, f"trial {index + 1}/{config.n_trials}")
-        params = dict(trial.params)
-        try:
-            contender.validate(params, budgets)
-        except InvalidParameter as err:
-            finish(study, trial, "invalid", str(err))
-            ctx.progress.run_finished(f"invalid: {err}", run_epochs)
-            continue
-        run_trial(ctx, contender, study, trial, params, index)
+            return study.ask(space)
+
+    def run(index: int) -> bool:
+        with claim(study, lambda: ask(index), {"index": index}, lambda t: t.user_attrs.get("index") == index,
+                   lambda t: finish(study, t, "yielded")) as trial:
+            if trial is None:
+                return False
+            ctx.progress.run_started("phase 1", contender.name, f"trial {index + 1}/{config.n_trials}")
+            params = dict(trial.params)
+            try:
+                contender.validate(params, budgets)
+            except InvalidParameter as err:
+                finish(study, trial, "invalid", str(err))
+                ctx.progress.run_finished(f"invalid: {err}", run_epochs)
+                return True
+            run_trial(ctx, contender, study, trial, params, index)
+            return True
+
+    work_through(study, list(range(config.n_trials)), lambda t: t.user_attrs.get("index"), run,
+                 lambda index: run_epochs, ctx.progress)
 
 
 def run_trial(ctx: RunContext, contender: Contender, study: optuna.Study, trial: optuna.Trial, params: dict,
@@ -74,9 +83,6 @@ def run_trial(ctx: RunContext, contender: Contender, study: optuna.Study, trial:
         finish(study, trial, "pruned")
         ctx.progress.run_finished("pruned")
         return
-    except KeyboardInterrupt:
-        finish(study, trial, "interrupted")
-        raise
     trial.set_user_attr("runs", runs)
     value = statistics.fmean(run["val_loss"][-1] for run in runs)
     finish(study, trial, "complete", value=value)

@@ -1,0 +1,42 @@
+"""The worker loop: do every unit of a study that is not finished, sharing work with other workers."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Hashable
+
+import optuna
+from optuna.trial import FrozenTrial
+
+from runner.claims import is_live
+from runner.progress import Progress
+from runner.trials import is_finished
+
+POLL_SECONDS = 5.0
+
+
+def work_through(study: optuna.Study, units: list[Hashable], unit_of: Callable[[FrozenTrial], Hashable | None],
+                 run: Callable[[Hashable], bool], epochs_of: Callable[[Hashable], int], progress: Progress) -> None:
+    """Run ``units`` in order, skipping finished ones and waiting on those other workers hold.
+
+    ``run(unit)`` trains one unit and returns False if it yielded the unit to another worker.
+    Alone on a storage this is a plain loop over the missing units, so results do not depend
+    on interruptions; with other workers each unit is trained by exactly one of them.
+    """
+    accounted: set[Hashable] = set()
+    while True:
+        trials = study.get_trials(deepcopy=False)
+        done = {unit_of(t) for t in trials if is_finished(t)}
+        held = {unit_of(t) for t in trials if is_live(t)}
+        for unit in done & set(units) - accounted:
+            progress.skip(epochs_of(unit))
+            accounted.add(unit)
+        todo = [u for u in units if u not in done]
+        if not todo:
+            return
+        free = [u for u in todo if u not in held]
+        if not free:
+            time.sleep(POLL_SECONDS)
+            continue
+        if run(free[0]):  # False: another worker claimed it first
+            accounted.add(free[0])
