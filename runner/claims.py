@@ -62,7 +62,10 @@ def heartbeat(trial: Trial) -> Iterator[None]:
 
     def beat() -> None:
         while not stop.wait(HEARTBEAT):
-            trial.set_user_attr("alive", time.time())
+            try:
+                trial.set_user_attr("alive", time.time())
+            except Exception:  # the trial just finished (or the storage is gone): nothing to keep alive
+                return
 
     thread = threading.Thread(target=beat, daemon=True)
     thread.start()
@@ -85,8 +88,8 @@ def _settled_trials(study, number: int, patience: float = 5.0) -> list[FrozenTri
 
 
 @contextmanager
-def claim(study, ask: Callable[[], Trial], attrs: dict, same_unit: Callable[[FrozenTrial], bool],
-          on_yield: Callable[[Trial], None]) -> Iterator[Trial | None]:
+def claim(study, ask: Callable[[], Trial], attrs: dict,
+          same_unit: Callable[[FrozenTrial], bool]) -> Iterator[Trial | None]:
     """Open a trial for one unit of work and keep it alive; None if another worker got there first.
 
     If the block is interrupted (Ctrl-C, an error) before it finished the trial, the trial is
@@ -100,7 +103,7 @@ def claim(study, ask: Callable[[], Trial], attrs: dict, same_unit: Callable[[Fro
         others = _settled_trials(study, trial.number)
         others = [t for t in others if same_unit(t) and t.number != trial.number]
         if any(is_finished(t) for t in others) or not won(trial, others):
-            on_yield(trial)
+            finish(study, trial, "yielded")
             yield None
             return
         try:

@@ -40,7 +40,7 @@ def compare(ctx: RunContext, contender: Contender) -> None:
     def run(unit: tuple[int, int]) -> bool:
         budget, seed = unit
         with claim(study, study.ask, {"budget": budget, "seed": seed, "params": params},
-                   lambda t: unit_of(t) == unit, lambda t: finish(study, t, "yielded")) as trial:
+                   lambda t: unit_of(t) == unit) as trial:
             if trial is None:
                 return False
             ctx.progress.run_started("phase 2", contender.name,

@@ -29,9 +29,9 @@ class Progress:
             from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
             from rich.progress import Progress as RichProgress
 
-            self._bar = RichProgress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                                     TextColumn("epochs"), TimeElapsedColumn(), TextColumn("ETA"),
-                                     TimeRemainingColumn())
+            self._bar = RichProgress(TextColumn("{task.description}", markup=False), BarColumn(),
+                                     MofNCompleteColumn(), TextColumn("epochs"), TimeElapsedColumn(),
+                                     TextColumn("ETA"), TimeRemainingColumn())
             self._task = self._bar.add_task("starting", total=self.total)
             self._bar.start()
 
@@ -54,7 +54,7 @@ class Progress:
         self.done += skipped_epochs
         if self._bar is not None:
             self._bar.update(self._task, advance=skipped_epochs)
-            self._bar.console.print(f"{self.label}: {outcome}")
+            self._bar.console.print(f"{self.label}: {outcome}", markup=False, highlight=False)
         else:
             print(f"{self.label}: {outcome} (ETA {self.eta()})", file=self.stream, flush=True)
 
@@ -66,7 +66,7 @@ class Progress:
 
     def note(self, text: str) -> None:
         if self._bar is not None:
-            self._bar.console.print(text)
+            self._bar.console.print(text, markup=False, highlight=False)
         else:
             print(text, file=self.stream, flush=True)
 

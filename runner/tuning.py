@@ -40,8 +40,7 @@ def tune(ctx: RunContext, contender: Contender) -> None:
             return study.ask(space)
 
     def run(index: int) -> bool:
-        with claim(study, lambda: ask(index), {"index": index}, lambda t: t.user_attrs.get("index") == index,
-                   lambda t: finish(study, t, "yielded")) as trial:
+        with claim(study, lambda: ask(index), {"index": index}, lambda t: t.user_attrs.get("index") == index) as trial:
             if trial is None:
                 return False
             ctx.progress.run_started("phase 1", contender.name, f"trial {index + 1}/{config.n_trials}")

@@ -44,12 +44,11 @@ def test_claim_liveness() -> None:
 def test_lowest_live_claim_wins_and_interrupts_are_recorded() -> None:
     study = optuna.create_study()
     rival = _trial_with(study, unit="a", worker="elsewhere:1", alive=time.time())
-    with claims.claim(study, study.ask, {"unit": "a"}, lambda t: t.user_attrs.get("unit") == "a",
-                      lambda t: study.tell(t, state=optuna.trial.TrialState.FAIL)) as trial:
+    with claims.claim(study, study.ask, {"unit": "a"}, lambda t: t.user_attrs.get("unit") == "a") as trial:
         assert trial is None  # the older live claim keeps the unit
+    assert study.get_trials()[-1].user_attrs["status"] == "yielded"
     with pytest.raises(KeyboardInterrupt):
-        with claims.claim(study, study.ask, {"unit": "b"}, lambda t: t.user_attrs.get("unit") == "b",
-                          lambda t: None) as trial:
+        with claims.claim(study, study.ask, {"unit": "b"}, lambda t: t.user_attrs.get("unit") == "b") as trial:
             assert trial is not None
             raise KeyboardInterrupt
     last = study.get_trials()[-1]
