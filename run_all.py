@@ -166,9 +166,10 @@ def lr_trace_command(
     steps_per_epoch: int = typer.Option(1, min=1, help="Batches per epoch (per-batch schedules)."),
     json_out: bool = typer.Option(False, "--json", help="Print JSON."),
     plot: Path | None = typer.Option(None, help="PNG file (one code) or folder (--all)."),
+    metrics: bool = typer.Option(False, help="Add sum(LR) and the convex bound (gamma*, Omega*) per budget."),
 ) -> None:
     """Print the LR used in each epoch (each batch for per-batch schedules)."""
-    from schedulers.trace import lr_trace
+    from schedulers.trace import lr_trace, schedule_metrics
 
     if all_codes == (code is not None):
         raise UserError("lr-trace: give exactly one of CODE or --all")
@@ -184,15 +185,20 @@ def lr_trace_command(
     }
     if plot is not None:
         _plot_traces(traces, plot, all_codes, steps_per_epoch)
+    extra = {(c, e): schedule_metrics(c, Budget(e, steps_per_epoch, lr, infimum_lr), overrides) if metrics else {}
+             for c in codes for e in budgets}
     if json_out:
         objects = [{"code": c, "epochs": e, "steps_per_epoch": steps_per_epoch if SCHEDULERS[c].per_batch else 1,
-                    "lr": values} for c, per_budget in traces.items() for e, values in per_budget.items()]
+                    "lr": values, **extra[c, e]}
+                   for c, per_budget in traces.items() for e, values in per_budget.items()]
         typer.echo(json.dumps(objects[0] if len(objects) == 1 else objects))
-    elif plot is None or not all_codes:
+    elif plot is None or not all_codes or metrics:
         for c, per_budget in traces.items():
             for e, values in per_budget.items():
-                typer.echo(f"# {c} at {e} epochs ({len(values)} steps)")
-                typer.echo("\n".join(f"{i}\t{v:.9g}" for i, v in enumerate(values)))
+                summary = "".join(f", {k} {v:.6g}" for k, v in extra[c, e].items())
+                typer.echo(f"# {c} at {e} epochs ({len(values)} steps{summary})")
+                if plot is None or not all_codes:
+                    typer.echo("\n".join(f"{i}\t{v:.9g}" for i, v in enumerate(values)))
 
 
 def _plot_traces(traces: dict[str, dict[int, list[float]]], target: Path, many: bool, steps_per_epoch: int) -> None:

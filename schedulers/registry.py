@@ -24,7 +24,7 @@ from schedulers.params import (
     searched_int,
 )
 
-Family = Literal["baseline", "traditional", "cyclic", "hyperbolic", "warmup", "theory-inspired"]
+Family = Literal["traditional", "cyclic", "hyperbolic", "warmup", "theory-inspired"]
 
 
 @dataclass(frozen=True)
@@ -92,7 +92,7 @@ _HYPERBOLIC = (infimum_lr(), _upper_bound(False))
 _HYPERBOLIC_WARM = (infimum_lr(), _upper_bound(True))
 
 SCHEDULERS: dict[str, SchedulerSpec] = {spec.code: spec for spec in [
-    SchedulerSpec("N", "No scheduler", "baseline", False, shapes.constant, (), "constant base LR"),
+    SchedulerSpec("N", "No scheduler", "traditional", False, shapes.constant, (), "constant base LR (baseline)"),
     SchedulerSpec("P", "PolynomialLR", "traditional", False, shapes.polynomial, (
         searched_float("power", 0.5, 0.5, 3.0, _POSITIVE, "polynomial power p"),
     ), "lr (1 - t/E)^p"),

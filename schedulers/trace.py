@@ -8,6 +8,7 @@ import torch
 
 from schedulers.params import Budget, distribution_to_json
 from schedulers.registry import get_scheduler
+from schedulers.theory import convex_bound
 from schedulers.torch_adapter import build_scheduler
 
 
@@ -37,3 +38,18 @@ def describe(code: str, budget: Budget) -> dict[str, Any]:
         "search_space": {k: distribution_to_json(v) for k, v in spec.search_space(budget).items()},
         "param_kinds": {p.name: p.kind for p in spec.params},
     }
+
+
+def schedule_metrics(code: str, budget: Budget, params: dict[str, Any] | None = None) -> dict[str, float]:
+    """Training-free numbers of a schedule: its LR budget sum(eta) and its convex bound.
+
+    The bound uses the schedule relative to its base LR, with horizon + 1 entries evaluated
+    at the horizon (G = D = 1): ``gamma_star`` is then the base LR the theory would pick.
+    """
+    spec = get_scheduler(code)
+    values = spec.resolve(budget, params)
+    horizon = spec.horizon(budget)
+    relative = [spec.lr_at(t, budget, values) / budget.lr for t in range(horizon + 1)]
+    bound = convex_bound(relative, horizon)
+    return {"cumulative_lr": budget.lr * sum(relative[:horizon]), "bound_gamma_star": bound.gamma_star,
+            "bound_omega_star": bound.omega_star}

@@ -60,3 +60,17 @@ def test_lr_trace_all_plots_one_png_per_scheduler(tmp_path) -> None:
     pngs = sorted(p.name for p in tmp_path.glob("*.png"))
     assert len(pngs) == 18 and "lr_WEH.png" in pngs
     assert all((tmp_path / p).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in pngs)
+
+
+def test_lr_trace_metrics_report_budget_and_convex_bound() -> None:
+    from schedulers.theory import convex_bound
+
+    result = runner.invoke(app, ["lr-trace", "L", "--epochs", "100", "--lr", "1", "--set", "end_factor=0.001",
+                                 "--metrics", "--json"])
+    assert result.exit_code == 0
+    out = json.loads(result.stdout)
+    assert out["cumulative_lr"] == pytest.approx(sum(out["lr"]), rel=1e-12)
+    relative = [1 + (0.001 - 1) * min(t, 100) / 100 for t in range(101)]
+    assert out["bound_gamma_star"] == pytest.approx(convex_bound(relative, 100).gamma_star, rel=1e-12)
+    # Linear decay to (almost) zero: close to the reference gamma* of 0.09726 for decay exactly to zero.
+    assert out["bound_gamma_star"] == pytest.approx(0.097255214546, rel=0.01)
