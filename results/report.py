@@ -65,10 +65,8 @@ def _seed_mean_curve(runs: list[dict[str, Any]]) -> list[float]:
 def collect_runs(storage: optuna.storages.BaseStorage, project: str, name: str) -> list[dict[str, Any]]:
     """Finished Phase 2 runs of ``name`` made with its current best parameters."""
     params = best_params(storage, project, name)
-    runs = []
-    for t in _trials(storage, study_name(project, "compare", name)):
-        if is_finished(t) and t.user_attrs.get("params") == params:
-            runs.append({**t.user_attrs, "status": t.user_attrs["status"]})
+    runs = [dict(t.user_attrs) for t in _trials(storage, study_name(project, "compare", name))
+            if is_finished(t) and t.user_attrs.get("params") == params]
     return sorted(runs, key=lambda r: (r["budget"], r["seed"]))
 
 

@@ -111,8 +111,8 @@ def resolve(options: dict[str, Any], preset: str | None) -> RunConfig:
         raise UserError(f"--dataset applies to task cifar10 only, not {task.name}")
     dataset = (config.dataset or task.datasets[0]) if task.datasets else None
     project = config.project or "-".join(p for p in (task.name, dataset, model) if p)
-    config = replace(config, model=model, batch_size=config.batch_size or task.batch_size,
-                     lr=config.lr or defaults.lr, subset_ratio=chosen["subset_ratio"], dataset=dataset,
+    config = replace(config, model=model, batch_size=chosen.get("batch_size", task.batch_size),
+                     lr=chosen.get("lr", defaults.lr), subset_ratio=chosen["subset_ratio"], dataset=dataset,
                      project=project, out=config.out if str(config.out) not in ("", ".") else Path("runs") / project)
     validate(config)
     return config
