@@ -7,13 +7,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import torch
-from optuna.distributions import BaseDistribution
 
-from schedulers.params import Budget, InvalidParameter, Param, check_params, float_range, searched_float
+from schedulers.params import InvalidParameter, Param, Tunable, float_range, searched_float
 
 
 @dataclass(frozen=True)
-class LRFreeSpec:
+class LRFreeSpec(Tunable):
     name: str
     package: str
     params: tuple[Param, ...]
@@ -21,14 +20,9 @@ class LRFreeSpec:
     switches_modes: bool  # needs optimizer.train()/.eval() around evaluation (ScheduleFree)
     summary: str
 
-    def defaults(self, budget: Budget) -> dict[str, Any]:
-        return {p.name: p.default(budget) for p in self.params}
-
-    def search_space(self, budget: Budget) -> dict[str, BaseDistribution]:
-        return {p.name: p.space(budget) for p in self.params if p.space is not None}
-
-    def validate(self, values: dict[str, Any], budgets: list[Budget]) -> None:
-        check_params(self.name, self.params, values, budgets)
+    @property
+    def label(self) -> str:
+        return self.name
 
     def create(self, parameters: Iterable[torch.nn.Parameter], values: dict[str, Any], *,
                total_steps: int, weight_decay: float = 0.0) -> torch.optim.Optimizer:

@@ -122,6 +122,26 @@ def distribution_to_json(dist: BaseDistribution) -> dict:
     raise TypeError(f"unsupported distribution {dist!r}")
 
 
+class Tunable:
+    """Defaults, search space and validation derived from a ``params`` tuple (schedules and
+    LR-free optimizers alike); ``label`` names the owner in error messages."""
+
+    params: tuple[Param, ...]
+
+    @property
+    def label(self) -> str:
+        raise NotImplementedError
+
+    def defaults(self, budget: Budget) -> dict[str, Any]:
+        return {p.name: p.default(budget) for p in self.params}
+
+    def search_space(self, budget: Budget) -> dict[str, BaseDistribution]:
+        return {p.name: p.space(budget) for p in self.params if p.space is not None}
+
+    def validate(self, values: dict[str, Any], budgets: list[Budget]) -> None:
+        check_params(self.label, self.params, values, budgets)
+
+
 def check_params(owner: str, params_spec: tuple[Param, ...], values: dict[str, Any],
                  budgets: list[Budget]) -> None:
     """Raise InvalidParameter (one line naming owner, parameter, budget, allowed range)."""

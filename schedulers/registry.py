@@ -7,15 +7,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from optuna.distributions import BaseDistribution, IntDistribution
+from optuna.distributions import IntDistribution
 
 from schedulers import shapes
 from schedulers.params import (
     Budget,
     InvalidParameter,
     Param,
+    Tunable,
     at_least,
-    check_params,
     fixed_float,
     float_range,
     infimum_lr,
@@ -28,7 +28,7 @@ Family = Literal["traditional", "cyclic", "hyperbolic", "warmup", "theory-inspir
 
 
 @dataclass(frozen=True)
-class SchedulerSpec:
+class SchedulerSpec(Tunable):
     code: str
     name: str
     family: Family
@@ -41,20 +41,15 @@ class SchedulerSpec:
         """Scheduler steps in a run: epochs, or epochs x batches for per-batch schedules."""
         return budget.epochs * (budget.steps_per_epoch if self.per_batch else 1)
 
-    def defaults(self, budget: Budget) -> dict[str, Any]:
-        return {p.name: p.default(budget) for p in self.params}
-
-    def search_space(self, budget: Budget) -> dict[str, BaseDistribution]:
-        return {p.name: p.space(budget) for p in self.params if p.space is not None}
+    @property
+    def label(self) -> str:
+        return self.code
 
     def resolve(self, budget: Budget, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         """Defaults at ``budget`` with ``overrides`` applied, validated at that budget."""
         values = {**self.defaults(budget), **(overrides or {})}
         self.validate(values, [budget])
         return values
-
-    def validate(self, values: dict[str, Any], budgets: list[Budget]) -> None:
-        check_params(self.code, self.params, values, budgets)
 
     def lr_at(self, t: int, budget: Budget, values: dict[str, Any]) -> float:
         """LR after ``t`` scheduler steps; steps past the horizon hold the final value."""
