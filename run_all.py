@@ -18,8 +18,11 @@ from schedulers.registry import SCHEDULERS, get_scheduler
 app = typer.Typer(add_completion=False, help=__doc__, pretty_exceptions_enable=False, rich_markup_mode=None)
 
 
+INTERRUPTED = "interrupted: finished work is stored; run the same command again to resume"
+
+
 def user_errors_exit(command: Callable) -> Callable:
-    """Turn a UserError into one line on stderr and exit status 2."""
+    """Turn a UserError into one line on stderr and exit status 2; Ctrl-C into status 130."""
     @functools.wraps(command)
     def wrapped(*args, **kwargs):
         try:
@@ -27,6 +30,9 @@ def user_errors_exit(command: Callable) -> Callable:
         except UserError as err:
             typer.echo(f"error: {err}", err=True)
             raise typer.Exit(2) from None
+        except KeyboardInterrupt:
+            typer.echo(INTERRUPTED, err=True)
+            raise typer.Exit(130) from None
     return wrapped
 
 
@@ -222,7 +228,7 @@ def main() -> None:
         print(f"error: {err.format_message()}", file=sys.stderr)
         sys.exit(2)
     except (KeyboardInterrupt, typer.Abort):
-        print("interrupted: finished work is stored; run the same command again to resume", file=sys.stderr)
+        print(INTERRUPTED, file=sys.stderr)
         sys.exit(130)
     if isinstance(status, int) and status:
         sys.exit(status)

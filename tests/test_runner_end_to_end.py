@@ -169,3 +169,16 @@ def test_phase_1_results_do_not_depend_on_interruption(tmp_path: Path) -> None:
     assert stopped["best_params"] == straight["best_params"]
     assert stopped["best_val_loss"] == straight["best_val_loss"]
     assert stopped["complete"] == straight["complete"] == 4
+
+
+def test_ctrl_c_exits_130_with_a_resume_hint_and_the_rerun_completes(tmp_path: Path) -> None:
+    args = [sys.executable, str(ROOT / "run_all.py"), "--task", "osc", "--preset", "smoke", "--schedulers", "C,EH",
+            "--skip-lr-free", "--out", str(tmp_path / "out"), "--data-dir", str(tmp_path / "data")]
+    process = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert process.stdout.readline().startswith("[phase 1] C trial 1/2")  # a run finished: now interrupt
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 130
+    assert err.strip() == "interrupted: finished work is stored; run the same command again to resume"
+    subprocess.run(args, check=True, capture_output=True, cwd=ROOT)
+    assert_complete_report(tmp_path / "out", ["C", "EH"], [3, 6], 2)
