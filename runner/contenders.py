@@ -14,6 +14,11 @@ from schedulers.registry import get_scheduler
 from tasks.training import TrainConfig
 
 
+def own_params(params: dict[str, Any]) -> dict[str, Any]:
+    """A scheduler trial's parameters without the base LR: what the schedule itself takes."""
+    return {k: v for k, v in params.items() if k != "lr"}
+
+
 @dataclass(frozen=True)
 class Contender:
     name: str
@@ -47,11 +52,10 @@ class Contender:
         if self.is_lr_free:
             get_lr_free(self.name).validate(params, [self.budget(b) for b in budgets])
             return
-        own = {k: v for k, v in params.items() if k != "lr"}
         spec = get_scheduler(self.name)
         for epochs in budgets:
             budget = self.budget(epochs, params["lr"])
-            spec.validate({**spec.defaults(budget), **own}, [budget])
+            spec.validate({**spec.defaults(budget), **own_params(params)}, [budget])
 
     def train_config(self, params: dict[str, Any], epochs: int, seed: int) -> TrainConfig:
         c = self.config
@@ -59,5 +63,4 @@ class Contender:
                   "optimizer": c.optimizer, "infimum_lr": c.infimum_lr, "device": c.device, "precision": c.precision}
         if self.is_lr_free:
             return TrainConfig(lr=1.0, lr_free=self.name, params=params, **common)
-        own = {k: v for k, v in params.items() if k != "lr"}
-        return TrainConfig(lr=params["lr"], scheduler=self.name, params=own, **common)
+        return TrainConfig(lr=params["lr"], scheduler=self.name, params=own_params(params), **common)
