@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import inspect
 import json
 import sys
 from collections.abc import Callable
@@ -10,10 +11,11 @@ from pathlib import Path
 
 import typer
 
+from errors import UserError
 from runner.parsing import parse_assignments, parse_budgets, parse_names
-from schedulers.errors import UserError
 from schedulers.params import Budget
 from schedulers.registry import SCHEDULERS, get_scheduler
+from tasks import TASKS, TaskOption
 
 app = typer.Typer(add_completion=False, help=__doc__, pretty_exceptions_enable=False, rich_markup_mode=None)
 
@@ -36,11 +38,37 @@ def user_errors_exit(command: Callable) -> Callable:
     return wrapped
 
 
+def task_options() -> dict[str, tuple[TaskOption, list[str]]]:
+    """Every task's own options by name, with the tasks that declare each."""
+    found: dict[str, tuple[TaskOption, list[str]]] = {}
+    for task in TASKS.values():
+        for option in task.options:
+            first = found.setdefault(option.name, (option, []))
+            if first[0].type is not option.type:
+                raise TypeError(f"task option {option.name} has type {first[0].type.__name__} in task "
+                                f"{first[1][0]} but {option.type.__name__} in task {task.name}")
+            first[1].append(task.name)
+    return found
+
+
+def with_task_options(command: Callable) -> Callable:
+    """Give ``command`` one CLI option per task option (None = not given); they arrive in **kwargs."""
+    signature = inspect.signature(command)
+    params = [p for p in signature.parameters.values() if p.kind != inspect.Parameter.VAR_KEYWORD]
+    for name, (option, tasks) in task_options().items():
+        help_text = f"{', '.join(tasks)} task: {option.help} [{option.default}]."
+        params.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=option.type | None,
+                                        default=typer.Option(None, option.flag, help=help_text)))
+    command.__signature__ = signature.replace(parameters=params)
+    return command
+
+
 @app.callback(invoke_without_command=True)
+@with_task_options
 @user_errors_exit
 def benchmark(
     ctx: typer.Context,
-    task: str = typer.Option("cifar10", help="Task: cifar10, osc or integral."),
+    task: str = typer.Option("cifar10", help=f"Task: {', '.join(TASKS)}."),
     model: str | None = typer.Option(None, help="Model (default: the task's first model)."),
     optimizer: str = typer.Option("AdamW", help="Base optimizer for schedulers: Adam or AdamW."),
     epochs: int | None = typer.Option(None, help="Phase 1 (tuning) budget in epochs [50]."),
@@ -57,12 +85,9 @@ def benchmark(
     schedulers: str | None = typer.Option(None, help="Comma list of scheduler codes [all]."),
     skip_lr_free: bool = typer.Option(False, help="Do not run Prodigy, DAdapt and ScheduleFree."),
     skip_compare: bool = typer.Option(False, help="Stop after Phase 1."),
-    dataset: str | None = typer.Option(None, help="cifar10 task: CIFAR10, CIFAR100 or FashionMNIST."),
+    dataset: str | None = typer.Option(None, help="Dataset of tasks that have several: " + "; ".join(
+        f"{t.name}: {', '.join(t.datasets)}" for t in TASKS.values() if t.datasets) + "."),
     subset_ratio: float | None = typer.Option(None, help="Seeded fraction of the data in (0, 1]."),
-    dtype: str = typer.Option("simple", help="osc task: simple, damped or total."),
-    hist: int | None = typer.Option(None, help="osc task: history length [50]."),
-    pred: int | None = typer.Option(None, help="osc task: prediction length [50]."),
-    n_functions: int | None = typer.Option(None, help="integral task: number of generated functions [10000]."),
     out: Path | None = typer.Option(None, help="Output folder [runs/<project>]."),
     storage: str | None = typer.Option(None, help="Optuna storage URL [sqlite file in --out]."),
     preset: str | None = typer.Option(None, help="smoke (minutes on a CPU) or paper (the full protocol)."),
@@ -70,7 +95,8 @@ def benchmark(
     sampler_seed: int = typer.Option(0, help="Seed of the TPE sampler."),
     precision: str = typer.Option("fp32", help="fp32 or bf16 (autocast)."),
     data_dir: Path = typer.Option(Path("data"), help="Where datasets are read and generated data cached."),
-    download: bool = typer.Option(False, help="cifar10 task: download missing dataset files (needs internet)."),
+    download: bool = typer.Option(False, help="Download missing dataset files (cifar10 task; needs internet)."),
+    **given_task_options: object,
 ) -> None:
     """Tune every scheduler at one budget (Phase 1), re-train at every budget (Phase 2), report."""
     if ctx.invoked_subcommand is not None:
@@ -86,11 +112,10 @@ def benchmark(
         "schedulers": tuple(parse_names(schedulers, list(SCHEDULERS), "scheduler code", "--schedulers"))
         if schedulers is not None else None,
         "lr_free": () if skip_lr_free else None, "skip_compare": skip_compare, "dataset": dataset,
-        "subset_ratio": subset_ratio, "dtype": dtype, "hist": hist, "pred": pred, "n_functions": n_functions,
-        "out": out, "storage": storage, "pruner": pruner, "sampler_seed": sampler_seed, "precision": precision,
-        "data_dir": data_dir, "download": download,
+        "subset_ratio": subset_ratio, "out": out, "storage": storage, "pruner": pruner, "sampler_seed": sampler_seed,
+        "precision": precision, "data_dir": data_dir, "download": download,
     }
-    run_benchmark(resolve(options, preset))
+    run_benchmark(resolve(options, preset, given_task_options))
 
 
 @app.command("report")
@@ -101,7 +126,7 @@ def report_command(
     out: Path | None = typer.Option(None, help="Where to write the report [the folder, or ./report]."),
 ) -> None:
     """Rebuild report.json, curves.csv and plots from the storage alone."""
-    from runner import storage as store
+    from results import storage as store
     from runner.pipeline import write_outputs
 
     folder = Path(target)

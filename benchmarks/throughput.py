@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from schedulers.recipes import make_recipe
 from tasks import DataConfig, TaskData, get_task
 from tasks.augment import CropFlip
 from tasks.base import Split
@@ -61,11 +62,14 @@ def image_data(n: int, channels: int = 3, size: int = 32, classes: int = 10) -> 
 
 def time_epoch(task: str, model: str, data: TaskData, batch: int, precision: str, device: str) -> dict:
     """Time one training epoch after a warm-up epoch over the first few batches."""
-    config = TrainConfig(model=model, epochs=1, batch_size=batch, lr=1e-4, seed=0, scheduler="N",
-                         device=device, precision=precision)
+    def config_for(run_data: TaskData) -> TrainConfig:
+        recipe = make_recipe("N", steps_per_epoch=run_data.steps_per_epoch(batch), lr=1e-4)
+        return TrainConfig(model=model, epochs=1, batch_size=batch, seed=0, recipe=recipe, params={"lr": 1e-4},
+                           device=device, precision=precision)
+
     warm = replace(data, train=data.train.take(torch.arange(min(len(data.train), 4 * batch))))
-    Trainer(get_task(task), warm, config)._train_epoch()
-    trainer = Trainer(get_task(task), data, config)
+    Trainer(get_task(task), warm, config_for(warm))._train_epoch()
+    trainer = Trainer(get_task(task), data, config_for(data))
     reset_peak_memory(trainer.device)
     synchronize(trainer.device)
     start = time.perf_counter()
@@ -158,9 +162,9 @@ def main() -> None:
     args = parser.parse_args()
     device = resolve_device(args.device)
     torch.manual_seed(0)
-    osc = get_task("osc").load(DataConfig(data_dir=args.data_dir, hist=50, pred=50))
+    osc = get_task("osc").load(DataConfig(data_dir=args.data_dir, options={"hist": 50, "pred": 50}))
     osc.train = osc.train.take(torch.arange(640))
-    integral = get_task("integral").load(DataConfig(data_dir=args.data_dir, n_functions=2000))
+    integral = get_task("integral").load(DataConfig(data_dir=args.data_dir, options={"n_functions": 2000}))
     integral.train = integral.train.take(torch.arange(1280))
     cases = [
         ("cifar10", "SimpleCNN", image_data(1280), 128),

@@ -66,12 +66,15 @@ class SinusoidalEncoding(nn.Module):
 class TFONet(nn.Module):
     """Transformer operator net: encoder over u's sensor values, decoder over query points y."""
 
-    def __init__(self, d_model: int = 128, heads: int = 2, feedforward: int = 512, layers: int = 3) -> None:
+    MAX_QUERIES = 4096  # the longest query grid the position table covers
+
+    def __init__(self, sensors: int = 100, d_model: int = 128, heads: int = 2, feedforward: int = 512,
+                 layers: int = 3) -> None:
         super().__init__()
         self.scale = math.sqrt(d_model)
         self.embed_u = nn.Linear(1, d_model)
         self.embed_y = nn.Linear(1, d_model)
-        self.position = SinusoidalEncoding(d_model)
+        self.position = SinusoidalEncoding(d_model, max_len=max(sensors, self.MAX_QUERIES))
         self.transformer = nn.Transformer(d_model, heads, layers, layers, feedforward, dropout=0.0, batch_first=True)
         self.head = nn.Linear(d_model, 1)
 

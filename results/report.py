@@ -4,19 +4,16 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
-import optuna
 import pandas as pd
-from optuna.trial import TrialState
+from optuna.storages import BaseStorage
+from optuna.trial import FrozenTrial, TrialState
 
+from results import storage as store
+from results.files import atomic_write_text
 from results.metrics import decoupling_matrix, final_loss_change, mean_std
-from runner.comparison import best_params
-from runner.storage import meta_name, study_name
-from runner.trials import is_finished
 from schedulers.lr_free import LR_FREE
 from schedulers.registry import SCHEDULERS
 
@@ -24,17 +21,10 @@ SCHEMA_VERSION = 1
 CURVE_COLUMNS = ["scheduler", "budget", "seed", "epoch", "lr", "train_loss", "val_loss"]
 
 
-def _trials(storage: optuna.storages.BaseStorage, name: str) -> list[optuna.trial.FrozenTrial]:
-    try:
-        return optuna.load_study(study_name=name, storage=storage).get_trials(deepcopy=False)
-    except KeyError:
-        return []
-
-
-def _optimization(trials: list[optuna.trial.FrozenTrial]) -> dict[str, Any]:
-    finished = [t for t in trials if is_finished(t)]
+def _optimization(trials: list[FrozenTrial]) -> dict[str, Any]:
+    finished = [t for t in trials if store.is_finished(t)]
     complete = [t for t in finished if t.state == TrialState.COMPLETE]
-    best = min(complete, key=lambda t: (t.value, t.number)) if complete else None
+    best = store.best_trial(finished)
     return {
         "best_val_loss": best.value if best else None,
         "best_params": best.params if best else None,
@@ -62,26 +52,26 @@ def _seed_mean_curve(runs: list[dict[str, Any]]) -> list[float]:
     return [sum(values) / len(values) for values in zip(*curves)] if curves else []
 
 
-def collect_runs(storage: optuna.storages.BaseStorage, project: str, name: str) -> list[dict[str, Any]]:
+def collect_runs(storage: BaseStorage, project: str, name: str) -> list[dict[str, Any]]:
     """Finished Phase 2 runs of ``name`` made with its current best parameters."""
-    params = best_params(storage, project, name)
-    runs = [dict(t.user_attrs) for t in _trials(storage, study_name(project, "compare", name))
-            if is_finished(t) and t.user_attrs.get("params") == params]
+    params = store.best_params(storage, project, name)
+    runs = [dict(t.user_attrs) for t in store.trials(storage, store.study_name(project, "compare", name))
+            if store.is_finished(t) and t.user_attrs.get("params") == params]
     return sorted(runs, key=lambda r: (r["budget"], r["seed"]))
 
 
-def build_report(storage: optuna.storages.BaseStorage, project: str) -> tuple[dict[str, Any], pd.DataFrame]:
+def build_report(storage: BaseStorage, project: str) -> tuple[dict[str, Any], pd.DataFrame]:
     """(report, tidy curves) for ``project``: a pure function of what the storage holds."""
-    meta = optuna.load_study(study_name=meta_name(project), storage=storage).user_attrs
+    meta = store.stored_meta(storage, project) or {}
     config = meta["config"]
-    present = {s.study_name for s in optuna.get_all_study_summaries(storage)}
-    names = [n for n in [*SCHEDULERS, *LR_FREE] if study_name(project, "tune", n) in present]
+    present = store.study_names(storage)
+    names = [n for n in [*SCHEDULERS, *LR_FREE] if store.study_name(project, "tune", n) in present]
     report: dict[str, Any] = {"schema_version": SCHEMA_VERSION, "config": config,
                               "environment": meta.get("environment", {}), "optimization": {}, "comparison": {},
                               "comparison_detail": {}, "sensitivity": {}, "decoupling": {}}
     rows = []
     for name in names:
-        report["optimization"][name] = _optimization(_trials(storage, study_name(project, "tune", name)))
+        report["optimization"][name] = _optimization(store.trials(storage, store.study_name(project, "tune", name)))
         runs = collect_runs(storage, project, name)
         by_budget = {b: [r for r in runs if r["budget"] == b] for b in config["epoch_budgets"]}
         by_budget = {b: rs for b, rs in by_budget.items() if rs}
@@ -117,24 +107,12 @@ def _without_nan(value: Any) -> Any:
     return value
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
 def write_report(report: dict[str, Any], curves: pd.DataFrame, out: Path) -> list[Path]:
     """Write report.json and curves.csv atomically, and one learning-curve PNG per contender."""
     from results.plots import plot_curves
 
-    out.mkdir(parents=True, exist_ok=True)
-    _atomic_write(out / "report.json", json.dumps(report, indent=2, allow_nan=False) + "\n")
-    _atomic_write(out / "curves.csv", curves.to_csv(index=False))
+    atomic_write_text(out / "report.json", json.dumps(report, indent=2, allow_nan=False) + "\n")
+    atomic_write_text(out / "curves.csv", curves.to_csv(index=False))
     written = [out / "report.json", out / "curves.csv"]
     for name, group in curves.groupby("scheduler", sort=False):
         mean_curves = {int(b): g.groupby("epoch")["val_loss"].mean().tolist() for b, g in group.groupby("budget")}

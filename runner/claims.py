@@ -17,7 +17,7 @@ from contextlib import contextmanager
 
 from optuna.trial import FrozenTrial, Trial, TrialState
 
-from runner.trials import finish, is_finished
+from results.storage import finish, is_finished
 
 HOST = socket.gethostname()
 HEARTBEAT = 30.0
@@ -76,12 +76,20 @@ def heartbeat(trial: Trial) -> Iterator[None]:
         thread.join()
 
 
+def _unsettled(trial: FrozenTrial) -> bool:
+    """A RUNNING trial whose unit is not written yet: just asked by another worker (not even
+    tagged), or tagged by a live one. Ignoring the untagged ones let two workers both win a unit."""
+    if trial.state != TrialState.RUNNING or "claimed" in trial.user_attrs:
+        return False
+    return "worker" not in trial.user_attrs or is_live(trial)
+
+
 def _settled_trials(study, number: int, patience: float = 5.0) -> list[FrozenTrial]:
-    """All trials, once every older live claim has written its unit (or ``patience`` ran out)."""
+    """All trials, once every older claim in flight has written its unit (or ``patience`` ran out)."""
     deadline = time.time() + patience
     while True:
         trials = study.get_trials(deepcopy=False)
-        unsettled = [t for t in trials[:number] if is_live(t) and "claimed" not in t.user_attrs]
+        unsettled = [t for t in trials[:number] if _unsettled(t)]
         if not unsettled or time.time() > deadline:
             return trials
         time.sleep(0.05)

@@ -2,35 +2,24 @@
 
 from __future__ import annotations
 
-import optuna
-from optuna.trial import FrozenTrial, TrialState
+from optuna.trial import FrozenTrial
 
+from results.storage import best_params, finish, study_name
 from runner.claims import claim
-from runner.contenders import Contender
-from runner.storage import study_name
-from runner.trials import RunContext, finish, train_run
+from runner.trials import RunContext, train_run
 from runner.worker import work_through
+from schedulers.recipes import Recipe
 
 
-def best_params(storage: optuna.storages.BaseStorage, project: str, name: str) -> dict | None:
-    """Phase 1's best parameters for ``name``, or None when no trial completed."""
-    try:
-        study = optuna.load_study(study_name=study_name(project, "tune", name), storage=storage)
-    except KeyError:
-        return None
-    complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-    return min(complete, key=lambda t: (t.value, t.number)).params if complete else None
-
-
-def compare(ctx: RunContext, contender: Contender) -> None:
+def compare(ctx: RunContext, recipe: Recipe) -> None:
     config = ctx.config
-    params = best_params(ctx.storage, config.project, contender.name)
+    params = best_params(ctx.storage, config.project, recipe.name)
     planned = [(budget, seed) for budget in config.epoch_budgets for seed in config.comparison_seeds]
     if params is None:
-        ctx.progress.note(f"[phase 2] {contender.name}: no complete Phase 1 trial; skipped")
+        ctx.progress.note(f"[phase 2] {recipe.name}: no complete Phase 1 trial; skipped")
         ctx.progress.skip(sum(budget for budget, _ in planned))
         return
-    study = ctx.study(study_name(config.project, "compare", contender.name))
+    study = ctx.study(study_name(config.project, "compare", recipe.name))
 
     def unit_of(t: FrozenTrial) -> tuple[int, int] | None:
         if t.user_attrs.get("params") != params:
@@ -43,11 +32,11 @@ def compare(ctx: RunContext, contender: Contender) -> None:
                    lambda t: unit_of(t) == unit) as trial:
             if trial is None:
                 return False
-            ctx.progress.run_started("phase 2", contender.name,
+            ctx.progress.run_started("phase 2", recipe.name,
                                      f"run {planned.index(unit) + 1}/{len(planned)} ({budget} epochs, seed {seed})")
-            record = train_run(ctx, contender.train_config(params, budget, seed),
+            record = train_run(ctx, ctx.train_config(recipe, params, budget, seed),
                                lambda epoch, rec: trial.report(rec.val_loss[-1], epoch),
-                               f"compare/{contender.name}/E{budget}-seed{seed}")
+                               f"compare/{recipe.name}/E{budget}-seed{seed}")
             for key, value in record.to_dict().items():
                 if key != "status":
                     trial.set_user_attr(key, value)

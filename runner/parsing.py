@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from schedulers.errors import UserError
+from errors import UserError
 
 
 def parse_budgets(text: str, option: str = "--epoch-budgets") -> list[int]:

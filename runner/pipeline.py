@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import platform
 import subprocess
 from pathlib import Path
@@ -11,40 +10,43 @@ from typing import Any
 import optuna
 import torch
 
+from errors import UserError
+from results import storage as store
 from results.report import build_report, write_report
 from results.tables import print_summary
-from runner import storage as store
 from runner.comparison import compare
 from runner.config import RunConfig
-from runner.contenders import Contender
 from runner.progress import Progress
 from runner.trials import RunContext
 from runner.tuning import tune
 from runner.wandb_log import WandbLog
-from schedulers.errors import UserError
-from tasks import DataConfig, TaskData, get_task
+from tasks import DataConfig, TaskData
 from tasks.training import resolve_device
 
 
-def environment(device: torch.device) -> dict[str, Any]:
-    """Versions, device and git commit: enough to say where numbers came from."""
+def _git(*args: str) -> str | None:
     try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5,
-                                cwd=Path(__file__).parent).stdout.strip() or None
+        done = subprocess.run(["git", *args], capture_output=True, text=True, timeout=5, cwd=Path(__file__).parent)
     except (OSError, subprocess.SubprocessError):
-        commit = None
+        return None
+    return done.stdout if done.returncode == 0 else None
+
+
+def environment(device: torch.device) -> dict[str, Any]:
+    """Versions, device and git commit (and whether the tree had changes): where numbers came from."""
+    commit, status = _git("rev-parse", "HEAD"), _git("status", "--porcelain", "--untracked-files=no")
     return {"python": platform.python_version(), "torch": torch.__version__, "optuna": optuna.__version__,
             "platform": platform.platform(), "device": str(device),
             "device_name": torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor(),
-            "git_commit": commit,
+            "git_commit": commit.strip() or None if commit is not None else None,
+            "git_dirty": bool(status.strip()) if status is not None else None,
             "cyclic_momentum": "not cycled (EpochBench schedules set the LR only; Adam betas stay fixed)"}
 
 
 def load_data(config: RunConfig) -> TaskData:
-    return get_task(config.task).load(DataConfig(
+    return config.task_spec.load(DataConfig(
         data_dir=config.data_dir, dataset=config.dataset, download=config.download,
-        subset_ratio=config.subset_ratio, dtype=config.dtype,
-        hist=config.hist, pred=config.pred, n_functions=config.n_functions))
+        subset_ratio=config.subset_ratio, options=config.options))
 
 
 def check_resumable(config: RunConfig, url: str) -> optuna.storages.BaseStorage | None:
@@ -52,7 +54,7 @@ def check_resumable(config: RunConfig, url: str) -> optuna.storages.BaseStorage 
     if not store.exists(url):
         return None
     storage = store.open_storage(url)
-    stored = store.stored_config(storage, config.project)
+    stored = (store.stored_meta(storage, config.project) or {}).get("config")
     if stored is not None and (diffs := config.differences(stored)):
         raise UserError(f"{config.out if config.storage is None else url} holds project {config.project} run with "
                         f"other settings ({'; '.join(diffs)}); use another --out/--project or the same settings")
@@ -77,16 +79,16 @@ def run_benchmark(config: RunConfig, progress: Progress | None = None) -> dict[s
         storage = store.open_storage(url)
     store.store_meta(storage, config.project, config.to_json(), environment(device))
     progress = progress or Progress(planned_epochs(config))
-    steps = math.ceil(len(data.train) / config.batch_size)
+    steps = data.steps_per_epoch(config.batch_size)
     logger = WandbLog(config.project, config.wandb_mode, config.out) if config.wandb_mode != "disabled" else None
-    ctx = RunContext(config, get_task(config.task), data, storage, progress, steps, logger)
-    contenders = [Contender(name, config, steps) for name in config.names]
+    ctx = RunContext(config, config.task_spec, data, storage, progress, logger)
+    recipes = [config.recipe(name, steps) for name in config.names]
     try:
-        for contender in contenders:
-            tune(ctx, contender)
+        for recipe in recipes:
+            tune(ctx, recipe)
         if not config.skip_compare:
-            for contender in contenders:
-                compare(ctx, contender)
+            for recipe in recipes:
+                compare(ctx, recipe)
     finally:
         progress.close()
     return write_outputs(storage, config.project, config.out)

@@ -1,28 +1,20 @@
-"""Conventions for trials in the storage: statuses, what counts as finished, training one run."""
+"""What both phases share: the run context, seeds, pruners and training one run with progress."""
 
 from __future__ import annotations
 
 import zlib
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 import optuna
-from optuna.trial import FrozenTrial, Trial, TrialState
 
 from runner.config import RunConfig
 from runner.progress import Progress
 from runner.wandb_log import WandbLog
+from schedulers.recipes import Recipe
 from tasks import TaskData, TaskSpec
 from tasks.training import RunRecord, TrainConfig, train
-
-# Finished work is never redone. "interrupted" trials (Ctrl-C) and trials left RUNNING by a
-# killed process are not finished: the same command redoes them from their start.
-FINISHED = frozenset({"complete", "diverged", "pruned", "invalid"})
-
-
-def is_finished(trial: FrozenTrial) -> bool:
-    return trial.state != TrialState.RUNNING and trial.user_attrs.get("status") in FINISHED
 
 
 def derived_seed(*parts: Any) -> int:
@@ -44,26 +36,16 @@ class RunContext:
     data: TaskData
     storage: optuna.storages.BaseStorage
     progress: Progress
-    steps_per_epoch: int
     wandb: WandbLog | None = None
 
     def study(self, name: str) -> optuna.Study:
         return optuna.create_study(study_name=name, storage=self.storage, direction="minimize",
                                    load_if_exists=True, pruner=make_pruner(self.config.pruner))
 
-
-def finish(study: optuna.Study, trial: Trial, status: str, reason: str | None = None,
-           value: float | None = None) -> None:
-    """Store the outcome; statuses other than complete/pruned end the trial as FAIL."""
-    trial.set_user_attr("status", status)
-    if reason:
-        trial.set_user_attr("reason", reason)
-    if status == "complete":
-        study.tell(trial, value)
-    elif status == "pruned":
-        study.tell(trial, state=TrialState.PRUNED)
-    else:
-        study.tell(trial, state=TrialState.FAIL)
+    def train_config(self, recipe: Recipe, params: dict[str, Any], epochs: int, seed: int) -> TrainConfig:
+        c = self.config
+        return TrainConfig(model=c.model, epochs=epochs, batch_size=c.batch_size, seed=seed, recipe=recipe,
+                           params=params, device=c.device, precision=c.precision)
 
 
 def train_run(ctx: RunContext, config: TrainConfig, on_epoch: Callable[[int, RunRecord], None],
@@ -76,7 +58,7 @@ def train_run(ctx: RunContext, config: TrainConfig, on_epoch: Callable[[int, Run
         on_epoch(epoch, record)
 
     if ctx.wandb is not None:
-        ctx.wandb.start(run_name.rsplit("/", 1)[0], run_name, asdict(config))
+        ctx.wandb.start(run_name.rsplit("/", 1)[0], run_name, config.describe())
     record = train(ctx.task, ctx.data, config, report)
     if ctx.wandb is not None:
         ctx.wandb.finish(record)

@@ -1,4 +1,4 @@
-"""Phase 1: tune one contender's LR and parameters with TPE at the tuning budget."""
+"""Phase 1: tune one recipe's parameters with TPE at the tuning budget."""
 
 from __future__ import annotations
 
@@ -7,34 +7,34 @@ import warnings
 
 import optuna
 
+from results.storage import finish, study_name
 from runner.claims import claim
-from runner.contenders import Contender
-from runner.storage import study_name
-from runner.trials import RunContext, curves, derived_seed, finish, train_run
+from runner.trials import RunContext, curves, derived_seed, train_run
 from runner.worker import work_through
 from schedulers.params import InvalidParameter
+from schedulers.recipes import Recipe
 
 
-def trial_sampler(contender: Contender, index: int, seed: int) -> optuna.samplers.BaseSampler:
+def trial_sampler(recipe: Recipe, epochs: int, index: int, seed: int) -> optuna.samplers.BaseSampler:
     """TPE seeded by (study seed, name, trial index): a resumed study samples what an
     uninterrupted one would have. Trial 0 is the registry defaults, so tuning never loses to them."""
-    sampler = optuna.samplers.TPESampler(seed=derived_seed(seed, contender.name, index))
+    sampler = optuna.samplers.TPESampler(seed=derived_seed(seed, recipe.name, index))
     if index == 0:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            return optuna.samplers.PartialFixedSampler(contender.default_params(), sampler)
+            return optuna.samplers.PartialFixedSampler(recipe.defaults(epochs), sampler)
     return sampler
 
 
-def tune(ctx: RunContext, contender: Contender) -> None:
+def tune(ctx: RunContext, recipe: Recipe) -> None:
     config = ctx.config
-    study = ctx.study(study_name(config.project, "tune", contender.name))
-    space = contender.search_space()
+    study = ctx.study(study_name(config.project, "tune", recipe.name))
+    space = recipe.search_space(config.epochs)
     budgets = sorted({config.epochs, *config.epoch_budgets})
     run_epochs = config.epochs * config.n_seeds
 
     def ask(index: int) -> optuna.Trial:
-        study.sampler = trial_sampler(contender, index, config.sampler_seed)
+        study.sampler = trial_sampler(recipe, config.epochs, index, config.sampler_seed)
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="Fixed parameter .* is out of range")
             return study.ask(space)
@@ -43,22 +43,22 @@ def tune(ctx: RunContext, contender: Contender) -> None:
         with claim(study, lambda: ask(index), {"index": index}, lambda t: t.user_attrs.get("index") == index) as trial:
             if trial is None:
                 return False
-            ctx.progress.run_started("phase 1", contender.name, f"trial {index + 1}/{config.n_trials}")
+            ctx.progress.run_started("phase 1", recipe.name, f"trial {index + 1}/{config.n_trials}")
             params = dict(trial.params)
             try:
-                contender.validate(params, budgets)
+                recipe.validate(params, budgets)
             except InvalidParameter as err:
                 finish(study, trial, "invalid", str(err))
                 ctx.progress.run_finished(f"invalid: {err}", run_epochs)
                 return True
-            run_trial(ctx, contender, study, trial, params, index)
+            run_trial(ctx, recipe, study, trial, params, index)
             return True
 
     work_through(study, list(range(config.n_trials)), lambda t: t.user_attrs.get("index"), run,
                  lambda index: run_epochs, ctx.progress)
 
 
-def run_trial(ctx: RunContext, contender: Contender, study: optuna.Study, trial: optuna.Trial, params: dict,
+def run_trial(ctx: RunContext, recipe: Recipe, study: optuna.Study, trial: optuna.Trial, params: dict,
               index: int) -> None:
     """Train every tuning seed; the objective is the mean final validation loss."""
     config = ctx.config
@@ -70,8 +70,8 @@ def run_trial(ctx: RunContext, contender: Contender, study: optuna.Study, trial:
                 if trial.should_prune():
                     raise optuna.TrialPruned()
 
-            record = train_run(ctx, contender.train_config(params, config.epochs, seed), on_epoch,
-                               f"tune/{contender.name}/trial{index}-seed{seed}")
+            record = train_run(ctx, ctx.train_config(recipe, params, config.epochs, seed), on_epoch,
+                               f"tune/{recipe.name}/trial{index}-seed{seed}")
             runs.append(curves(record, seed))
             if record.status == "diverged":
                 trial.set_user_attr("runs", runs)

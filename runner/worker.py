@@ -8,9 +8,9 @@ from collections.abc import Callable, Hashable
 import optuna
 from optuna.trial import FrozenTrial
 
+from results.storage import is_finished
 from runner.claims import is_live
 from runner.progress import Progress
-from runner.trials import is_finished
 
 POLL_SECONDS = 5.0
 

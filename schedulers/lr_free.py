@@ -3,22 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from typing import Any
-
-import torch
+from dataclasses import KW_ONLY, dataclass
+from typing import TYPE_CHECKING, Any
 
 from schedulers.params import InvalidParameter, Param, Tunable, float_range, searched_float
+
+if TYPE_CHECKING:  # the optimizers import torch when built; the registry itself stays torch-free
+    import torch
 
 
 @dataclass(frozen=True)
 class LRFreeSpec(Tunable):
     name: str
+    _: KW_ONLY
     package: str
     params: tuple[Param, ...]
     build: Callable[..., torch.optim.Optimizer]
-    switches_modes: bool  # needs optimizer.train()/.eval() around evaluation (ScheduleFree)
     summary: str
+    switches_modes: bool = False  # needs optimizer.train()/.eval() around evaluation (ScheduleFree)
 
     @property
     def label(self) -> str:
@@ -57,19 +59,20 @@ def _schedule_free(parameters, *, weight_decay: float, total_steps: int, lr: flo
 
 
 LR_FREE: dict[str, LRFreeSpec] = {spec.name: spec for spec in [
-    LRFreeSpec("Prodigy", "prodigyopt", (
+    LRFreeSpec("Prodigy", package="prodigyopt", build=_prodigy, summary="Prodigy (lr = 1, estimates D)", params=(
         searched_float("d_coef", 1.0, 0.1, 10.0, float_range(0.0, float("inf")), "scale of the estimated step size",
                        log=True),
-    ), _prodigy, False, "Prodigy (lr = 1, estimates D)"),
-    LRFreeSpec("DAdapt", "dadaptation", (
+    )),
+    LRFreeSpec("DAdapt", package="dadaptation", build=_dadapt, summary="D-Adaptation Adam (lr = 1)", params=(
         searched_float("growth_rate", 1.02, 1.01, 2.0, float_range(1.0, float("inf")),
                        "max growth of the D estimate per step"),
-    ), _dadapt, False, "D-Adaptation Adam (lr = 1)"),
-    LRFreeSpec("ScheduleFree", "schedulefree", (
+    )),
+    LRFreeSpec("ScheduleFree", package="schedulefree", build=_schedule_free, switches_modes=True,
+               summary="Schedule-Free AdamW (no schedule; train/eval modes)", params=(
         searched_float("lr", 2.5e-3, 1e-4, 5e-2, float_range(0.0, 1.0), "base LR", log=True),
         searched_float("warmup_frac", 0.05, 0.0, 0.2, float_range(0.0, 1.0, low_open=False),
                        "fraction of the run's steps spent warming up", kind="relative"),
-    ), _schedule_free, True, "Schedule-Free AdamW (no schedule; train/eval modes)"),
+    )),
 ]}
 
 

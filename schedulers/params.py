@@ -19,7 +19,7 @@ from optuna.distributions import (
     IntDistribution,
 )
 
-from schedulers.errors import UserError
+from errors import UserError
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 from typing import Any, Literal
 
 from optuna.distributions import IntDistribution
@@ -29,13 +29,16 @@ Family = Literal["traditional", "cyclic", "hyperbolic", "warmup", "theory-inspir
 
 @dataclass(frozen=True)
 class SchedulerSpec(Tunable):
+    """One registry entry: code and name, then everything else by keyword."""
+
     code: str
     name: str
+    _: KW_ONLY
     family: Family
-    per_batch: bool
-    shape: Callable[..., float]
+    shape: Callable[..., float]  # lr(t, horizon, base_lr, **params): the one source of truth
     params: tuple[Param, ...]
     summary: str
+    per_batch: bool = False  # steps after every batch (OneCycle, Cyclic) instead of every epoch
 
     def horizon(self, budget: Budget) -> int:
         """Scheduler steps in a run: epochs, or epochs x batches for per-batch schedules."""
@@ -87,69 +90,79 @@ _HYPERBOLIC = (infimum_lr(), _upper_bound(False))
 _HYPERBOLIC_WARM = (infimum_lr(), _upper_bound(True))
 
 SCHEDULERS: dict[str, SchedulerSpec] = {spec.code: spec for spec in [
-    SchedulerSpec("N", "No scheduler", "traditional", False, shapes.constant, (), "constant base LR (baseline)"),
-    SchedulerSpec("P", "PolynomialLR", "traditional", False, shapes.polynomial, (
+    SchedulerSpec("N", "No scheduler", family="traditional", shape=shapes.constant,
+                  params=(), summary="constant base LR (baseline)"),
+    SchedulerSpec("P", "PolynomialLR", family="traditional", shape=shapes.polynomial,
+                  summary="lr (1 - t/E)^p", params=(
         searched_float("power", 0.5, 0.5, 3.0, _POSITIVE, "polynomial power p"),
-    ), "lr (1 - t/E)^p"),
-    SchedulerSpec("C", "CosineAnnealingLR", "traditional", False, shapes.cosine, (infimum_lr(),),
-                  "cosine from lr to infimum_lr over E"),
-    SchedulerSpec("E", "ExponentialLR", "traditional", False, shapes.exponential, (
+    )),
+    SchedulerSpec("C", "CosineAnnealingLR", family="traditional", shape=shapes.cosine,
+                  params=(infimum_lr(),), summary="cosine from lr to infimum_lr over E"),
+    SchedulerSpec("E", "ExponentialLR", family="traditional", shape=shapes.exponential,
+                  summary="lr gamma^t", params=(
         searched_float("gamma", 0.96, 0.9, 0.99, _DECAY_FACTOR, "decay per epoch"),
-    ), "lr gamma^t"),
-    SchedulerSpec("L", "LinearLR", "traditional", False, shapes.linear, (
+    )),
+    SchedulerSpec("L", "LinearLR", family="traditional", shape=shapes.linear,
+                  summary="linear from lr to end_factor lr over E", params=(
         searched_float("end_factor", lambda b: max(b.infimum_lr / b.lr, 1e-6), 1e-3, 0.1, _DECAY_FACTOR,
                        "final LR / lr", log=True),
-    ), "linear from lr to end_factor lr over E"),
-    SchedulerSpec("S", "StepLR", "traditional", False, shapes.step, (
+    )),
+    SchedulerSpec("S", "StepLR", family="traditional", shape=shapes.step,
+                  summary="lr gamma^floor(t/step_size)", params=(
         searched_int("step_size", lambda b: max(1, b.epochs // 3),
                      lambda b: IntDistribution(max(1, b.epochs // 10), max(2, b.epochs // 2)),
                      at_least(1), "epochs between decays"),
         searched_float("gamma", 0.1, 0.05, 0.5, _DECAY_FACTOR, "decay per step"),
-    ), "lr gamma^floor(t/step_size)"),
-    SchedulerSpec("OC", "OneCycleLR", "cyclic", True, shapes.one_cycle, (
+    )),
+    SchedulerSpec("OC", "OneCycleLR", family="cyclic", per_batch=True, shape=shapes.one_cycle,
+                  summary="cos warm-up to lr, cos anneal to lr/(25e4), per batch", params=(
         _fraction("pct_start", 0.3, 0.1, 0.5, "fraction of the run spent warming up"),
         fixed_float("div_factor", 25.0, float_range(1.0, math.inf, low_open=False), "lr / initial LR"),
         fixed_float("final_div_factor", 1e4, float_range(1.0, math.inf, low_open=False), "initial LR / final LR"),
-    ), "cos warm-up to lr, cos anneal to lr/(25e4), per batch"),
-    SchedulerSpec("CY", "CyclicLR", "cyclic", True, shapes.cyclic, (
+    )),
+    SchedulerSpec("CY", "CyclicLR", family="cyclic", per_batch=True, shape=shapes.cyclic,
+                  summary="triangular between infimum_lr and lr, per batch", params=(
         searched_int("step_size_up", lambda b: max(1, b.epochs * b.steps_per_epoch // 4),
                      lambda b: IntDistribution(b.steps_per_epoch,
                                                max(b.steps_per_epoch + 1, b.epochs * b.steps_per_epoch // 2)),
                      at_least(1), "batches per half cycle"),
         infimum_lr(),
-    ), "triangular between infimum_lr and lr, per batch"),
-    SchedulerSpec("H", "HyperbolicLR", "hyperbolic", False, shapes.hyperbolic, _HYPERBOLIC,
-                  "hyperbolic decay, epoch-insensitive"),
-    SchedulerSpec("EH", "ExpHyperbolicLR", "hyperbolic", False, shapes.exp_hyperbolic,
-                  (infimum_lr(positive=True), _upper_bound(False)), "hyperbolic decay in log space"),
-    SchedulerSpec("WH", "Warmup + HyperbolicLR", "warmup", False, shapes.warmup_hyperbolic, _HYPERBOLIC_WARM,
-                  "linear warm-up over E//10, then H"),
-    SchedulerSpec("WEH", "Warmup + ExpHyperbolicLR", "warmup", False, shapes.warmup_exp_hyperbolic,
-                  (infimum_lr(positive=True), _upper_bound(True)), "linear warm-up over E//10, then EH"),
-    SchedulerSpec("WC", "Warmup + CosineAnnealingLR", "warmup", False, shapes.warmup_cosine, (infimum_lr(),),
-                  "linear warm-up from 0.01 lr over E//10, then cosine"),
-    SchedulerSpec("WSD", "Warmup-Stable-Decay", "theory-inspired", False, shapes.warmup_stable_decay, (
+    )),
+    SchedulerSpec("H", "HyperbolicLR", family="hyperbolic", shape=shapes.hyperbolic,
+                  params=_HYPERBOLIC, summary="hyperbolic decay, epoch-insensitive"),
+    SchedulerSpec("EH", "ExpHyperbolicLR", family="hyperbolic", shape=shapes.exp_hyperbolic,
+                  params=(infimum_lr(positive=True), _upper_bound(False)), summary="hyperbolic decay in log space"),
+    SchedulerSpec("WH", "Warmup + HyperbolicLR", family="warmup", shape=shapes.warmup_hyperbolic,
+                  params=_HYPERBOLIC_WARM, summary="linear warm-up over E//10, then H"),
+    SchedulerSpec("WEH", "Warmup + ExpHyperbolicLR", family="warmup", shape=shapes.warmup_exp_hyperbolic,
+                  params=(infimum_lr(positive=True), _upper_bound(True)), summary="linear warm-up over E//10, then EH"),
+    SchedulerSpec("WC", "Warmup + CosineAnnealingLR", family="warmup", shape=shapes.warmup_cosine,
+                  params=(infimum_lr(),), summary="linear warm-up from 0.01 lr over E//10, then cosine"),
+    SchedulerSpec("WSD", "Warmup-Stable-Decay", family="theory-inspired", shape=shapes.warmup_stable_decay,
+                  summary="warm-up, constant, cool-down over the last fraction", params=(
         _fraction("cooldown_frac", 0.2, 0.1, 0.5, "fraction of the post-warm-up run spent cooling down"),
         searched_choice("cooldown_shape", "linear", ("linear", "1-sqrt"), "cool-down curve"),
         infimum_lr(),
-    ), "warm-up, constant, cool-down over the last fraction"),
-    SchedulerSpec("ISR", "Inverse square root", "theory-inspired", False, shapes.inverse_sqrt, (infimum_lr(),),
-                  "warm-up over W, then lr sqrt(W/t)"),
-    SchedulerSpec("CR", "CosineAnnealingWarmRestarts", "cyclic", False, shapes.cosine_restarts, (
+    )),
+    SchedulerSpec("ISR", "Inverse square root", family="theory-inspired", shape=shapes.inverse_sqrt,
+                  params=(infimum_lr(),), summary="warm-up over W, then lr sqrt(W/t)"),
+    SchedulerSpec("CR", "CosineAnnealingWarmRestarts", family="cyclic", shape=shapes.cosine_restarts,
+                  summary="cosine restarted every t_0 (x t_mult) epochs", params=(
         searched_int("t_0", lambda b: max(1, b.epochs // 4),
                      lambda b: IntDistribution(max(1, b.epochs // 10), max(2, b.epochs // 2)),
                      at_least(1), "epochs in the first cosine period"),
         searched_int("t_mult", lambda b: 1, lambda b: IntDistribution(1, 2), at_least(1), "period growth factor"),
         infimum_lr(),
-    ), "cosine restarted every t_0 (x t_mult) epochs"),
-    SchedulerSpec("CW", "Constant with warmup", "warmup", False, shapes.constant_with_warmup, (infimum_lr(),),
-                  "warm-up over E//10, then constant lr"),
-    SchedulerSpec("EML", "EML-operator schedule", "theory-inspired", False, shapes.eml_schedule, (
+    )),
+    SchedulerSpec("CW", "Constant with warmup", family="warmup", shape=shapes.constant_with_warmup,
+                  params=(infimum_lr(),), summary="warm-up over E//10, then constant lr"),
+    SchedulerSpec("EML", "EML-operator schedule", family="theory-inspired", shape=shapes.eml_schedule,
+                  summary="ln-shaped warm-up, (e^{k(1-q)}-1)/(e^k-1) decay", params=(
         searched_float("warmup_frac", 0.1, 0.01, 0.3, float_range(0.0, 1.0, low_open=False),
                        "fraction of the run spent warming up", kind="relative"),
         searched_float("sharpness", 1.0, 0.5, 5.0, _POSITIVE, "decay sharpness k"),
         infimum_lr(),
-    ), "ln-shaped warm-up, (e^{k(1-q)}-1)/(e^k-1) decay"),
+    )),
 ]}
 
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from schedulers.errors import UserError
+from errors import UserError
 from tasks import cifar, integral, osc
-from tasks.base import DataConfig, TaskData, TaskSpec, build_model
+from tasks.base import DataConfig, TaskData, TaskOption, TaskSpec, build_model
 
 TASKS: dict[str, TaskSpec] = {t.name: t for t in (cifar.TASK, osc.TASK, integral.TASK)}
 
@@ -16,4 +16,4 @@ def get_task(name: str) -> TaskSpec:
         raise UserError(f"unknown task {name!r}; known: {', '.join(TASKS)}") from None
 
 
-__all__ = ["TASKS", "DataConfig", "TaskData", "TaskSpec", "build_model", "get_task"]
+__all__ = ["TASKS", "DataConfig", "TaskData", "TaskOption", "TaskSpec", "build_model", "get_task"]

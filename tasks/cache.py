@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from results.files import atomic_file
 
 _CHECKSUM = "__checksum__"
 
@@ -37,15 +37,8 @@ def load_or_build(cache_dir: Path, name: str, key: dict[str, Any],
     if arrays is not None:
         return arrays
     arrays = build()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            np.savez(handle, **arrays, **{_CHECKSUM: _digest(arrays)})
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    with atomic_file(path, "wb") as handle:
+        np.savez(handle, **arrays, **{_CHECKSUM: _digest(arrays)})
     return arrays
 
 

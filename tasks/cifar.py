@@ -12,7 +12,7 @@ import torch
 from torch import nn
 from torchvision import datasets
 
-from schedulers.errors import UserError
+from errors import UserError
 from tasks.augment import CropFlip
 from tasks.base import DataConfig, ModelDefaults, Split, TaskData, TaskSpec, seeded_subset, split_fractions
 
@@ -99,6 +99,7 @@ TASK = TaskSpec(
     batch_size=128,
     loss=lambda: nn.CrossEntropyLoss(label_smoothing=0.1),
     classification=True,
-    load=load,
+    loader=load,
     datasets=tuple(DATASETS),
+    smoke={"subset_ratio": 0.01},
 )

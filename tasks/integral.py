@@ -6,8 +6,16 @@ import numpy as np
 import torch
 from torch import nn
 
-from schedulers.errors import UserError
-from tasks.base import DataConfig, ModelDefaults, Split, TaskData, TaskSpec, seeded_subset, split_fractions
+from tasks.base import (
+    DataConfig,
+    ModelDefaults,
+    Split,
+    TaskData,
+    TaskOption,
+    TaskSpec,
+    seeded_subset,
+    split_fractions,
+)
 from tasks.cache import load_or_build
 
 GRID, SENSOR_STRIDE, QUERIES, COARSE = 1000, 10, 100, 100
@@ -64,15 +72,15 @@ def build_dataset(n: int, seed: int) -> dict[str, np.ndarray]:
 
 
 def load(config: DataConfig) -> TaskData:
-    if config.n_functions < 10:
-        raise UserError(f"the integral task needs at least 10 functions, got {config.n_functions}")
-    key = {"n": config.n_functions, "seed": config.split_seed, "grid": GRID, "coarse": COARSE, "v": 1}
+    n_functions = config.options["n_functions"]
+    key = {"n": n_functions, "seed": config.split_seed, "grid": GRID, "coarse": COARSE, "v": 1}
     arrays = load_or_build(config.data_dir / "integral", "integral", key,
-                           lambda: build_dataset(config.n_functions, config.split_seed))
+                           lambda: build_dataset(n_functions, config.split_seed))
     everything = Split((torch.from_numpy(arrays["sensors"]),), torch.from_numpy(arrays["target"]))
     everything = seeded_subset(everything, config.subset_ratio, config.split_seed)
     train, val, test = split_fractions(everything, (0.1, 0.1), config.split_seed)
-    return TaskData(train, val, test, model_kwargs={}, shared_inputs=(torch.from_numpy(arrays["y"]),))
+    return TaskData(train, val, test, model_kwargs={"sensors": GRID // SENSOR_STRIDE},
+                    shared_inputs=(torch.from_numpy(arrays["y"]),))
 
 
 TASK = TaskSpec(
@@ -81,5 +89,6 @@ TASK = TaskSpec(
     batch_size=128,
     loss=nn.MSELoss,
     classification=False,
-    load=load,
+    loader=load,
+    options=(TaskOption("n_functions", int, 10_000, "number of generated functions", smoke=200, minimum=10),),
 )

@@ -6,8 +6,17 @@ import numpy as np
 import torch
 from torch import nn
 
-from schedulers.errors import UserError
-from tasks.base import DataConfig, ModelDefaults, Split, TaskData, TaskSpec, seeded_subset, split_fractions
+from errors import UserError
+from tasks.base import (
+    DataConfig,
+    ModelDefaults,
+    Split,
+    TaskData,
+    TaskOption,
+    TaskSpec,
+    seeded_subset,
+    split_fractions,
+)
 from tasks.cache import load_or_build
 
 MASS, STIFFNESS, X0, V0 = 1.0, 200.0, 0.1, 0.0
@@ -51,22 +60,23 @@ def build_windows(dtype: str, hist: int, pred: int) -> dict[str, np.ndarray]:
     return {"windows": np.ascontiguousarray(np.concatenate(windows).transpose(0, 2, 1))}
 
 
+def check_window(options: dict) -> None:
+    if options["hist"] + options["pred"] > int(T_END / DT):
+        raise UserError(f"--hist + --pred must be <= {int(T_END / DT)} (the series length), "
+                        f"got {options['hist']} + {options['pred']}")
+
+
 def load(config: DataConfig) -> TaskData:
-    if config.dtype not in ZETAS:
-        raise UserError(f"--dtype {config.dtype!r} is unknown; allowed: {', '.join(ZETAS)}")
-    if config.mode not in MODES:
-        raise UserError(f"mode {config.mode!r} is unknown; allowed: {', '.join(MODES)}")
-    if config.hist < 1 or config.pred < 1 or config.hist + config.pred > int(T_END / DT):
-        raise UserError(f"--hist and --pred must be >= 1 with hist + pred <= {int(T_END / DT)}")
-    key = {"dtype": config.dtype, "hist": config.hist, "pred": config.pred, "dt": DT, "t_end": T_END, "v": 1}
+    dtype, mode, hist, pred = (config.options[k] for k in ("dtype", "mode", "hist", "pred"))
+    key = {"dtype": dtype, "hist": hist, "pred": pred, "dt": DT, "t_end": T_END, "v": 1}
     windows = torch.from_numpy(load_or_build(config.data_dir / "osc", "osc", key,
-                                             lambda: build_windows(config.dtype, config.hist, config.pred))["windows"])
-    cols_in, cols_out = MODES[config.mode]
-    everything = Split((windows[:, :config.hist, list(cols_in)],), windows[:, config.hist:, list(cols_out)])
+                                             lambda: build_windows(dtype, hist, pred))["windows"])
+    cols_in, cols_out = MODES[mode]
+    everything = Split((windows[:, :hist, list(cols_in)],), windows[:, hist:, list(cols_out)])
     everything = seeded_subset(everything, config.subset_ratio, config.split_seed)
     train, val, test = split_fractions(everything, (0.1, 0.1), config.split_seed)
     return TaskData(train, val, test, model_kwargs={"input_size": len(cols_in), "output_size": len(cols_out),
-                                                    "pred": config.pred})
+                                                    "pred": pred})
 
 
 TASK = TaskSpec(
@@ -75,5 +85,14 @@ TASK = TaskSpec(
     batch_size=64,
     loss=nn.HuberLoss,
     classification=False,
-    load=load,
+    loader=load,
+    options=(
+        TaskOption("dtype", str, "simple", "series: simple (zeta 0), damped (0.01) or total (all three)",
+                   choices=tuple(ZETAS)),
+        TaskOption("mode", str, "S", "S (x -> x), MS (x, v, a -> x) or M (x, v, a -> x, v, a)", choices=tuple(MODES)),
+        TaskOption("hist", int, 50, "history length in time steps", smoke=20, minimum=1),
+        TaskOption("pred", int, 50, "prediction length in time steps", smoke=10, minimum=1),
+    ),
+    check_options=check_window,
+    smoke={"subset_ratio": 0.01},
 )

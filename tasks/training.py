@@ -9,35 +9,32 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 import torch
-from torch import nn
 
-from schedulers.errors import UserError
-from schedulers.lr_free import LRFreeSpec, get_lr_free
-from schedulers.params import Budget
-from schedulers.registry import get_scheduler
-from schedulers.torch_adapter import ScheduleLR, build_scheduler
+from errors import UserError
+from schedulers.recipes import Recipe
 from tasks.base import Split, TaskData, TaskSpec, build_model
 
-OPTIMIZERS = {"Adam": torch.optim.Adam, "AdamW": torch.optim.AdamW}
 PRECISIONS = ("fp32", "bf16")
 
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """One run: a model trained for ``epochs`` under a scheduler code or an LR-free optimizer."""
+    """One run: a model trained for ``epochs`` by a recipe with the given parameters."""
 
     model: str
     epochs: int
     batch_size: int
-    lr: float
     seed: int
-    scheduler: str = "N"
-    lr_free: str | None = None  # when set, ``scheduler`` is ignored and ``params`` are its own
+    recipe: Recipe
     params: dict[str, Any] = field(default_factory=dict)
-    optimizer: str = "AdamW"
-    infimum_lr: float = 1e-6
     device: str = "auto"
     precision: Literal["fp32", "bf16"] = "fp32"
+
+    def describe(self) -> dict[str, Any]:
+        """The settings as plain JSON values (the recipe by name)."""
+        return {"model": self.model, "epochs": self.epochs, "batch_size": self.batch_size, "seed": self.seed,
+                "recipe": self.recipe.name, "params": self.params, "device": self.device,
+                "precision": self.precision}
 
 
 @dataclass
@@ -80,56 +77,25 @@ def _effective_lr(group: dict) -> float:
     return float(group["lr"]) * float(group.get("d", 1.0))
 
 
-def recalibrate_batchnorm(model: nn.Module, batches: list[tuple[torch.Tensor, ...]]) -> None:
-    """Recompute BatchNorm running statistics at the current weights (for Schedule-Free's x)."""
-    norms = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
-    if not norms:
-        return
-    saved = [m.momentum for m in norms]
-    for m in norms:
-        m.reset_running_stats()
-        m.momentum = None  # cumulative average over the batches below
-    model.train()
-    with torch.no_grad():
-        for inputs in batches:
-            model(*inputs)
-    for m, momentum in zip(norms, saved):
-        m.momentum = momentum
-
-
 class Trainer:
     """Trains one model on one task's data; ``run`` returns the filled RunRecord."""
 
     def __init__(self, task: TaskSpec, data: TaskData, config: TrainConfig) -> None:
-        if config.optimizer not in OPTIMIZERS:
-            raise UserError(f"--optimizer {config.optimizer!r} is unknown; allowed: {', '.join(OPTIMIZERS)}")
-        if config.precision not in PRECISIONS:
-            raise UserError(f"--precision {config.precision!r} is unknown; allowed: {', '.join(PRECISIONS)}")
-        self.task, self.config = task, config
+        self.task, self.config, self.recipe = task, config, config.recipe
         self.device = resolve_device(config.device)
         self.data = data.to(self.device)
         self.channels_last = task.model_defaults(config.model).channels_last
         self.loss_fn = task.loss()
-        self.steps_per_epoch = math.ceil(len(self.data.train) / config.batch_size)
+        self.steps_per_epoch = data.steps_per_epoch(config.batch_size)
+        if self.recipe.steps_per_epoch != self.steps_per_epoch:
+            raise ValueError(f"recipe {self.recipe.name} was made for {self.recipe.steps_per_epoch} steps per epoch; "
+                             f"this data has {self.steps_per_epoch} at batch size {config.batch_size}")
         torch.manual_seed(config.seed)
         self.model = build_model(config.model, self.data).to(self.device)
         if self.channels_last:
             self.model = self.model.to(memory_format=torch.channels_last)
-        self.lr_free: LRFreeSpec | None = get_lr_free(config.lr_free) if config.lr_free else None
-        self.optimizer, self.scheduler = self._optimizer_and_schedule()
-        self.per_batch = self.scheduler is not None and get_scheduler(config.scheduler).per_batch
+        self.optimizer, self.scheduler = self.recipe.build(self.model.parameters(), config.params, config.epochs)
         self.generator = torch.Generator(device=self.device).manual_seed(config.seed)
-
-    def _optimizer_and_schedule(self) -> tuple[torch.optim.Optimizer, ScheduleLR | None]:
-        c = self.config
-        weight_decay = 0.01 if c.optimizer == "AdamW" else 0.0
-        if self.lr_free is not None:
-            optimizer = self.lr_free.create(self.model.parameters(), c.params,
-                                            total_steps=c.epochs * self.steps_per_epoch, weight_decay=weight_decay)
-            return optimizer, None
-        optimizer = OPTIMIZERS[c.optimizer](self.model.parameters(), lr=c.lr, weight_decay=weight_decay)
-        budget = Budget(c.epochs, self.steps_per_epoch, c.lr, c.infimum_lr)
-        return optimizer, build_scheduler(optimizer, c.scheduler, c.params, budget)
 
     def _autocast(self) -> torch.autocast:
         return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.config.precision == "bf16")
@@ -145,8 +111,8 @@ class Trainer:
     def _train_epoch(self) -> tuple[float, float]:
         """One pass over shuffled training batches; returns (mean loss, mean LR used)."""
         self.model.train()
-        if self.lr_free is not None:
-            self.lr_free.train_mode(self.optimizer)
+        self.recipe.train_mode(self.optimizer)
+        per_batch = self.scheduler is not None and self.recipe.per_batch
         train = self.data.train
         order = torch.randperm(len(train), device=self.device, generator=self.generator)
         loss_sum = torch.zeros((), device=self.device)
@@ -161,19 +127,16 @@ class Trainer:
             lr_sum += _effective_lr(self.optimizer.param_groups[0])
             self.optimizer.step()
             loss_sum += loss.detach() * len(batch)
-            if self.per_batch:
+            if per_batch:
                 self.scheduler.step()
-        if self.scheduler is not None and not self.per_batch:
+        if self.scheduler is not None and not per_batch:
             self.scheduler.step()
         return (loss_sum / len(train)).item(), lr_sum / self.steps_per_epoch
 
     @torch.no_grad()
     def evaluate(self, split: Split) -> tuple[float, float | None]:
         """Mean loss (and accuracy for classification) over a split, in eval mode."""
-        if self.lr_free is not None:
-            self.lr_free.eval_mode(self.optimizer)
-            if self.lr_free.switches_modes:
-                recalibrate_batchnorm(self.model, self._calibration_batches())
+        self.recipe.eval_mode(self.optimizer, self.model, self._calibration_batches)
         self.model.eval()
         loss_sum = torch.zeros((), device=self.device)
         correct = torch.zeros((), device=self.device, dtype=torch.long)

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from schedulers.errors import UserError
+from errors import UserError
 from tasks import DataConfig, get_task
 from tasks.cifar import DEBIAN_FASHION_MNIST
 from tests.conftest import write_cifar

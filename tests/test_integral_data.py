@@ -37,7 +37,7 @@ def test_random_field_has_unit_variance_and_kernel_correlation() -> None:
 
 
 def test_cache_is_reused_and_rebuilt_when_corrupt(tmp_path, monkeypatch) -> None:
-    config = DataConfig(data_dir=tmp_path, n_functions=50)
+    config = DataConfig(data_dir=tmp_path, options={"n_functions": 50})
     first = get_task("integral").load(config)
     files = list((tmp_path / "integral").glob("*.npz"))
     assert len(files) == 1

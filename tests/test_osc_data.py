@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from schedulers.errors import UserError
+from errors import UserError
 from tasks import DataConfig, get_task
 from tasks.base import Split, split_fractions
 from tasks.osc import STIFFNESS, simulate
@@ -32,7 +32,8 @@ def test_damped_amplitude_decays(zeta: float) -> None:
 
 @pytest.mark.parametrize("mode, n_in, n_out", [("S", 1, 1), ("MS", 3, 1), ("M", 3, 3)])
 def test_window_shapes_per_mode(tmp_path, mode: str, n_in: int, n_out: int) -> None:
-    data = get_task("osc").load(DataConfig(data_dir=tmp_path, mode=mode, hist=20, pred=10, dtype="total"))
+    options = {"mode": mode, "hist": 20, "pred": 10, "dtype": "total"}
+    data = get_task("osc").load(DataConfig(data_dir=tmp_path, options=options))
     total = 3 * (10_001 - 30 + 1)
     assert len(data.train) + len(data.val) + len(data.test) == total
     assert len(data.val) == len(data.test) == round(0.1 * total)
@@ -61,4 +62,4 @@ def test_split_is_seeded_and_disjoint(tmp_path) -> None:
 
 def test_unknown_dtype_is_a_user_error(tmp_path) -> None:
     with pytest.raises(UserError, match="--dtype 'wobbly' is unknown; allowed: simple, damped, total"):
-        get_task("osc").load(DataConfig(data_dir=tmp_path, dtype="wobbly"))
+        get_task("osc").load(DataConfig(data_dir=tmp_path, options={"dtype": "wobbly"}))

@@ -9,7 +9,7 @@ from pathlib import Path
 import optuna
 import pytest
 
-from runner import storage as store
+from results import storage as store
 from runner.config import resolve
 from runner.pipeline import run_benchmark, write_outputs
 

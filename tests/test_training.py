@@ -6,33 +6,38 @@ from pathlib import Path
 import pytest
 
 from schedulers.params import Budget
+from schedulers.recipes import make_recipe
 from schedulers.trace import lr_trace
-from tasks import DataConfig, get_task
+from tasks import DataConfig, TaskData, get_task
 from tasks.training import TrainConfig, train
 from tests.conftest import write_cifar
 
 
 @pytest.fixture(scope="module")
 def osc_data(tmp_path_factory):
-    return get_task("osc").load(DataConfig(data_dir=tmp_path_factory.mktemp("osc"), subset_ratio=0.02, hist=10,
-                                           pred=10))
+    return get_task("osc").load(DataConfig(data_dir=tmp_path_factory.mktemp("osc"), subset_ratio=0.02,
+                                           options={"hist": 10, "pred": 10}))
 
 
 @pytest.fixture(scope="module")
 def integral_data(tmp_path_factory):
-    return get_task("integral").load(DataConfig(data_dir=tmp_path_factory.mktemp("integral"), n_functions=160))
+    return get_task("integral").load(DataConfig(data_dir=tmp_path_factory.mktemp("integral"),
+                                                options={"n_functions": 160}))
 
 
-def small(task: str, model: str, **overrides) -> TrainConfig:
+def small(task: str, model: str, data: TaskData, recipe: str = "C", lr: float | None = None, epochs: int = 4,
+          batch_size: int | None = None, **overrides) -> TrainConfig:
+    """A short run of ``recipe`` at its default parameters (base LR ``lr``, the model's default if None)."""
     spec = get_task(task)
-    settings = {"model": model, "epochs": 4, "batch_size": spec.batch_size, "lr": spec.models[model].lr, "seed": 1,
-                "scheduler": "C"}
-    return TrainConfig(**{**settings, **overrides})
+    batch_size = batch_size or spec.batch_size
+    made = make_recipe(recipe, steps_per_epoch=data.steps_per_epoch(batch_size), lr=lr or spec.models[model].lr)
+    return TrainConfig(model=model, epochs=epochs, batch_size=batch_size, seed=1, recipe=made,
+                       params=made.defaults(epochs), **overrides)
 
 
 def test_osc_training_lowers_loss_and_is_deterministic(osc_data) -> None:
-    first = train(get_task("osc"), osc_data, small("osc", "LSTM_Seq2Seq", batch_size=16))
-    second = train(get_task("osc"), osc_data, small("osc", "LSTM_Seq2Seq", batch_size=16))
+    first = train(get_task("osc"), osc_data, small("osc", "LSTM_Seq2Seq", osc_data, batch_size=16))
+    second = train(get_task("osc"), osc_data, small("osc", "LSTM_Seq2Seq", osc_data, batch_size=16))
     assert first.status == "complete" and len(first.train_loss) == 4
     assert first.train_loss[-1] < first.train_loss[0]
     assert (first.train_loss, first.val_loss, first.lr, first.test_loss) == (
@@ -42,7 +47,8 @@ def test_osc_training_lowers_loss_and_is_deterministic(osc_data) -> None:
 
 @pytest.mark.parametrize("model, lr", [("DeepONet", 1e-4), ("TFONet", 1e-3)])
 def test_integral_training_lowers_loss(integral_data, model: str, lr: float) -> None:
-    record = train(get_task("integral"), integral_data, small("integral", model, lr=lr, batch_size=32, epochs=3))
+    config = small("integral", model, integral_data, lr=lr, batch_size=32, epochs=3)
+    record = train(get_task("integral"), integral_data, config)
     assert record.status == "complete"
     assert record.train_loss[-1] < record.train_loss[0]
 
@@ -50,23 +56,23 @@ def test_integral_training_lowers_loss(integral_data, model: str, lr: float) -> 
 def test_cifar_training_lowers_loss_with_accuracy(tmp_path: Path, unchecked_cifar_md5) -> None:
     write_cifar(tmp_path, "CIFAR10", per_file=40)
     data = get_task("cifar10").load(DataConfig(data_dir=tmp_path, dataset="CIFAR10"))
-    record = train(get_task("cifar10"), data, small("cifar10", "SimpleCNN", batch_size=30, lr=1e-3, epochs=5))
+    record = train(get_task("cifar10"), data, small("cifar10", "SimpleCNN", data, batch_size=30, lr=1e-3, epochs=5))
     assert record.train_loss[-1] < record.train_loss[0]
     assert len(record.val_accuracy) == 5 and 0.0 <= record.test_accuracy <= 1.0
 
 
 def test_absurd_lr_is_reported_as_diverged(osc_data) -> None:
-    record = train(get_task("osc"), osc_data, small("osc", "LSTM_Seq2Seq", lr=1e6, scheduler="N", batch_size=16))
+    record = train(get_task("osc"), osc_data, small("osc", "LSTM_Seq2Seq", osc_data, "N", lr=1e6, batch_size=16))
     assert record.status == "diverged"
     assert record.reason.startswith("non-finite")
     assert record.test_loss is None
 
 
 def test_one_cycle_steps_per_batch(osc_data) -> None:
-    config = small("osc", "LSTM_Seq2Seq", scheduler="OC", epochs=3, batch_size=16)
+    config = small("osc", "LSTM_Seq2Seq", osc_data, "OC", epochs=3, batch_size=16)
     record = train(get_task("osc"), osc_data, config)
     steps = math.ceil(len(osc_data.train) / 16)
-    per_batch = lr_trace("OC", Budget(3, steps, config.lr))
+    per_batch = lr_trace("OC", Budget(3, steps, config.params["lr"]))
     assert len(per_batch) == 3 * steps
     expected = [sum(per_batch[e * steps:(e + 1) * steps]) / steps for e in range(3)]
     assert record.lr == pytest.approx(expected, rel=1e-12)
@@ -74,15 +80,11 @@ def test_one_cycle_steps_per_batch(osc_data) -> None:
 
 @pytest.mark.parametrize("name", ["Prodigy", "DAdapt", "ScheduleFree"])
 def test_lr_free_optimizers_train(osc_data, name: str) -> None:
-    from schedulers.lr_free import get_lr_free
-
-    spec = get_lr_free(name)
-    record = train(get_task("osc"), osc_data, small("osc", "LSTM_Seq2Seq", lr_free=name, batch_size=16,
-                                                   params=spec.defaults(Budget(4))))
+    record = train(get_task("osc"), osc_data, small("osc", "LSTM_Seq2Seq", osc_data, name, batch_size=16))
     assert record.status == "complete" and all(v > 0 for v in record.lr)
 
 
 def test_bf16_autocast_runs(integral_data) -> None:
-    record = train(get_task("integral"), integral_data, small("integral", "DeepONet", lr=1e-4, epochs=1,
-                                                              precision="bf16"))
+    record = train(get_task("integral"), integral_data, small("integral", "DeepONet", integral_data, lr=1e-4,
+                                                              epochs=1, precision="bf16"))
     assert record.status == "complete" and math.isfinite(record.val_loss[0])

@@ -11,8 +11,8 @@ from pathlib import Path
 import optuna
 import pytest
 
+from results.storage import open_storage, study_name
 from runner import claims
-from runner.storage import open_storage, study_name
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -43,7 +43,7 @@ def test_claim_liveness() -> None:
 
 def test_lowest_live_claim_wins_and_interrupts_are_recorded() -> None:
     study = optuna.create_study()
-    rival = _trial_with(study, unit="a", worker="elsewhere:1", alive=time.time())
+    rival = _trial_with(study, unit="a", worker="elsewhere:1", alive=time.time(), claimed=True)
     with claims.claim(study, study.ask, {"unit": "a"}, lambda t: t.user_attrs.get("unit") == "a") as trial:
         assert trial is None  # the older live claim keeps the unit
     assert study.get_trials()[-1].user_attrs["status"] == "yielded"

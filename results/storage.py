@@ -1,0 +1,138 @@
+"""The Optuna storage is the state: how EpochBench names, opens, writes and reads it.
+
+Every convention shared by the writer (the runner) and the reader (the report) lives here:
+study names, trial statuses, which trials count as finished, which trial is a study's best,
+and the stored configuration. It imports neither torch nor the runner, so reports can be
+rebuilt from a storage on any machine.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import optuna
+from optuna.storages import BaseStorage
+from optuna.trial import FrozenTrial, Trial, TrialState
+
+from errors import UserError
+
+DB_FILE = "epochbench.db"
+SCHEMES = "sqlite:///FILE, postgresql://USER@HOST/DB, mysql://..., journal:FILE"
+
+# Finished work is never redone. "interrupted" trials (Ctrl-C) and trials left RUNNING by a
+# killed process are not finished: the same command redoes them from their start.
+FINISHED = frozenset({"complete", "diverged", "pruned", "invalid"})
+
+
+def default_url(out: Path) -> str:
+    return f"sqlite:///{(out / DB_FILE).resolve()}"
+
+
+def study_name(project: str, phase: str, name: str) -> str:
+    """'<project>/tune/<name>' for Phase 1, '<project>/compare/<name>' for Phase 2."""
+    return f"{project}/{phase}/{name}"
+
+
+def meta_name(project: str) -> str:
+    return f"{project}/meta"
+
+
+def exists(url: str) -> bool:
+    """Whether opening ``url`` would find existing state (never creates a file)."""
+    if url.startswith("sqlite:///"):
+        return Path(url.removeprefix("sqlite:///")).is_file()
+    if url.startswith("journal:"):
+        return Path(url.removeprefix("journal:")).is_file()
+    return True
+
+
+def open_storage(url: str) -> BaseStorage:
+    """An Optuna storage for ``url``; unknown schemes and unreachable servers are UserErrors."""
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    if url.startswith("journal:"):
+        from optuna.storages.journal import JournalFileBackend
+
+        path = Path(url.removeprefix("journal:"))
+        if not path.parent.is_dir():
+            raise UserError(f"--storage {url}: folder {path.parent} does not exist")
+        return optuna.storages.JournalStorage(JournalFileBackend(str(path)))
+    if url.split(":", 1)[0].split("+", 1)[0] not in ("sqlite", "postgresql", "mysql"):
+        raise UserError(f"--storage {url!r}: unknown kind of storage; allowed: {SCHEMES}")
+    try:
+        return optuna.storages.RDBStorage(url, engine_kwargs=_engine_kwargs(url))
+    except Exception as err:  # sqlalchemy raises many kinds for bad URLs and dead servers
+        first_line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise UserError(f"cannot open storage {url}: {first_line}") from None
+
+
+def _engine_kwargs(url: str) -> dict[str, Any]:
+    if url.startswith(("postgresql", "mysql")):
+        return {"connect_args": {"connect_timeout": 5}}
+    return {}
+
+
+def load_study(storage: BaseStorage, name: str) -> optuna.Study | None:
+    """The study called ``name``, or None if the storage has none."""
+    try:
+        return optuna.load_study(study_name=name, storage=storage)
+    except KeyError:
+        return None
+
+
+def trials(storage: BaseStorage, name: str) -> list[FrozenTrial]:
+    """The trials of study ``name`` (none if it does not exist)."""
+    study = load_study(storage, name)
+    return study.get_trials(deepcopy=False) if study is not None else []
+
+
+def is_finished(trial: FrozenTrial) -> bool:
+    return trial.state != TrialState.RUNNING and trial.user_attrs.get("status") in FINISHED
+
+
+def best_trial(trials_: list[FrozenTrial]) -> FrozenTrial | None:
+    """The complete trial with the lowest value (the earliest on ties), or None."""
+    complete = [t for t in trials_ if t.state == TrialState.COMPLETE]
+    return min(complete, key=lambda t: (t.value, t.number)) if complete else None
+
+
+def best_params(storage: BaseStorage, project: str, name: str) -> dict[str, Any] | None:
+    """Phase 1's best parameters for contender ``name``, or None when no trial completed."""
+    best = best_trial(trials(storage, study_name(project, "tune", name)))
+    return best.params if best is not None else None
+
+
+def finish(study: optuna.Study, trial: Trial, status: str, reason: str | None = None,
+           value: float | None = None) -> None:
+    """Store the outcome; statuses other than complete/pruned end the trial as FAIL."""
+    trial.set_user_attr("status", status)
+    if reason:
+        trial.set_user_attr("reason", reason)
+    if status == "complete":
+        study.tell(trial, value)
+    elif status == "pruned":
+        study.tell(trial, state=TrialState.PRUNED)
+    else:
+        study.tell(trial, state=TrialState.FAIL)
+
+
+def stored_meta(storage: BaseStorage, project: str) -> dict[str, Any] | None:
+    """What the last command stored about ``project`` (its config and environment), if any."""
+    study = load_study(storage, meta_name(project))
+    return dict(study.user_attrs) if study is not None else None
+
+
+def store_meta(storage: BaseStorage, project: str, config: dict[str, Any], environment: dict[str, Any]) -> None:
+    study = optuna.create_study(study_name=meta_name(project), storage=storage, load_if_exists=True)
+    study.set_user_attr("config", json.loads(json.dumps(config)))
+    study.set_user_attr("environment", environment)
+
+
+def projects(storage: BaseStorage) -> list[str]:
+    return sorted(s.study_name.removesuffix("/meta") for s in optuna.get_all_study_summaries(storage)
+                  if s.study_name.endswith("/meta"))
+
+
+def study_names(storage: BaseStorage) -> set[str]:
+    return {s.study_name for s in optuna.get_all_study_summaries(storage)}

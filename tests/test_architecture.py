@@ -1,0 +1,147 @@
+"""The seams: a task is one module + one registry line, a recipe kind needs no trainer change,
+reports need no torch, and storage written by earlier versions stays readable."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import optuna
+import torch
+
+from results import storage as store
+from schedulers.recipes import Recipe
+from tasks import DataConfig, get_task
+from tasks.training import TrainConfig, train
+
+ROOT = Path(__file__).resolve().parents[1]
+LEGACY = ROOT / "tests" / "fixtures" / "legacy-run"  # written by commit 471f7e8 with the command below
+LEGACY_COMMAND = ["--task", "osc", "--preset", "smoke", "--schedulers", "N,H", "--skip-lr-free", "--out", "legacy-run",
+                  "--data-dir", "data"]
+
+
+def run_cli(args: list[str], cwd: Path, script: str | None = None) -> subprocess.CompletedProcess:
+    command = [sys.executable, "-c", script, *args] if script else [sys.executable, str(ROOT / "run_all.py"), *args]
+    return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=300)
+
+
+def test_building_a_report_imports_no_torch() -> None:
+    probe = "import sys, results.report, results.tables; print('torch' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == "False", done.stderr
+
+
+def test_legacy_storage_rebuilds_the_report_it_wrote(tmp_path: Path) -> None:
+    shutil.copytree(LEGACY, tmp_path / "legacy-run")
+    done = run_cli(["report", "legacy-run", "--out", "rebuilt"], tmp_path)
+    assert done.returncode == 0, done.stderr
+    legacy = json.loads((LEGACY / "report.json").read_text())
+    rebuilt = json.loads((tmp_path / "rebuilt" / "report.json").read_text())
+    assert {k: rebuilt[k] for k in legacy} == legacy
+    assert (tmp_path / "rebuilt" / "curves.csv").read_text() == (LEGACY / "curves.csv").read_text()
+
+
+def _trial_counts(folder: Path) -> dict[str, int]:
+    storage = store.open_storage(store.default_url(folder))
+    return {s.study_name: s.n_trials for s in optuna.get_all_study_summaries(storage)}
+
+
+def test_legacy_run_resumes_with_nothing_to_train(tmp_path: Path) -> None:
+    shutil.copytree(LEGACY, tmp_path / "legacy-run")
+    before = _trial_counts(tmp_path / "legacy-run")
+    done = run_cli(LEGACY_COMMAND, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert _trial_counts(tmp_path / "legacy-run") == before
+    assert "[phase" not in done.stdout  # no run was started
+    legacy = json.loads((LEGACY / "report.json").read_text())
+    now = json.loads((tmp_path / "legacy-run" / "report.json").read_text())
+    for key in set(legacy) - {"config", "environment"}:
+        assert now[key] == legacy[key], key
+    # The config is this command's: the osc task's own options, no other task's.
+    assert {k: v for k, v in now["config"].items() if k != "mode"} == {
+        k: v for k, v in legacy["config"].items() if k != "n_functions"}
+    assert now["config"]["mode"] == "S" and set(now["environment"]) >= set(legacy["environment"]) | {"git_dirty"}
+    assert (tmp_path / "legacy-run" / "curves.csv").read_text() == (LEGACY / "curves.csv").read_text()
+
+
+TOY_TASK = '''
+import torch
+from torch import nn
+import models, tasks
+from tasks.base import ModelDefaults, Split, TaskData, TaskOption, TaskSpec, split_fractions
+
+
+class Line(nn.Module):
+    def __init__(self, features: int) -> None:
+        super().__init__()
+        self.linear = nn.Linear(features, 1)
+
+    def forward(self, x):
+        return self.linear(x).squeeze(-1)
+
+
+def load(config):
+    gen = torch.Generator().manual_seed(config.split_seed)
+    x = torch.randn(config.options["samples"], 3, generator=gen)
+    data = Split((x,), x @ torch.tensor([1.0, -2.0, 0.5]))
+    return TaskData(*split_fractions(data, (0.2, 0.2), config.split_seed), model_kwargs={"features": 3})
+
+
+models.MODELS["Line"] = Line
+tasks.TASKS["toy"] = TaskSpec(name="toy", models={"Line": ModelDefaults(lr=0.05)}, batch_size=16, loss=nn.MSELoss,
+                              classification=False, loader=load,
+                              options=(TaskOption("samples", int, 10_000, "samples generated", smoke=80, minimum=10),))
+'''
+
+
+def test_a_new_task_is_one_module_and_one_registry_line(tmp_path: Path) -> None:
+    """The toy task's module is TOY_TASK; registering it (and its model) is one line each."""
+    script = f"import sys; sys.path.insert(0, {str(ROOT)!r})\n{TOY_TASK}\nimport run_all\nrun_all.main()\n"
+    done = run_cli(["--task", "toy", "--preset", "smoke", "--schedulers", "C,H", "--skip-lr-free", "--out", "toy-run"],
+                   tmp_path, script)
+    assert done.returncode == 0, done.stderr
+    report = json.loads((tmp_path / "toy-run" / "report.json").read_text())
+    assert report["config"]["task"] == "toy" and report["config"]["samples"] == 80  # the option's smoke value
+    assert report["config"]["subset_ratio"] == 1.0  # the toy task declares no smoke subset
+    assert set(report["comparison"]) == {"C", "H"} and set(report["comparison"]["C"]) == {"3", "6"}
+    assert report["optimization"]["C"]["complete"] == 2
+    # The option is a CLI flag, checked like every other input.
+    bad = run_cli(["--task", "toy", "--samples", "3", "--out", "bad"], tmp_path, script)
+    assert bad.returncode == 2 and bad.stderr.strip() == "error: --samples must be an integer >= 10, got 3"
+    assert not (tmp_path / "bad").exists()
+
+
+class SGDWithHalving(Recipe):
+    """A third kind of recipe (plain SGD whose LR halves every epoch), defined outside the package."""
+
+    name, per_batch = "SGD-halving", False
+
+    def __init__(self, steps_per_epoch: int) -> None:
+        self.steps_per_epoch = steps_per_epoch
+
+    def search_space(self, epochs: int) -> dict[str, Any]:
+        return {"lr": optuna.distributions.FloatDistribution(1e-3, 1e-1, log=True)}
+
+    def defaults(self, epochs: int) -> dict[str, Any]:
+        return {"lr": 0.01}
+
+    def validate(self, params: dict[str, Any], budgets: list[int]) -> None:
+        pass
+
+    def build(self, parameters, params: dict[str, Any], epochs: int):
+        optimizer = torch.optim.SGD(parameters, lr=params["lr"])
+        return optimizer, torch.optim.lr_scheduler.StepLR(optimizer, step_size=1, gamma=0.5)
+
+
+def test_a_new_recipe_kind_trains_without_trainer_changes(tmp_path: Path) -> None:
+    data = get_task("osc").load(DataConfig(data_dir=tmp_path, subset_ratio=0.01, options={"hist": 5, "pred": 3}))
+    recipe = SGDWithHalving(data.steps_per_epoch(16))
+    config = TrainConfig(model="LSTM_Seq2Seq", epochs=3, batch_size=16, seed=0, recipe=recipe, params={"lr": 0.04},
+                         device="cpu")
+    record = train(get_task("osc"), data, config)
+    assert record.status == "complete"
+    assert record.lr == [0.04, 0.02, 0.01]
