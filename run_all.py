@@ -149,6 +149,21 @@ def report_command(
     typer.echo(f"wrote {out / 'report.json'}", err=True)
 
 
+@app.command("analyze")
+@user_errors_exit
+def analyze_command(
+    paths: list[Path] = typer.Argument(..., help="curves.csv files, paper Result_*.csv exports, or folders of them."),
+    out: Path = typer.Option(Path("analysis"), help="Where to write analysis.json, plots/ and report.md."),
+    tuning_budget: int | None = typer.Option(None, help="Budget the rank stability compares with [smallest]."),
+    seed: int = typer.Option(0, help="Seed of the bootstrap intervals."),
+) -> None:
+    """Analyse learning curves from files: budget sensitivity metrics, plots and report.md."""
+    from results.analyze_command import analyze_paths
+
+    for line in analyze_paths(paths, out, tuning_budget, seed):
+        typer.echo(line)
+
+
 @app.command("schedulers")
 @user_errors_exit
 def schedulers_command(

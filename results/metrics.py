@@ -1,10 +1,21 @@
-"""Sensitivity metrics: final-loss change across budgets and learning-curve decoupling."""
+"""Sensitivity metrics: final-loss change across budgets, learning-curve decoupling, its seed noise floor,
+bootstrap intervals, rank stability and training-free predictors from LR schedules.
+
+Pure functions on plain numbers; nothing here knows about files, runs or torch.
+"""
 
 from __future__ import annotations
 
+import itertools
 import math
 import statistics
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import NamedTuple
+
+import numpy as np
+from scipy import stats
+
+from schedulers.theory import convex_bound
 
 SG9 = (-21, 14, 39, 54, 59, 54, 39, 14, -21)  # 9-point quadratic Savitzky-Golay weights, /231
 
@@ -29,16 +40,43 @@ def savgol9(curve: Sequence[float]) -> list[float]:
     return smoothed
 
 
+class PaperDecoupling(NamedTuple):
+    """The paper pipeline's number, and whether a smoothed value it used was <= 0 (then it is not a distance)."""
+
+    value: float
+    non_positive: bool
+
+
+def _smoothed_pair(x: Sequence[float], y: Sequence[float]) -> tuple[list[float], list[float]]:
+    """Both curves smoothed over their own length, cut to the shorter one."""
+    a, b = savgol9(x), savgol9(y)
+    n = min(len(a), len(b))
+    return a[:n], b[:n]
+
+
+def _mean_relative_gap(a: Sequence[float], b: Sequence[float]) -> float:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        x, y = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+        return float(np.mean(np.abs(x - y) / (x + y)))
+
+
 def decoupling(x: Sequence[float], y: Sequence[float]) -> float:
     """Mean of |x_k - y_k| / (x_k + y_k) over the shorter smoothed curve (the paper's metric).
 
     Non-positive smoothed values make the ratio meaningless; they raise instead of being hidden.
     """
-    a, b = savgol9(x), savgol9(y)
-    n = min(len(a), len(b))
-    if any(v <= 0 for v in a[:n] + b[:n]):
+    a, b = _smoothed_pair(x, y)
+    if any(v <= 0 for v in a + b):
         raise ValueError("smoothed curve has non-positive values; decoupling is undefined")
-    return statistics.fmean(abs(a[k] - b[k]) / (a[k] + b[k]) for k in range(n))
+    return statistics.fmean(abs(a[k] - b[k]) / (a[k] + b[k]) for k in range(len(a)))
+
+
+def decoupling_paper(x: Sequence[float], y: Sequence[float]) -> PaperDecoupling:
+    """The value the paper's pipeline prints: the same formula applied whatever the sign of the smoothed
+    values (so it can be negative, or inf/nan where x_k + y_k = 0), flagged when any of them is <= 0.
+    """
+    a, b = _smoothed_pair(x, y)
+    return PaperDecoupling(_mean_relative_gap(a, b), any(v <= 0 for v in a + b))
 
 
 def decoupling_matrix(curves: dict[int, Sequence[float]]) -> dict[str, float | None]:
@@ -54,3 +92,194 @@ def decoupling_matrix(curves: dict[int, Sequence[float]]) -> dict[str, float | N
     defined = [v for v in result.values() if v is not None and math.isfinite(v)]
     result["mean"] = statistics.fmean(defined) if defined else None
     return result
+
+
+def decoupling_matrix_paper(curves: dict[int, Sequence[float]]) -> dict[str, PaperDecoupling]:
+    """Paper-compatible decoupling for every budget pair 'Ei-Ej' (no 'mean': see ``finite_mean``)."""
+    budgets = sorted(curves)
+    return {f"{small}-{large}": decoupling_paper(curves[small], curves[large])
+            for small, large in itertools.combinations(budgets, 2)}
+
+
+def finite_mean(values: Sequence[float | None]) -> float | None:
+    """Mean of the finite values; None when there are none."""
+    kept = [v for v in values if v is not None and math.isfinite(v)]
+    return statistics.fmean(kept) if kept else None
+
+
+# -- Uncertainty ---------------------------------------------------------------------------------------------
+
+CONFIDENCE = 0.95
+N_RESAMPLES = 9999
+
+
+def bootstrap_ci(values: Sequence[float], seed: int = 0) -> tuple[float, float] | None:
+    """Percentile bootstrap 95% CI of the mean (scipy.stats.bootstrap, numpy Generator seeded with ``seed``).
+
+    Percentile rather than BCa: BCa is undefined for the tiny, often tied samples (2-5 seeds) we get.
+    None for fewer than two values; a constant sample gives the point interval.
+    """
+    data = np.asarray([v for v in values if math.isfinite(v)], dtype=np.float64)
+    if len(data) < 2:
+        return None
+    if np.all(data == data[0]):
+        return float(data[0]), float(data[0])
+    result = stats.bootstrap((data,), np.mean, n_resamples=N_RESAMPLES, confidence_level=CONFIDENCE,
+                             method="percentile", rng=np.random.default_rng(seed))
+    return float(result.confidence_interval.low), float(result.confidence_interval.high)
+
+
+class Summary(NamedTuple):
+    """Mean, sample std and bootstrap CI of per-seed values (None where undefined)."""
+
+    mean: float | None
+    std: float | None
+    ci: tuple[float, float] | None
+    n: int
+
+
+def summarize(values: Sequence[float], seed: int = 0) -> Summary:
+    """Mean, std and bootstrap CI of ``values`` (finite ones only)."""
+    kept = [v for v in values if math.isfinite(v)]
+    mean, std = mean_std(kept)
+    return Summary(mean, std, bootstrap_ci(kept, seed), len(kept))
+
+
+# -- Per-seed decoupling and its noise floor -----------------------------------------------------------------
+
+SeedCurves = Mapping[int, Mapping[int, Sequence[float]]]  # budget -> seed -> validation curve
+
+
+class PerSeedDecoupling(NamedTuple):
+    """Seed s at budget i vs seed s at budget j: per pair the mean over seeds, per seed the mean over pairs."""
+
+    pairs: dict[str, float | None]
+    per_seed: dict[int, float]
+    summary: Summary
+    undefined: int  # (seed, pair) comparisons left out because a smoothed value was <= 0
+
+
+def _strict_or_none(x: Sequence[float], y: Sequence[float]) -> float | None:
+    try:
+        return decoupling(x, y)
+    except ValueError:
+        return None
+
+
+def per_seed_decoupling(curves: SeedCurves, seed: int = 0) -> PerSeedDecoupling:
+    """Cross-budget decoupling within each seed, summarised over seeds (strict values; undefined ones counted)."""
+    by_pair: dict[str, list[float]] = {}
+    by_seed: dict[int, list[float]] = {}
+    undefined = 0
+    for small, large in itertools.combinations(sorted(curves), 2):
+        values = by_pair.setdefault(f"{small}-{large}", [])
+        for s in sorted(set(curves[small]) & set(curves[large])):
+            value = _strict_or_none(curves[small][s], curves[large][s])
+            if value is None:
+                undefined += 1
+                continue
+            values.append(value)
+            by_seed.setdefault(s, []).append(value)
+    per_seed = {s: statistics.fmean(v) for s, v in by_seed.items()}
+    return PerSeedDecoupling({k: finite_mean(v) for k, v in by_pair.items()}, per_seed,
+                             summarize(list(per_seed.values()), seed), undefined)
+
+
+def noise_floor(curves: SeedCurves) -> float | None:
+    """Decoupling between different seeds at the same budget: the mean over seed pairs within each budget,
+    then over budgets. What reruns alone produce; None with fewer than two seeds at every budget.
+    """
+    per_budget = []
+    for by_seed in curves.values():
+        values = [_strict_or_none(by_seed[s], by_seed[t]) for s, t in itertools.combinations(sorted(by_seed), 2)]
+        per_budget.append(finite_mean(values))
+    return finite_mean(per_budget)
+
+
+def noise_ratio(cross_budget: float | None, floor: float | None) -> float | None:
+    """Cross-budget decoupling / seed noise floor: about 1 means budgets differ no more than reruns do."""
+    if cross_budget is None or floor is None or floor <= 0:
+        return None
+    return cross_budget / floor
+
+
+# -- Final loss across budgets -------------------------------------------------------------------------------
+
+class Slope(NamedTuple):
+    """Change of final validation loss per doubling of the budget, with its 95% CI."""
+
+    slope: float | None
+    ci: tuple[float, float] | None
+
+
+def loss_slope(finals: Mapping[int, Sequence[float]]) -> Slope:
+    """Least-squares slope of final val loss against log2(budget) over every (budget, seed) point.
+
+    CI: scipy.stats.linregress slope +- t(0.975, n-2) * stderr (needs n >= 3 points and two budgets).
+    """
+    x = [math.log2(b) for b, values in finals.items() for v in values if math.isfinite(v)]
+    y = [v for values in finals.values() for v in values if math.isfinite(v)]
+    if len(set(x)) < 2:
+        return Slope(None, None)
+    fit = stats.linregress(x, y)
+    if len(x) < 3:
+        return Slope(float(fit.slope), None)
+    half = stats.t.ppf(0.5 + CONFIDENCE / 2, len(x) - 2) * fit.stderr
+    return Slope(float(fit.slope), (float(fit.slope - half), float(fit.slope + half)))
+
+
+# -- Across contenders ---------------------------------------------------------------------------------------
+
+def _finite_or_none(value: float) -> float | None:
+    return float(value) if math.isfinite(value) else None
+
+
+def rank_stability(finals: Mapping[str, Mapping[int, float]], tuning_budget: int) -> dict[int, float | None]:
+    """Kendall's tau between the contenders' final-loss ranking at ``tuning_budget`` and at each other budget
+    (only contenders with a value at both; None with fewer than two, or when a ranking is all ties).
+    """
+    budgets = sorted({b for per_budget in finals.values() for b in per_budget} - {tuning_budget})
+    result: dict[int, float | None] = {}
+    for budget in budgets:
+        names = [n for n, v in finals.items() if tuning_budget in v and budget in v]
+        if len(names) < 2:
+            result[budget] = None
+            continue
+        tau = stats.kendalltau([finals[n][tuning_budget] for n in names], [finals[n][budget] for n in names])
+        result[budget] = _finite_or_none(tau.statistic)
+    return result
+
+
+def spearman(predicted: Mapping[str, float | None], measured: Mapping[str, float | None]) -> float | None:
+    """Spearman's rho over the contenders that have both numbers (None with fewer than three)."""
+    names = [n for n in predicted if predicted[n] is not None and measured.get(n) is not None]
+    if len(names) < 3:
+        return None
+    return _finite_or_none(stats.spearmanr([predicted[n] for n in names], [measured[n] for n in names]).statistic)
+
+
+# -- Training-free predictors from LR schedules --------------------------------------------------------------
+
+class Predictors(NamedTuple):
+    """Schedule-only numbers of one contender across budgets."""
+
+    lr_decoupling: dict[str, float | None]  # the decoupling formula on the LR curves, per pair, plus 'mean'
+    cumulative_ratio: dict[int, float]  # sum(lr) at E / sum(lr) at the largest budget
+    gamma_star: dict[int, float]  # convex bound's best base LR, as a multiple of the schedule's peak LR
+    omega_star: dict[int, float]  # convex bound at gamma_star (G = D = 1); scale-free
+
+
+def lr_predictors(schedules: Mapping[int, Sequence[float]]) -> Predictors:
+    """Predictors from the LR of each step per budget (as the runs used it).
+
+    The bound follows schedulers.trace.schedule_metrics: the schedule relative to its base (here: peak) LR,
+    evaluated at its last step. Omega* does not depend on that scale; gamma* scales inversely with it.
+    """
+    budgets = sorted(schedules)
+    pairs = {k: _finite_or_none(v.value) for k, v in decoupling_matrix_paper(dict(schedules)).items()}
+    total_max = sum(schedules[budgets[-1]])
+    bounds = {b: convex_bound([v / max(schedules[b]) for v in schedules[b]], len(schedules[b])) for b in budgets}
+    return Predictors({**pairs, "mean": finite_mean(list(pairs.values()))},
+                      {b: sum(schedules[b]) / total_max for b in budgets},
+                      {b: bound.gamma_star for b, bound in bounds.items()},
+                      {b: bound.omega_star for b, bound in bounds.items()})

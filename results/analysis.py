@@ -1,0 +1,194 @@
+"""Budget-sensitivity analysis of one task-model group of learning curves, as a JSON-ready dict.
+
+Key reference (the README copies it). Budgets and seeds are string keys; undefined numbers are null.
+
+Top level:
+- ``contenders``: per scheduler / LR-free optimizer, the metrics below.
+- ``tuning_budget``: the budget whose ranking the others are compared with (default: the smallest).
+- ``rank_stability``: Kendall's tau of the contenders' final-loss ranking at each budget vs the tuning budget.
+- ``predictors``: per contender, training-free numbers from its LR schedules (null without schedules).
+- ``predictor_source``: "given" (the caller's schedules), "lr column" (the stored per-epoch LR) or null.
+- ``predicted_vs_measured``: Spearman's rho between LR-curve decoupling and measured ``sensitivity``.
+- ``ranking``: contenders from least to most budget-sensitive by ``sensitivity``; ``tied_with`` lists those
+  whose 95% CIs overlap.
+- ``seed_mean_only``: true for curves that are already seed means (paper exports): per-seed numbers are null.
+
+Per contender:
+- ``family``: the paper's scheduler family (traditional, cyclic, hyperbolic, warmup, theory-inspired, LR-free).
+- ``seeds``: per budget, the seeds of complete runs used in the metrics.
+- ``diverged``: ``count`` and ``runs`` ("budget/seed") of diverged runs, left out of every metric.
+- ``decoupling``: on the seed-mean curves, ``strict`` (per pair, null where a smoothed value is <= 0, and
+  ``mean``), ``paper`` (per pair the paper pipeline's ``value`` with its ``non_positive`` flag) and
+  ``paper_mean`` (mean of the finite paper values).
+- ``per_seed``: seed s at budget i vs seed s at budget j: ``pairs`` (mean over seeds), ``per_seed`` (mean
+  over pairs), ``mean``/``std``/``ci`` over seeds, ``n`` seeds, ``undefined`` comparisons left out.
+- ``noise_floor``: decoupling between different seeds at the same budget, averaged over pairs and budgets.
+- ``noise_ratio``: per-seed cross-budget mean / noise floor (about 1: budgets differ no more than reruns).
+- ``final``: per budget the final validation loss ``mean``, ``std``, bootstrap ``ci`` and ``n`` over seeds.
+- ``change_pct``: |L(E_last) - L(E_first)| / L(E_first) of the mean final loss, in percent.
+- ``slope``: final val loss change per doubling of the budget (``value``) with its t-based 95% ``ci``.
+- ``sensitivity``: the ranking number: per-seed cross-budget decoupling mean with its CI, or, for seed means
+  only, the paper-compatible mean (no CI); ``metric`` says which.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from results.metrics import (
+    decoupling_matrix,
+    decoupling_matrix_paper,
+    final_loss_change,
+    finite_mean,
+    loss_slope,
+    lr_predictors,
+    noise_floor,
+    noise_ratio,
+    per_seed_decoupling,
+    rank_stability,
+    spearman,
+    summarize,
+)
+from schedulers.registry import SCHEDULERS
+
+LR_FREE_NAMES = ("Prodigy", "DAdapt", "ScheduleFree")  # schedulers.lr_free imports torch; its names only
+FAMILIES = ("traditional", "cyclic", "hyperbolic", "warmup", "theory-inspired", "LR-free")
+
+
+def family_of(name: str) -> str:
+    """The paper's family of a contender; "other" for names outside the registry."""
+    if name in SCHEDULERS:
+        return SCHEDULERS[name].family
+    return "LR-free" if name in LR_FREE_NAMES else "other"
+
+
+def json_ready(value: Any) -> Any:
+    """JSON has no NaN, tuples or int keys: non-finite numbers become null, keys strings, numpy scalars floats."""
+    if isinstance(value, (float, np.floating)):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, Mapping):
+        return {str(k): json_ready(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_ready(v) for v in value]
+    return value
+
+
+def _runs(group: pd.DataFrame) -> tuple[dict[int, dict[int, list[float]]], list[str]]:
+    """Complete curves budget -> seed -> val losses, and the diverged runs' names (a non-finite loss counts)."""
+    complete: dict[int, dict[int, list[float]]] = {}
+    diverged = []
+    for (budget, seed), run in group.sort_values("epoch").groupby(["budget", "seed"]):
+        losses = run["val_loss"].astype(float).tolist()
+        if (run["status"] == "diverged").any() or not all(math.isfinite(v) for v in losses):
+            diverged.append(f"{budget}/{seed}")
+        else:
+            complete.setdefault(int(budget), {})[int(seed)] = losses
+    return complete, diverged
+
+
+def _seed_mean(by_seed: Mapping[int, Sequence[float]]) -> list[float]:
+    return np.mean(np.asarray(list(by_seed.values()), dtype=np.float64), axis=0).tolist()
+
+
+def _contender(group: pd.DataFrame, seed_mean_only: bool, seed: int) -> dict[str, Any]:
+    curves, diverged = _runs(group)
+    name = str(group["scheduler"].iloc[0])
+    means = {b: _seed_mean(by_seed) for b, by_seed in curves.items()}
+    paper = decoupling_matrix_paper(means)
+    finals = {b: [c[-1] for c in by_seed.values()] for b, by_seed in curves.items()}
+    final = {b: summarize(v, seed)._asdict() for b, v in finals.items()}
+    budgets = sorted(curves)
+    firsts = [final[b]["mean"] for b in budgets]
+    per_seed = None if seed_mean_only else per_seed_decoupling(curves, seed)
+    floor = None if seed_mean_only else noise_floor(curves)
+    paper_mean = finite_mean([v.value for v in paper.values()])
+    if per_seed is not None:
+        sensitivity = {"metric": "per_seed", "value": per_seed.summary.mean, "ci": per_seed.summary.ci}
+    else:
+        sensitivity = {"metric": "seed_mean", "value": paper_mean, "ci": None}
+    slope = loss_slope(finals)
+    return {
+        "family": family_of(name),
+        "seeds": {b: sorted(by_seed) for b, by_seed in sorted(curves.items())},
+        "diverged": {"count": len(diverged), "runs": diverged},
+        "decoupling": {"strict": decoupling_matrix(means), "paper": {k: v._asdict() for k, v in paper.items()},
+                       "paper_mean": paper_mean},
+        "per_seed": None if per_seed is None else {"pairs": per_seed.pairs, "per_seed": per_seed.per_seed,
+                                                   **per_seed.summary._asdict(), "undefined": per_seed.undefined},
+        "noise_floor": floor,
+        "noise_ratio": noise_ratio(per_seed.summary.mean if per_seed else None, floor),
+        "final": {b: final[b] for b in budgets},
+        "change_pct": final_loss_change(firsts[0], firsts[-1]) if len(budgets) >= 2 and firsts[0] else None,
+        "slope": {"value": slope.slope, "ci": slope.ci},
+        "sensitivity": sensitivity,
+    }
+
+
+def _stored_schedules(group: pd.DataFrame) -> dict[int, list[float]] | None:
+    """Per budget the stored per-epoch LR of the first seed (None without an lr column or with gaps)."""
+    if "lr" not in group.columns or group["lr"].isna().any():
+        return None
+    first = group[group["seed"] == group["seed"].min()].sort_values("epoch")
+    return {int(b): g["lr"].astype(float).tolist() for b, g in first.groupby("budget")}
+
+
+def _ranking(contenders: Mapping[str, Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Least sensitive first; ``tied_with`` names contenders whose CI overlaps this one's."""
+    rated = [(n, c["sensitivity"]) for n, c in contenders.items() if c["sensitivity"]["value"] is not None]
+    rated.sort(key=lambda item: item[1]["value"])
+
+    def overlap(a: Any, b: Any) -> bool:
+        return a is not None and b is not None and a[0] <= b[1] and b[0] <= a[1]
+
+    return [{"name": n, "value": s["value"], "ci": s["ci"],
+             "tied_with": [m for m, t in rated if m != n and overlap(s["ci"], t["ci"])]} for n, s in rated]
+
+
+def analyze_curves(curves: pd.DataFrame, *, tuning_budget: int | None = None,
+                   lr_schedules: dict[str, dict[int, list[float]]] | None = None,
+                   families: dict[str, str] | None = None, seed: int = 0) -> dict[str, Any]:
+    """Every metric of the module docstring for one group of tidy curves (see results.curve_files).
+
+    ``lr_schedules`` (contender -> budget -> LR per step) feed the predictors; without them the stored
+    ``lr`` column is used when present. ``families`` overrides the registry's family per contender.
+    ``seed`` seeds every bootstrap, so the result is reproducible.
+    """
+    if "status" not in curves.columns:
+        curves = curves.assign(status="complete")
+    seed_mean_only = "val_loss_min" in curves.columns
+    contenders = {str(name): _contender(group, seed_mean_only, seed)
+                  for name, group in curves.groupby("scheduler", sort=False)}
+    for name, family in (families or {}).items():
+        if name in contenders:
+            contenders[name]["family"] = family
+    budgets = sorted({int(b) for b in curves["budget"]})
+    tuning = tuning_budget if tuning_budget is not None else budgets[0]
+    finals = {n: {int(b): f["mean"] for b, f in c["final"].items() if f["mean"] is not None}
+              for n, c in contenders.items()}
+    if lr_schedules is not None:
+        schedules, source = lr_schedules, "given"
+    else:
+        stored = {str(n): _stored_schedules(g) for n, g in curves.groupby("scheduler", sort=False)}
+        schedules = {n: s for n, s in stored.items() if s}
+        source = "lr column" if schedules else None
+    predictors = {n: lr_predictors(s)._asdict() for n, s in schedules.items() if len(s) >= 2}
+    rho = spearman({n: p["lr_decoupling"]["mean"] for n, p in predictors.items()},
+                   {n: c["sensitivity"]["value"] for n, c in contenders.items()})
+    return json_ready({
+        "seed_mean_only": seed_mean_only,
+        "budgets": budgets,
+        "tuning_budget": tuning,
+        "contenders": contenders,
+        "rank_stability": rank_stability(finals, tuning),
+        "predictors": predictors or None,
+        "predictor_source": source if predictors else None,
+        "predicted_vs_measured": rho,
+        "ranking": _ranking(contenders),
+    })

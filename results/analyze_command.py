@@ -1,0 +1,66 @@
+"""The `analyze` command: curve files in; analysis.json, plots and report.md out; decoupling as text.
+
+One task-model group goes straight into OUT; several go into OUT/<group>/ each, with a cross-task
+summary (results.multi_run) in OUT itself.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from results.analysis import analyze_curves
+from results.curve_files import load_curves
+from results.figures import plot_performance_profile, write_figures
+from results.markdown import fmt, write_markdown, write_multi_markdown
+from results.multi_run import merge_reports
+
+
+def decoupling_lines(group: str, analysis: dict[str, Any]) -> list[str]:
+    """The paper-compatible decoupling per scheduler and budget pair, as aligned text ('*': non-positive)."""
+    contenders = analysis["contenders"]
+    pairs = list(next(iter(contenders.values()))["decoupling"]["paper"])
+    rows = [["scheduler", *pairs, "mean"]]
+    for name, c in contenders.items():
+        paper = c["decoupling"]["paper"]
+        rows.append([name, *(fmt(paper[p]["value"], 6) + ("*" if paper[p]["non_positive"] else "") for p in pairs),
+                     fmt(c["decoupling"]["paper_mean"], 6)])
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = [f"== {group}: decoupling of seed-mean validation curves (paper-compatible) =="]
+    lines += ["  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(r, widths)))
+              for r in rows]
+    if any(p["non_positive"] for c in contenders.values() for p in c["decoupling"]["paper"].values()):
+        lines.append("* a smoothed value was <= 0: the paper's number, but not a distance")
+    return lines
+
+
+def _write_json(path: Path, value: Any) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(value, indent=2, allow_nan=False) + "\n")
+    return path
+
+
+def analyze_paths(paths: list[Path], out: Path, tuning_budget: int | None = None, seed: int = 0) -> list[str]:
+    """Analyse every group found under ``paths`` into ``out``; returns the lines to print."""
+    groups = load_curves(paths)
+    several = len(groups.frames) > 1
+    lines: list[str] = []
+    analyses: dict[str, dict[str, Any]] = {}
+    reports: dict[str, Path] = {}
+    for group, frame in groups.frames.items():
+        target = out / group if several else out
+        analysis = analyze_curves(frame, tuning_budget=tuning_budget, seed=seed)
+        analysis = {"title": f"EpochBench analysis: {group}", "sources": [str(p) for p in groups.sources[group]],
+                    "skipped": [[str(p), why] for p, why in groups.skipped.get(group, [])], **analysis}
+        _write_json(target / "analysis.json", analysis)
+        reports[group] = write_markdown(analysis, write_figures(analysis, frame, target), target / "report.md")
+        analyses[group] = analysis
+        lines += [*decoupling_lines(group, analysis), ""]
+    if several:
+        merged = merge_reports(analyses)
+        _write_json(out / "summary.json", merged)
+        figure = plot_performance_profile(merged, out / "plots" / "performance_profile.png")
+        write_multi_markdown(merged, [figure], out / "report.md", links=reports)
+    lines.append(f"wrote {out / 'report.md'}")
+    return lines

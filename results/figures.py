@@ -1,0 +1,247 @@
+"""The analysis figures (PNG, matplotlib Agg), laid out to stay readable with 20+ contenders:
+per-contender curves as small multiples with one shared budget legend, summary plots with legends outside.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from results.analysis import FAMILIES  # noqa: E402
+
+DPI = 110
+
+
+def _save(fig: Figure, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, bbox_inches="tight")
+    plt.close(fig)
+    return path
+
+
+def _spans_decades(values: Sequence[float]) -> bool:
+    positive = [v for v in values if v is not None and v > 0 and math.isfinite(v)]
+    return bool(positive) and len(positive) == len([v for v in values if v is not None]) \
+        and max(positive) / min(positive) > 20
+
+
+def _budget_colors(budgets: Sequence[int]) -> dict[int, Any]:
+    cmap = plt.get_cmap("viridis")
+    return {b: cmap(i / max(len(budgets) - 1, 1) * 0.9) for i, b in enumerate(sorted(budgets))}
+
+
+def _small_multiples(curves: pd.DataFrame, title: str, ylabel: str, path: Path,
+                     draw: Callable[[Any, pd.DataFrame, Any], None], log_y: bool) -> Path:
+    """One panel per contender, one colour per budget (shared legend on top)."""
+    names = list(dict.fromkeys(curves["scheduler"]))
+    budgets = sorted({int(b) for b in curves["budget"]})
+    colors = _budget_colors(budgets)
+    ncols = min(4, len(names))
+    nrows = math.ceil(len(names) / ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(3.3 * ncols, 2.5 * nrows + 0.8), dpi=DPI, squeeze=False,
+                             sharex=True, layout="constrained")
+    for ax, name in zip(axes.flat, names):
+        for budget, run in curves[curves["scheduler"] == name].groupby("budget"):
+            draw(ax, run, colors[int(budget)])
+        ax.set_title(name, fontsize=10)
+        ax.grid(alpha=0.3)
+        ax.tick_params(labelsize=8)
+        if log_y:
+            ax.set_yscale("log")
+    for ax in axes.flat[len(names):]:
+        ax.set_visible(False)
+    for column in range(ncols):  # the lowest visible panel of each column carries the epoch axis
+        lowest = axes[(len(names) - 1 - column) // ncols, column]
+        lowest.xaxis.set_tick_params(labelbottom=True)
+        lowest.set_xlabel("epoch", fontsize=9)
+    for ax in axes[:, 0]:
+        ax.set_ylabel(ylabel, fontsize=9)
+    handles = [plt.Line2D([], [], color=colors[b], lw=2) for b in budgets]
+    fig.legend(handles, [f"{b} epochs" for b in budgets], loc="outside lower center", ncol=len(budgets),
+               frameon=False, fontsize=9)
+    fig.suptitle(title, fontsize=11)
+    return _save(fig, path)
+
+
+def plot_lr_schedules(curves: pd.DataFrame, path: Path) -> Path:
+    """The stored per-epoch LR of each contender (first seed), one line per budget."""
+    def draw(ax: Any, run: pd.DataFrame, color: Any) -> None:
+        first = run[run["seed"] == run["seed"].min()].sort_values("epoch")
+        ax.plot(first["epoch"], first["lr"], color=color, lw=1.3)
+
+    return _small_multiples(curves, "Learning rate per epoch", "learning rate", path, draw,
+                            log_y=_spans_decades(curves["lr"].tolist()))
+
+
+def _band(run: pd.DataFrame) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Seed mean with its min-max band (the paper exports carry the band in val_loss_min/max)."""
+    by_epoch = run.groupby("epoch")["val_loss"]
+    if "val_loss_min" in run.columns:
+        frame = run.set_index("epoch").sort_index()
+        return frame["val_loss"], frame["val_loss_min"], frame["val_loss_max"]
+    return by_epoch.mean(), by_epoch.min(), by_epoch.max()
+
+
+def plot_val_curves(curves: pd.DataFrame, path: Path) -> Path:
+    """Validation loss per contender: seed mean per budget with a min-max band over seeds."""
+    complete = curves[curves["status"] == "complete"]
+
+    def draw(ax: Any, run: pd.DataFrame, color: Any) -> None:
+        mean, low, high = _band(run)
+        ax.fill_between(mean.index, low, high, color=color, alpha=0.2, lw=0)
+        ax.plot(mean.index, mean, color=color, lw=1.2)
+
+    positive = bool((complete["val_loss"] > 0).all())
+    return _small_multiples(complete, "Validation loss (seed mean, band: min-max over seeds)", "val loss", path,
+                            draw, log_y=positive)
+
+
+def plot_final_loss(analysis: dict[str, Any], path: Path) -> Path:
+    """Final validation loss against budget for every contender (log x), 95% bootstrap CI bars."""
+    contenders = analysis["contenders"]
+    fig, ax = plt.subplots(figsize=(7.5, 4.5), dpi=DPI)
+    cmap = plt.get_cmap("tab10" if len(contenders) <= 10 else "tab20")
+    values = []
+    for i, (name, c) in enumerate(contenders.items()):
+        budgets = [int(b) for b in c["final"]]
+        means = [f["mean"] for f in c["final"].values()]
+        errors = np.array([[f["mean"] - f["ci"][0], f["ci"][1] - f["mean"]] if f["ci"] else [0.0, 0.0]
+                           for f in c["final"].values()]).T
+        values += means
+        ax.errorbar(budgets, means, yerr=errors, label=name, color=cmap(i % 20), marker="o", ms=4, lw=1.2,
+                    capsize=3, ls="-" if i < 10 else "--")
+    ax.set_xscale("log")
+    ax.set_xticks(analysis["budgets"], [str(b) for b in analysis["budgets"]])
+    ax.minorticks_off()
+    if _spans_decades(values):
+        ax.set_yscale("log")
+    ax.set_xlabel("budget (epochs, log scale)")
+    ax.set_ylabel("final validation loss")
+    ax.set_title("Final validation loss vs budget (bars: 95% CI over seeds)")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, ncol=1 + len(contenders) // 16)
+    return _save(fig, path)
+
+
+def plot_decoupling_heatmap(analysis: dict[str, Any], path: Path) -> Path:
+    """Paper-compatible decoupling per contender and budget pair; '*' marks non-positive smoothed values."""
+    contenders = analysis["contenders"]
+    names = list(contenders)
+    pairs = list(next(iter(contenders.values()))["decoupling"]["paper"])
+    cells = [[contenders[n]["decoupling"]["paper"].get(p, {}) for p in pairs] for n in names]
+    data = np.array([[c.get("value") if c.get("value") is not None else np.nan for c in row] for row in cells])
+    fig, ax = plt.subplots(figsize=(1.0 * len(pairs) + 2.5, 0.38 * len(names) + 1.6), dpi=DPI)
+    image = ax.imshow(data, cmap="magma_r", aspect="auto", vmin=min(0.0, np.nanmin(data, initial=0.0)))
+    for i, row in enumerate(cells):
+        for j, cell in enumerate(row):
+            value = cell.get("value")
+            text = "-" if value is None else f"{value:.3g}" + ("*" if cell.get("non_positive") else "")
+            shade = image.norm(value) if value is not None else 0.0
+            ax.text(j, i, text, ha="center", va="center", fontsize=7, color="white" if shade > 0.6 else "black")
+    ax.set_xticks(range(len(pairs)), pairs, rotation=45, ha="right", fontsize=8)
+    ax.set_yticks(range(len(names)), names, fontsize=8)
+    ax.set_xlabel("budget pair (epochs)")
+    ax.set_title("Decoupling of seed-mean val curves\n(* = a smoothed value was <= 0: not a distance)", fontsize=10)
+    fig.colorbar(image, ax=ax, fraction=0.04, pad=0.02)
+    return _save(fig, path)
+
+
+def plot_noise_floor(analysis: dict[str, Any], path: Path) -> Path:
+    """Cross-budget decoupling (bar, 95% CI) next to the seed noise floor (grey), grouped by family."""
+    contenders = analysis["contenders"]
+    order = sorted(contenders, key=lambda n: (FAMILIES.index(f) if (f := contenders[n]["family"]) in FAMILIES
+                                              else len(FAMILIES), n))
+    fig, ax = plt.subplots(figsize=(max(6.0, 0.45 * len(order) + 2.5), 4.2), dpi=DPI)
+    cmap = plt.get_cmap("tab10")
+    families = list(dict.fromkeys(contenders[n]["family"] for n in order))
+    x = np.arange(len(order))
+    for i, name in enumerate(order):
+        c = contenders[name]
+        value, ci = c["sensitivity"]["value"], c["sensitivity"]["ci"]
+        color = cmap(families.index(c["family"]) % 10)
+        if value is not None:
+            err = [[value - ci[0]], [ci[1] - value]] if ci else None
+            paired = c["noise_floor"] is not None
+            ax.bar(i - 0.2 if paired else i, value, width=0.4 if paired else 0.7, color=color, yerr=err, capsize=3)
+        if c["noise_floor"] is not None:
+            ax.bar(i + 0.2, c["noise_floor"], width=0.4, color="0.7", hatch="//", edgecolor="0.4")
+    ax.set_xticks(x, order, rotation=45 if len(order) > 8 else 0, ha="right" if len(order) > 8 else "center",
+                  fontsize=8)
+    handles = [plt.Rectangle((0, 0), 1, 1, color=cmap(i % 10)) for i in range(len(families))]
+    labels = list(families)
+    if any(contenders[n]["noise_floor"] is not None for n in order):
+        handles.append(plt.Rectangle((0, 0), 1, 1, facecolor="0.7", hatch="//", edgecolor="0.4"))
+        labels.append("seed noise floor")
+    metric = "per-seed cross-budget decoupling (95% CI)" if not analysis["seed_mean_only"] else \
+        "decoupling of seed means (paper-compatible; no seeds, no noise floor)"
+    ax.set_ylabel("decoupling")
+    ax.set_title(f"Budget sensitivity by family: {metric}", fontsize=10)
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
+    return _save(fig, path)
+
+
+def plot_predicted_vs_measured(analysis: dict[str, Any], path: Path) -> Path:
+    """LR-curve decoupling (training-free) against measured sensitivity, one labelled point per contender."""
+    predictors, contenders = analysis["predictors"], analysis["contenders"]
+    names = [n for n in predictors if predictors[n]["lr_decoupling"]["mean"] is not None
+             and contenders.get(n, {}).get("sensitivity", {}).get("value") is not None]
+    fig, ax = plt.subplots(figsize=(5.5, 4.5), dpi=DPI)
+    x = [predictors[n]["lr_decoupling"]["mean"] for n in names]
+    y = [contenders[n]["sensitivity"]["value"] for n in names]
+    ax.scatter(x, y, color="tab:blue")
+    for name, xi, yi in zip(names, x, y):
+        ax.annotate(name, (xi, yi), textcoords="offset points", xytext=(4, 3), fontsize=8)
+    rho = analysis["predicted_vs_measured"]
+    ax.set_xlabel("predicted: decoupling of LR curves")
+    ax.set_ylabel("measured: decoupling of val curves")
+    ax.set_title(f"Predicted vs measured (Spearman rho = {rho:.2f})" if rho is not None
+                 else "Predicted vs measured (rho undefined)", fontsize=10)
+    ax.grid(alpha=0.3)
+    return _save(fig, path)
+
+
+def write_figures(analysis: dict[str, Any], curves: pd.DataFrame, out_dir: Path) -> list[Path]:
+    """Every figure whose data is present, into ``out_dir/plots``; returns the files written."""
+    plots = out_dir / "plots"
+    if "status" not in curves.columns:
+        curves = curves.assign(status="complete")
+    written = [plot_val_curves(curves, plots / "val_curves.png")]
+    if "lr" in curves.columns and curves["lr"].notna().all():
+        written.append(plot_lr_schedules(curves, plots / "lr_schedules.png"))
+    written += [plot_final_loss(analysis, plots / "final_loss.png"),
+                plot_decoupling_heatmap(analysis, plots / "decoupling_heatmap.png"),
+                plot_noise_floor(analysis, plots / "decoupling_vs_noise.png")]
+    if analysis.get("predictors"):
+        written.append(plot_predicted_vs_measured(analysis, plots / "predicted_vs_measured.png"))
+    return written
+
+
+def plot_performance_profile(merged: dict[str, Any], path: Path) -> Path:
+    """Fraction of tasks on which each contender is within a factor tau of the best (log tau), step lines."""
+    taus = merged["profile"]["taus"]
+    names = list(merged["contenders"])
+    fig, ax = plt.subplots(figsize=(7.5, 4.5), dpi=DPI)
+    cmap = plt.get_cmap("tab10" if len(names) <= 10 else "tab20")
+    for i, name in enumerate(names):
+        ax.step(taus, merged["profile"][name], where="post", label=name, color=cmap(i % 20), lw=1.4,
+                ls="-" if i < 10 else "--")
+    ax.set_xscale("log")
+    ax.set_ylim(-0.03, 1.03)
+    ax.set_xlabel("tau (factor of the best decoupling on a task, log scale)")
+    ax.set_ylabel("fraction of tasks within tau")
+    ax.set_title(f"Performance profile over {len(merged['tasks'])} tasks (higher, further left is better)",
+                 fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, ncol=1 + len(names) // 16)
+    return _save(fig, path)

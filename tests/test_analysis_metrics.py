@@ -1,0 +1,110 @@
+"""The new sensitivity metrics on hand-computed cases (results.metrics)."""
+
+import math
+
+import numpy as np
+import pytest
+from scipy.signal import savgol_coeffs
+
+from results.metrics import (
+    SG9,
+    bootstrap_ci,
+    decoupling,
+    decoupling_paper,
+    loss_slope,
+    lr_predictors,
+    noise_floor,
+    noise_ratio,
+    per_seed_decoupling,
+    rank_stability,
+    savgol9,
+    spearman,
+)
+
+
+def test_sg9_weights_are_scipys_quadratic_savitzky_golay() -> None:
+    assert np.array(SG9) / 231 == pytest.approx(savgol_coeffs(9, 2), abs=1e-12)
+    assert savgol9([2.0 - 0.1 * k for k in range(15)]) == pytest.approx([2.0 - 0.1 * k for k in range(15)])
+
+
+def test_paper_compatible_value_where_smoothing_goes_non_positive() -> None:
+    x = [12.0, 1, 1, 1, 1, 1, 1, 1, 12.0]  # centre: (231 - 2*21*11) / 231 = -1
+    assert savgol9(x)[4] == pytest.approx(-1.0)
+    y = [3.0] * 9
+    # |12-3|/15 + 3 * |1-3|/4 + |-1-3|/2 + 3 * |1-3|/4 + |12-3|/15 = 6.2, over 9 points
+    assert decoupling_paper(x, y) == (pytest.approx(6.2 / 9), True)
+    with pytest.raises(ValueError, match="non-positive"):
+        decoupling(x, y)
+    assert decoupling_paper([1.0] * 12, [3.0] * 30) == (pytest.approx(0.5), False)
+    assert decoupling_paper([2.0] * 10, [2.0] * 10) == (0.0, False)
+
+
+def test_bootstrap_ci_is_seeded_and_contains_the_mean() -> None:
+    sample = [1.0, 2.0, 4.0, 7.0]
+    low, high = bootstrap_ci(sample, seed=0)
+    assert (low, high) == (1.5, 5.75)  # percentile bootstrap, 9999 resamples, default_rng(0)
+    assert low < np.mean(sample) < high
+    assert bootstrap_ci(sample, seed=0) == bootstrap_ci(sample, seed=0)
+    assert bootstrap_ci([3.0, 3.0], seed=1) == (3.0, 3.0) and bootstrap_ci([3.0]) is None
+
+
+def seed_curves(scale: dict[int, float], levels: dict[int, float]) -> dict[int, dict[int, list[float]]]:
+    """Constant curves: seed s at budget b sits at levels[s] * scale[b]."""
+    return {b: {s: [level * k] * b for s, level in levels.items()} for b, k in scale.items()}
+
+
+def test_noise_floor_and_ratio_on_curves_with_known_spread() -> None:
+    curves = seed_curves({10: 1.0, 20: 2.0}, {0: 1.0, 1: 1.5, 2: 1.25})
+    # seed pairs at either budget: 0.5/2.5, 0.25/2.25, 0.25/2.75 (scaling cancels)
+    floor = (1 / 5 + 1 / 9 + 1 / 11) / 3
+    assert noise_floor(curves) == pytest.approx(floor)
+    per_seed = per_seed_decoupling(curves, seed=0)
+    # every seed doubles from budget 10 to 20: |a - 2a| / 3a = 1/3
+    assert per_seed.per_seed == {0: pytest.approx(1 / 3), 1: pytest.approx(1 / 3), 2: pytest.approx(1 / 3)}
+    assert per_seed.summary.mean == pytest.approx(1 / 3) and per_seed.summary.std == pytest.approx(0.0)
+    assert per_seed.pairs == {"10-20": pytest.approx(1 / 3)} and per_seed.undefined == 0
+    assert noise_ratio(per_seed.summary.mean, noise_floor(curves)) == pytest.approx(1 / 3 / floor)
+    assert noise_floor(seed_curves({10: 1.0}, {0: 1.0})) is None
+
+
+def test_per_seed_decoupling_counts_undefined_comparisons() -> None:
+    curves = {10: {0: [1.0] * 10, 1: [12.0, 1, 1, 1, 1, 1, 1, 1, 12.0, 1]}, 20: {0: [3.0] * 20, 1: [3.0] * 20}}
+    result = per_seed_decoupling(curves)
+    assert result.undefined == 1 and result.per_seed == {0: pytest.approx(0.5)} and result.summary.ci is None
+
+
+def test_loss_slope_per_doubling_with_t_interval() -> None:
+    finals = {10: [1.0, 1.2], 20: [0.8, 1.0], 40: [0.6, 0.8]}
+    slope, (low, high) = loss_slope(finals)
+    # residuals +-0.1: s^2 = 0.06/4, Sxx = 4, t(0.975, 4) = 2.7764451
+    half = 2.7764451 * math.sqrt(0.015 / 4)
+    assert slope == pytest.approx(-0.2) and (low, high) == (pytest.approx(-0.2 - half), pytest.approx(-0.2 + half))
+    assert loss_slope({10: [1.0], 20: [0.5]}) == (pytest.approx(-0.5), None)
+    assert loss_slope({10: [1.0, 2.0]}) == (None, None)
+
+
+def test_rank_stability_kendall_tau_on_hand_made_rankings() -> None:
+    finals = {"A": {10: 1.0, 20: 1.0, 40: 4.0}, "B": {10: 2.0, 20: 3.0, 40: 3.0},
+              "C": {10: 3.0, 20: 2.0, 40: 2.0}, "D": {10: 4.0, 20: 4.0, 40: 1.0}}
+    # budget 20 swaps B and C: 5 concordant, 1 discordant pair -> (5 - 1) / 6; budget 40 reverses the order
+    assert rank_stability(finals, 10) == {20: pytest.approx(2 / 3), 40: pytest.approx(-1.0)}
+    assert rank_stability({"A": {10: 1.0, 20: 2.0}}, 10) == {20: None}
+
+
+def test_spearman_on_hand_made_rankings() -> None:
+    predicted = {"A": 1.0, "B": 2.0, "C": 3.0, "D": 4.0, "E": 5.0, "F": None}
+    measured = {"A": 2.0, "B": 1.0, "C": 4.0, "D": 3.0, "E": 5.0, "F": 9.0}
+    assert spearman(predicted, measured) == pytest.approx(1 - 6 * 4 / (5 * 24))  # sum d^2 = 4
+    assert spearman({"A": 1.0, "B": 2.0}, {"A": 1.0, "B": 2.0}) is None
+
+
+def test_lr_predictors_by_hand() -> None:
+    result = lr_predictors({2: [1.0, 0.5], 4: [1.0, 0.75, 0.5, 0.25]})
+    assert result.lr_decoupling == {"2-4": pytest.approx(0.1), "mean": pytest.approx(0.1)}  # (0 + 0.25/1.25) / 2
+    assert result.cumulative_ratio == {2: pytest.approx(0.6), 4: 1.0}
+    # [1, 0.5] at T = 2: A = 1/(2*1.5), B = 1.25/3 + 0.5 * (1/0.5) * (1.25/1.5) = 1.25
+    assert result.gamma_star[2] == pytest.approx(math.sqrt((1 / 3) / 1.25))
+    assert result.omega_star[2] == pytest.approx(2 * math.sqrt(1.25 / 3))
+    doubled = lr_predictors({2: [2.0, 1.0], 4: [2.0, 1.5, 1.0, 0.5]})
+    assert doubled.omega_star == pytest.approx(result.omega_star) and doubled.gamma_star == pytest.approx(
+        result.gamma_star)  # relative to the peak LR: scale-free

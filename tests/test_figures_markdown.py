@@ -1,0 +1,144 @@
+"""The analyze command end to end: analysis.json, PNGs and report.md; multi-task merging; torch stays out."""
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.signal import savgol_coeffs
+from typer.testing import CliRunner
+
+from results.analysis import analyze_curves
+from results.multi_run import merge_reports, performance_profile
+from run_all import app
+from tests.curve_factory import synthetic_curves
+
+PAPER = Path(__file__).parent / "fixtures" / "paper-curves"
+SHARED_PAPER = Path(__file__).parents[2] / "shared" / "reference" / "paper-curves"
+ROOT = Path(__file__).parents[1]
+
+
+def independent_mean_decoupling(path: Path, code: str) -> float:
+    """Reference computed here from the design's formula (design.md section 5) with scipy's SG-9 weights,
+    independently of results.metrics: smooth each budget's curve (edges raw), mean |x-y|/(x+y), mean over pairs.
+    """
+    frame = pd.read_csv(path)
+    weights = savgol_coeffs(9, 2)
+    smoothed = []
+    for budget in (50, 100, 150, 200):
+        curve = frame[f"{code}{budget}_val_loss"].dropna().to_numpy()
+        inner = np.convolve(curve, weights[::-1], mode="valid")
+        smoothed.append(np.concatenate([curve[:4], inner, curve[-4:]]))
+    values = [np.mean(np.abs(x - y[:len(x)]) / (x + y[:len(x)]))  # x is the shorter curve
+              for i, x in enumerate(smoothed) for y in smoothed[i + 1:]]
+    return float(np.mean(values))
+
+
+def links_resolve(report: Path) -> list[str]:
+    links = re.findall(r"\]\(([^)]+)\)", report.read_text())
+    assert links and all(not link.startswith("/") for link in links)
+    assert all((report.parent / link).is_file() for link in links), links
+    return links
+
+
+def test_analyze_paper_fixture_prints_paper_decoupling_and_writes_everything(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["analyze", str(PAPER), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    analysis = json.loads((tmp_path / "out" / "analysis.json").read_text())
+    h_mean = analysis["contenders"]["H"]["decoupling"]["paper_mean"]
+    assert h_mean == pytest.approx(independent_mean_decoupling(PAPER / "Result_CIFAR10_CNN-H.csv", "H"), rel=1e-12)
+    assert h_mean == pytest.approx(0.00214888, abs=1e-8)
+    line = next(row for row in result.output.splitlines() if row.startswith("H "))
+    assert line.split()[-1] == "0.00214888" and len(line.split()) == 8  # 6 pairs and the mean
+    assert analysis["seed_mean_only"] and analysis["contenders"]["H"]["per_seed"] is None
+    links = links_resolve(tmp_path / "out" / "report.md")
+    assert "plots/decoupling_heatmap.png" in links and "plots/lr_schedules.png" not in links  # no lr in exports
+    assert all((tmp_path / "out" / link).stat().st_size > 10_000 for link in links)
+
+
+@pytest.mark.skipif(not SHARED_PAPER.is_dir(), reason="the paper's curves are not next to this checkout")
+def test_golden_osc_lstm_hyperbolic_with_non_positive_smoothing() -> None:
+    from results.curve_files import load_curves
+
+    analysis = analyze_curves(load_curves([SHARED_PAPER]).frames["OSC_LSTM"])
+    expected = independent_mean_decoupling(SHARED_PAPER / "Result_OSC_LSTM-H.csv", "H")
+    assert analysis["contenders"]["H"]["decoupling"]["paper_mean"] == pytest.approx(expected, rel=1e-12)
+    assert expected == pytest.approx(0.259976, abs=1e-6)
+    assert analysis["contenders"]["H"]["decoupling"]["strict"]["mean"] is None  # smoothed values go negative
+
+
+def test_analyze_our_curves_with_diverged_run(tmp_path: Path) -> None:
+    curves = synthetic_curves()
+    (tmp_path / "run").mkdir()
+    curves.to_csv(tmp_path / "run" / "curves.csv", index=False)
+    result = CliRunner().invoke(app, ["analyze", str(tmp_path / "run" / "curves.csv"), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 0, result.output
+    analysis = json.loads((tmp_path / "o" / "analysis.json").read_text())
+    c = analysis["contenders"]["C"]
+    assert c["diverged"] == {"count": 1, "runs": ["40/2"]} and c["seeds"]["40"] == [0, 1]
+    assert c["per_seed"]["n"] == 3 and c["per_seed"]["ci"][0] <= c["per_seed"]["mean"] <= c["per_seed"]["ci"][1]
+    assert c["noise_ratio"] == pytest.approx(c["per_seed"]["mean"] / c["noise_floor"])
+    assert analysis["predictor_source"] == "lr column" and len(analysis["ranking"]) == 20
+    assert analysis["rank_stability"] == {"20": 1.0, "40": 1.0}  # the synthetic order never changes
+    report = (tmp_path / "o" / "report.md").read_text()
+    assert report.startswith("# ") and "**Least budget-sensitive:" in report.splitlines()[2]
+    assert "1 (40/2)" in report  # diverged runs are named in the tables
+    links = links_resolve(tmp_path / "o" / "report.md")
+    assert len(links) == 6 and all((tmp_path / "o" / link).stat().st_size > 10_000 for link in links)
+
+
+@pytest.mark.parametrize("content, expected", [
+    (None, "no such file or folder"), ("a,b\n1,2\n", "unrecognised CSV; expected an EpochBench curves.csv")])
+def test_analyze_bad_input_is_one_error_line_and_status_2(tmp_path: Path, content: str | None, expected: str) -> None:
+    target = tmp_path / "x.csv"
+    if content is not None:
+        target.write_text(content)
+    result = subprocess.run([sys.executable, "run_all.py", "analyze", str(target), "--out", str(tmp_path / "o")],
+                            cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    [line] = result.stderr.splitlines()
+    assert line.startswith(f"error: {target}: {expected}")
+
+
+def test_merge_reports_ranks_and_performance_profile() -> None:
+    def report(values: dict[str, float]) -> dict:
+        return {"contenders": {n: {"sensitivity": {"value": v}} for n, v in values.items()}}
+
+    merged = merge_reports({"t1": report({"A": 1.0, "B": 2.0}), "t2": report({"A": 4.0, "B": 2.0, "C": 2.0})})
+    assert merged["contenders"]["A"]["ranks"] == {"t1": 1.0, "t2": 3.0}
+    assert merged["contenders"]["B"]["ranks"] == {"t1": 2.0, "t2": 1.5}  # tied with C on t2
+    assert merged["contenders"]["C"]["ranks"] == {"t1": None, "t2": 1.5}
+    assert [merged["contenders"][n]["mean_rank"] for n in merged["contenders"]] == [1.5, 1.75, 2.0]
+    profile, skipped = performance_profile({"A": {"t1": 1.0, "t2": 5.0}, "B": {"t1": 2.0, "t2": 2.0}},
+                                           taus=(1.0, 2.0, 3.0))
+    # A: best on t1, 2.5 x the best on t2; B: 2 x the best on t1, best on t2
+    assert profile == {"A": [0.5, 0.5, 1.0], "B": [0.5, 1.0, 1.0]} and skipped == []
+    assert performance_profile({"A": {"t": -1.0}}, taus=(1.0,)) == ({"A": [0.0]}, ["t"])
+
+
+def test_analyze_folder_with_several_groups_writes_a_cross_task_summary(tmp_path: Path) -> None:
+    source = tmp_path / "in"
+    source.mkdir()
+    for code in ("H", "C", "EH"):
+        text = (PAPER / f"Result_CIFAR10_CNN-{code}.csv").read_text()
+        (source / f"Result_CIFAR10_CNN-{code}.csv").write_text(text)
+        (source / f"Result_OSC_LSTM-{code}.csv").write_text(text)
+    result = CliRunner().invoke(app, ["analyze", str(source), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 0, result.output
+    summary = json.loads((tmp_path / "o" / "summary.json").read_text())
+    assert summary["tasks"] == ["CIFAR10_CNN", "OSC_LSTM"]
+    assert {n: c["mean_rank"] for n, c in summary["contenders"].items()} == {"EH": 1.0, "H": 2.0, "C": 3.0}
+    links = links_resolve(tmp_path / "o" / "report.md")
+    assert "plots/performance_profile.png" in links and "OSC_LSTM/report.md" in links
+    links_resolve(tmp_path / "o" / "OSC_LSTM" / "report.md")
+
+
+def test_results_modules_leave_torch_out() -> None:
+    code = ("import sys, results.analysis, results.curve_files, results.figures, results.markdown, "
+            "results.multi_run, results.analyze_command, results.metrics; print('torch' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.stdout.strip() == "False", result.stderr
