@@ -54,9 +54,9 @@ from results.metrics import (
     spearman,
     summarize,
 )
+from schedulers.lr_free import LR_FREE
 from schedulers.registry import SCHEDULERS
 
-LR_FREE_NAMES = ("Prodigy", "DAdapt", "ScheduleFree")  # schedulers.lr_free imports torch; its names only
 FAMILIES = ("traditional", "cyclic", "hyperbolic", "warmup", "theory-inspired", "LR-free")
 
 
@@ -64,7 +64,7 @@ def family_of(name: str) -> str:
     """The paper's family of a contender; "other" for names outside the registry."""
     if name in SCHEDULERS:
         return SCHEDULERS[name].family
-    return "LR-free" if name in LR_FREE_NAMES else "other"
+    return "LR-free" if name in LR_FREE else "other"
 
 
 def json_ready(value: Any) -> Any:

@@ -13,6 +13,7 @@ from typing import Any
 from results.analysis import analyze_curves
 from results.curve_files import load_curves
 from results.figures import plot_performance_profile, write_figures
+from results.files import atomic_write_text
 from results.markdown import fmt, write_markdown, write_multi_markdown
 from results.multi_run import merge_reports
 
@@ -36,8 +37,7 @@ def decoupling_lines(group: str, analysis: dict[str, Any]) -> list[str]:
 
 
 def _write_json(path: Path, value: Any) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(value, indent=2, allow_nan=False) + "\n")
+    atomic_write_text(path, json.dumps(value, indent=2, allow_nan=False) + "\n")
     return path
 
 

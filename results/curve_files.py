@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from schedulers.errors import UserError
+from errors import UserError
 
 TIDY = ["scheduler", "budget", "seed", "epoch", "val_loss", "status"]
 OUR_REQUIRED = ["scheduler", "budget", "seed", "epoch", "val_loss"]

@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from results.files import atomic_write_text
+
 READINGS = {
     "decoupling": "How far apart the validation curves of two budgets lie, epoch by epoch, after 9-point "
                   "smoothing: 0 means identical curves, 0.5 means one is three times the other; lower is less "
@@ -86,8 +88,10 @@ def _setup(report: dict[str, Any]) -> list[str]:
         lines += table(["setting", "value"], [[k, str(v)] for k, v in config.items()])
     if environment:
         lines += table(["environment", "value"], [[k, str(v)] for k, v in environment.items()])
-    if report.get("wall_time_s") is not None:
-        lines += [f"Wall time: {fmt(report['wall_time_s'])} s.", ""]
+    if report.get("training_time_s"):
+        seconds = report["training_time_s"]
+        lines += [f"Training time (summed over runs): {fmt(seconds['total'])} s — Phase 1 {fmt(seconds['tune'])} s, "
+                  f"Phase 2 {fmt(seconds['compare'])} s.", ""]
     if report.get("sources"):
         lines += ["Files: " + ", ".join(f"`{s}`" for s in report["sources"]) + ".", ""]
     if report.get("skipped"):
@@ -175,8 +179,7 @@ def write_markdown(report: dict[str, Any], figures: Sequence[Path], out: Path) -
     title = report.get("title") or "EpochBench: how sensitive are LR schedulers to the training budget?"
     lines = [f"# {title}", "", *verdict(report), *_setup(report), *_phases(report), *_metrics(report),
              *_figures(figures, out)]
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text("\n".join(lines).rstrip() + "\n")
+    atomic_write_text(out, "\n".join(lines).rstrip() + "\n")
     return out
 
 
@@ -205,6 +208,5 @@ def write_multi_markdown(merged: dict[str, Any], figures: Sequence[Path], out: P
     if merged["profile_skipped"]:
         lines += [f"Left out of the profile (best value <= 0): {', '.join(merged['profile_skipped'])}.", ""]
     lines += _figures(figures, out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text("\n".join(lines).rstrip() + "\n")
+    atomic_write_text(out, "\n".join(lines).rstrip() + "\n")
     return out

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 from typing import Any
 
@@ -12,12 +11,14 @@ from optuna.storages import BaseStorage
 from optuna.trial import FrozenTrial, TrialState
 
 from results import storage as store
+from results.analysis import analyze_curves, json_ready
 from results.files import atomic_write_text
 from results.metrics import decoupling_matrix, final_loss_change, mean_std
 from schedulers.lr_free import LR_FREE
+from schedulers.params import Budget
 from schedulers.registry import SCHEDULERS
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: adds analysis, training_time_s and the curves.csv status column
 CURVE_COLUMNS = ["scheduler", "budget", "seed", "epoch", "lr", "train_loss", "val_loss"]
 
 
@@ -60,6 +61,30 @@ def collect_runs(storage: BaseStorage, project: str, name: str) -> list[dict[str
     return sorted(runs, key=lambda r: (r["budget"], r["seed"]))
 
 
+def tuned_schedules(name: str, params: dict[str, Any] | None, budgets: list[int], steps_per_epoch: int | None,
+                    infimum_lr: float) -> dict[int, list[float]] | None:
+    """A scheduler's LR per step at each budget from its tuned parameters alone (no training).
+
+    None for LR-free optimizers (no schedule) and for per-batch schedules of runs that did not
+    store their steps per epoch."""
+    spec = SCHEDULERS.get(name)
+    if spec is None or params is None or (spec.per_batch and steps_per_epoch is None):
+        return None
+    own = {k: v for k, v in params.items() if k != "lr"}
+    schedules = {}
+    for epochs in budgets:
+        budget = Budget(epochs, steps_per_epoch or 1, params["lr"], infimum_lr)
+        values = spec.resolve(budget, own)
+        schedules[epochs] = [spec.lr_at(t, budget, values) for t in range(spec.horizon(budget))]
+    return schedules
+
+
+def _training_time(tuning: list[FrozenTrial], runs: list[dict[str, Any]]) -> tuple[float, float]:
+    """Seconds spent training in Phase 1 (every seed of every finished trial) and Phase 2."""
+    tune = sum(r.get("wall_time", 0.0) for t in tuning if store.is_finished(t) for r in t.user_attrs.get("runs", []))
+    return tune, sum(r.get("wall_time", 0.0) for r in runs)
+
+
 def build_report(storage: BaseStorage, project: str) -> tuple[dict[str, Any], pd.DataFrame]:
     """(report, tidy curves) for ``project``: a pure function of what the storage holds."""
     meta = store.stored_meta(storage, project) or {}
@@ -70,9 +95,14 @@ def build_report(storage: BaseStorage, project: str) -> tuple[dict[str, Any], pd
                               "environment": meta.get("environment", {}), "optimization": {}, "comparison": {},
                               "comparison_detail": {}, "sensitivity": {}, "decoupling": {}}
     rows = []
+    schedules: dict[str, dict[int, list[float]]] = {}
+    time_tune = time_compare = 0.0
     for name in names:
-        report["optimization"][name] = _optimization(store.trials(storage, store.study_name(project, "tune", name)))
+        tuning = store.trials(storage, store.study_name(project, "tune", name))
+        report["optimization"][name] = _optimization(tuning)
         runs = collect_runs(storage, project, name)
+        seconds = _training_time(tuning, runs)
+        time_tune, time_compare = time_tune + seconds[0], time_compare + seconds[1]
         by_budget = {b: [r for r in runs if r["budget"] == b] for b in config["epoch_budgets"]}
         by_budget = {b: rs for b, rs in by_budget.items() if rs}
         if not by_budget:
@@ -85,37 +115,35 @@ def build_report(storage: BaseStorage, project: str) -> tuple[dict[str, Any], pd
         if len(means) >= 2:
             report["sensitivity"][name] = final_loss_change(means[0], means[-1])
         report["decoupling"][name] = decoupling_matrix({b: _seed_mean_curve(rs) for b, rs in by_budget.items()})
+        tuned = tuned_schedules(name, store.best_params(storage, project, name), sorted(by_budget),
+                                meta.get("steps_per_epoch"), config["infimum_lr"])
+        if tuned is not None:
+            schedules[name] = tuned
         for r in runs:
             for epoch, values in enumerate(zip(r["lr"], r["train_loss"], r["val_loss"])):
                 row = {"scheduler": name, "budget": r["budget"], "seed": r["seed"], "epoch": epoch,
-                       "lr": values[0], "train_loss": values[1], "val_loss": values[2]}
+                       "lr": values[0], "train_loss": values[1], "val_loss": values[2], "status": r["status"]}
                 if r.get("val_accuracy") is not None:
                     row["val_accuracy"] = r["val_accuracy"][epoch]
                 rows.append(row)
-    columns = CURVE_COLUMNS + (["val_accuracy"] if any("val_accuracy" in row for row in rows) else [])
-    return _without_nan(report), pd.DataFrame(rows, columns=columns)
-
-
-def _without_nan(value: Any) -> Any:
-    """JSON has no NaN: undefined numbers become null."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _without_nan(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_without_nan(v) for v in value]
-    return value
+    columns = CURVE_COLUMNS + (["val_accuracy"] if any("val_accuracy" in row for row in rows) else []) + ["status"]
+    curves = pd.DataFrame(rows, columns=columns)
+    report["training_time_s"] = {"tune": time_tune, "compare": time_compare, "total": time_tune + time_compare}
+    tuning_budget = config["epochs"] if config["epochs"] in curves["budget"].values else None
+    report["analysis"] = analyze_curves(curves, tuning_budget=tuning_budget, lr_schedules=schedules) \
+        if not curves.empty else None
+    return json_ready(report), curves
 
 
 def write_report(report: dict[str, Any], curves: pd.DataFrame, out: Path) -> list[Path]:
-    """Write report.json and curves.csv atomically, and one learning-curve PNG per contender."""
-    from results.plots import plot_curves
+    """Write report.json and curves.csv atomically, the plots, and report.md (what a person reads first)."""
+    from results.figures import write_figures
+    from results.markdown import write_markdown
 
     atomic_write_text(out / "report.json", json.dumps(report, indent=2, allow_nan=False) + "\n")
     atomic_write_text(out / "curves.csv", curves.to_csv(index=False))
     written = [out / "report.json", out / "curves.csv"]
-    for name, group in curves.groupby("scheduler", sort=False):
-        mean_curves = {int(b): g.groupby("epoch")["val_loss"].mean().tolist() for b, g in group.groupby("budget")}
-        written.append(plot_curves(mean_curves, title=f"{name}: validation loss (seed mean)", ylabel="val loss",
-                                   path=out / "plots" / f"val_loss_{name}.png", log_y=True))
-    return written
+    if report["analysis"] is None:
+        return written
+    figures = write_figures(report["analysis"], curves, out)
+    return [*written, *figures, write_markdown({**report, **report["analysis"]}, figures, out / "report.md")]

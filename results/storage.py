@@ -123,10 +123,13 @@ def stored_meta(storage: BaseStorage, project: str) -> dict[str, Any] | None:
     return dict(study.user_attrs) if study is not None else None
 
 
-def store_meta(storage: BaseStorage, project: str, config: dict[str, Any], environment: dict[str, Any]) -> None:
+def store_meta(storage: BaseStorage, project: str, config: dict[str, Any], environment: dict[str, Any],
+               steps_per_epoch: int) -> None:
+    """The run's settings, where it ran, and its batches per epoch (to rebuild per-batch schedules)."""
     study = optuna.create_study(study_name=meta_name(project), storage=storage, load_if_exists=True)
     study.set_user_attr("config", json.loads(json.dumps(config)))
     study.set_user_attr("environment", environment)
+    study.set_user_attr("steps_per_epoch", steps_per_epoch)
 
 
 def projects(storage: BaseStorage) -> list[str]:

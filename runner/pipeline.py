@@ -77,9 +77,9 @@ def run_benchmark(config: RunConfig, progress: Progress | None = None) -> dict[s
         if config.storage is None:
             config.out.mkdir(parents=True, exist_ok=True)
         storage = store.open_storage(url)
-    store.store_meta(storage, config.project, config.to_json(), environment(device))
-    progress = progress or Progress(planned_epochs(config))
     steps = data.steps_per_epoch(config.batch_size)
+    store.store_meta(storage, config.project, config.to_json(), environment(device), steps)
+    progress = progress or Progress(planned_epochs(config))
     logger = WandbLog(config.project, config.wandb_mode, config.out) if config.wandb_mode != "disabled" else None
     ctx = RunContext(config, config.task_spec, data, storage, progress, logger)
     recipes = [config.recipe(name, steps) for name in config.names]

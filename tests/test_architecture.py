@@ -41,8 +41,15 @@ def test_legacy_storage_rebuilds_the_report_it_wrote(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     legacy = json.loads((LEGACY / "report.json").read_text())
     rebuilt = json.loads((tmp_path / "rebuilt" / "report.json").read_text())
-    assert {k: rebuilt[k] for k in legacy} == legacy
-    assert (tmp_path / "rebuilt" / "curves.csv").read_text() == (LEGACY / "curves.csv").read_text()
+    assert {k: rebuilt[k] for k in legacy} == {**legacy, "schema_version": 2}  # version 2 only adds keys
+    assert_legacy_curves(tmp_path / "rebuilt" / "curves.csv")
+
+
+def assert_legacy_curves(path: Path) -> None:
+    """The legacy curves.csv, with the status column schema 2 appends (every legacy run completed)."""
+    lines = path.read_text().splitlines()
+    assert [line.rsplit(",", 1)[0] for line in lines] == (LEGACY / "curves.csv").read_text().splitlines()
+    assert lines[0].endswith(",status") and {line.rsplit(",", 1)[1] for line in lines[1:]} == {"complete"}
 
 
 def _trial_counts(folder: Path) -> dict[str, int]:
@@ -59,13 +66,13 @@ def test_legacy_run_resumes_with_nothing_to_train(tmp_path: Path) -> None:
     assert "[phase" not in done.stdout  # no run was started
     legacy = json.loads((LEGACY / "report.json").read_text())
     now = json.loads((tmp_path / "legacy-run" / "report.json").read_text())
-    for key in set(legacy) - {"config", "environment"}:
+    for key in set(legacy) - {"config", "environment", "schema_version"}:
         assert now[key] == legacy[key], key
     # The config is this command's: the osc task's own options, no other task's.
     assert {k: v for k, v in now["config"].items() if k != "mode"} == {
         k: v for k, v in legacy["config"].items() if k != "n_functions"}
     assert now["config"]["mode"] == "S" and set(now["environment"]) >= set(legacy["environment"]) | {"git_dirty"}
-    assert (tmp_path / "legacy-run" / "curves.csv").read_text() == (LEGACY / "curves.csv").read_text()
+    assert_legacy_curves(tmp_path / "legacy-run" / "curves.csv")
 
 
 TOY_TASK = '''

@@ -5,8 +5,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from errors import UserError
 from results.curve_files import load_curves, read_ours, read_paper
-from schedulers.errors import UserError
 from tests.curve_factory import synthetic_curves
 
 PAPER = Path(__file__).parent / "fixtures" / "paper-curves"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -69,7 +70,13 @@ def test_osc_smoke_with_lr_free_and_report_rebuild(tmp_path: Path) -> None:
     rebuilt = tmp_path / "rebuilt"
     cli("report", str(out), "--out", str(rebuilt))
     assert ((rebuilt / "report.json").read_bytes(), (rebuilt / "curves.csv").read_bytes()) == written
-    assert (out / "plots" / "val_loss_EH.png").stat().st_size > 1000
+    for folder in (out, rebuilt):  # every plot, and a report.md whose every link resolves
+        plots = {p.name: p.stat().st_size for p in (folder / "plots").glob("*.png")}
+        assert set(plots) == {"lr_schedules.png", "val_curves.png", "final_loss.png", "decoupling_heatmap.png",
+                              "decoupling_vs_noise.png", "predicted_vs_measured.png"}
+        assert min(plots.values()) > 10_000
+        links = re.findall(r"\]\(([^)]+)\)", (folder / "report.md").read_text())
+        assert len(links) == 6 and all((folder / link).is_file() for link in links)
     # Re-running the finished command trains nothing and leaves the same report.
     before = sqlite3.connect(out / "epochbench.db").execute("select count(*) from trials").fetchone()
     cli("--task", "osc", "--preset", "smoke", "--schedulers", "C,EH", "--out", str(out),
