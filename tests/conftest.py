@@ -39,3 +39,48 @@ def write_cifar(root: Path, variant: str, per_file: int = 8, seed: int = 0) -> d
 def unchecked_cifar_md5(monkeypatch):
     """Tiny fixtures cannot match the official md5 sums; check existence only (as torchvision's tests do)."""
     monkeypatch.setattr(torchvision.datasets.cifar, "check_integrity", lambda path, md5=None: os.path.isfile(path))
+
+
+class CommandTimeout(Exception):
+    """An in-process command ran past its time limit."""
+
+
+def run_cli(*args: str, timeout: int = 120) -> int:
+    """Run the real command line (run_all.main) in-process; returns its exit status (0 = success).
+
+    In-process keeps the tests fast (no interpreter and torch start per call) while going
+    through exactly what a user types: option parsing, resolution, validation, the pipeline.
+    ``timeout`` bounds the call like a subprocess timeout (SIGALRM; pytest runs tests in the
+    main thread): a resume bug that loops forever fails the test instead of hanging CI.
+    """
+    import signal
+    import sys
+
+    import run_all
+
+    def expire(signum, frame):
+        raise CommandTimeout(f"run_all {' '.join(map(str, args))} ran past {timeout} s")
+
+    saved_argv, saved_handler = sys.argv, signal.signal(signal.SIGALRM, expire)
+    sys.argv = ["run_all.py", *map(str, args)]
+    signal.alarm(timeout)
+    try:
+        run_all.main()
+    except SystemExit as done:
+        return 0 if done.code is None else int(done.code)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, saved_handler)
+        sys.argv = saved_argv
+    return 0
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """Tiny models gain nothing from intra-op threads; on a busy 2-core machine two threads thrash."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

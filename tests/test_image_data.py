@@ -10,6 +10,37 @@ from tasks import DataConfig, get_task
 from tasks.cifar import DEBIAN_FASHION_MNIST
 from tests.conftest import write_cifar
 
+# Normalisation constants as the sources give them, written here rather than read from the code:
+# design.md section 6 (the HyperbolicLR paper suite's CIFAR preprocessing; the widely used values from
+# kuangliu/pytorch-cifar for CIFAR-10 and the common CIFAR-100 statistics).
+CIFAR10_MEAN, CIFAR10_STD = (0.4914, 0.4822, 0.4465), (0.2023, 0.1994, 0.2010)
+CIFAR100_MEAN, CIFAR100_STD = (0.5071, 0.4867, 0.4408), (0.2675, 0.2565, 0.2761)
+
+
+def test_normalisation_constants_are_the_cited_values() -> None:
+    from tasks.cifar import DATASETS
+
+    assert (DATASETS["CIFAR10"].mean, DATASETS["CIFAR10"].std) == (CIFAR10_MEAN, CIFAR10_STD)
+    assert (DATASETS["CIFAR100"].mean, DATASETS["CIFAR100"].std) == (CIFAR100_MEAN, CIFAR100_STD)
+
+
+@pytest.mark.skipif(not DEBIAN_FASHION_MNIST.is_dir(),
+                    reason="Debian's dataset-fashion-mnist is not installed (apt-get install dataset-fashion-mnist)")
+def test_fashion_mnist_constants_are_the_training_set_statistics() -> None:
+    """Fashion-MNIST's mean/std (design.md cites none) recomputed from the real training images:
+    pixel mean and population std over all 60000 training images scaled to [0, 1], to 4 decimals."""
+    import gzip
+
+    import numpy as np
+
+    from tasks.cifar import DATASETS
+
+    with gzip.open(DEBIAN_FASHION_MNIST / "train-images-idx3-ubyte.gz", "rb") as handle:
+        pixels = np.frombuffer(handle.read(), dtype=np.uint8, offset=16).astype(np.float64) / 255
+    assert pixels.size == 60000 * 28 * 28
+    assert DATASETS["FashionMNIST"].mean == pytest.approx((pixels.mean(),), abs=5e-5)
+    assert DATASETS["FashionMNIST"].std == pytest.approx((pixels.std(),), abs=5e-5)
+
 
 def test_cifar10_fixture_loads_through_torchvision(tmp_path: Path, unchecked_cifar_md5) -> None:
     written = write_cifar(tmp_path, "CIFAR10", per_file=8)
@@ -20,7 +51,7 @@ def test_cifar10_fixture_loads_through_torchvision(tmp_path: Path, unchecked_cif
     # Test image 0, pixel (row 1, col 2): planes are R, G, B of 1024 bytes each, row-major.
     raw = written["test_batch"][0]
     expected = [(raw[c * 1024 + 1 * 32 + 2] / 255 - m) / s
-                for c, (m, s) in enumerate(zip((0.4914, 0.4822, 0.4465), (0.2023, 0.1994, 0.2010)))]
+                for c, (m, s) in enumerate(zip(CIFAR10_MEAN, CIFAR10_STD))]
     assert data.test.inputs[0][0, :, 1, 2].tolist() == pytest.approx(expected, abs=1e-6)
     again = get_task("cifar10").load(DataConfig(data_dir=tmp_path, dataset="CIFAR10", split_seed=5))
     assert torch.equal(again.val.inputs[0], data.val.inputs[0])
@@ -36,7 +67,8 @@ def test_cifar100_fixture_uses_fine_labels_and_its_statistics(tmp_path: Path, un
     assert int(data.train.target.max()) < 100
     full = get_task("cifar10").load(DataConfig(data_dir=tmp_path, dataset="CIFAR100"))
     raw = written["test"][3]
-    assert full.test.inputs[0][3, 2, 0, 0].item() == pytest.approx((raw[2048] / 255 - 0.4408) / 0.2761, abs=1e-6)
+    expected = (raw[2048] / 255 - CIFAR100_MEAN[2]) / CIFAR100_STD[2]  # blue plane, pixel (0, 0)
+    assert full.test.inputs[0][3, 2, 0, 0].item() == pytest.approx(expected, abs=1e-6)
 
 
 def test_missing_files_name_the_path_and_the_remedy(tmp_path: Path) -> None:

@@ -68,3 +68,43 @@ def test_cache_detects_flipped_bytes(tmp_path) -> None:
     path.write_bytes(bytes(raw))
     again = cache_module.load_or_build(tmp_path, "t", {"k": 1}, build)
     assert len(calls) == 2 and np.array_equal(again["a"], np.arange(1000))
+
+
+def test_target_is_the_cumulative_integral_of_the_field_the_sensors_sample() -> None:
+    """Reference: scipy's cumulative trapezoid on the dense normalised field with the query points y
+    inserted (the field linearly interpolated there): exactly the integral of u's piecewise-linear
+    interpolant, computed without tasks.integral.integrate."""
+    from scipy.integrate import cumulative_trapezoid
+
+    n, seed = 12, 3
+    arrays = build_dataset(n, seed)
+    dense = integral.normalise(sample_fields(n, seed))  # the normalised field on the 1000-point grid
+    # The sensors are that very field, every 10th grid point.
+    assert np.array_equal(arrays["sensors"], dense[:, ::10].astype(np.float32))
+    x, y = np.linspace(0.0, 1.0, dense.shape[1]), arrays["y"].astype(np.float64)
+    merged = np.union1d(x, y)
+    expected = np.stack([cumulative_trapezoid(np.interp(merged, x, u), merged, initial=0.0)[np.searchsorted(merged, y)]
+                         for u in dense])
+    assert np.allclose(arrays["target"], expected, rtol=1e-6, atol=1e-6)  # float32 storage
+    assert np.abs(expected).max() > 0.1  # not a trivially small target
+
+
+def test_target_slope_is_the_sensor_field() -> None:
+    """Independent of every tasks.integral helper but build_dataset: the target's difference
+    quotient over [y_k, y_k+1] (the field's mean there) matches the sensor values interpolated at the
+    interval midpoints. Bound: midpoint error h^2 |u''| / 24 (h = 1/99) plus linear-interpolation
+    error (10/999)^2 |u''| / 8, i.e. ~1.7e-5 |u''|; for the shortest length scale l = 0.1 the
+    unit-variance field has std(u'') = sqrt(3)/l^2 ~ 170, the normalisation scales by ~0.4, so
+    |u''| stays below ~300 (4 sigma): error < 5e-3. A target from another field (unnormalised,
+    another seed, offset sensors) is off by O(0.1-1). The last interval ends past the last sensor
+    (x = 0.991) and is left out rather than extrapolated."""
+    arrays = build_dataset(40, seed=5)
+    y, target, sensors = arrays["y"].astype(np.float64), arrays["target"], arrays["sensors"]
+    sensor_x = np.linspace(0.0, 1.0, 1000)[::10]
+    slope = np.diff(target, axis=1) / np.diff(y)
+    midpoints = (y[1:] + y[:-1]) / 2
+    inside = midpoints <= sensor_x[-1]
+    field_at_mid = np.stack([np.interp(midpoints[inside], sensor_x, s) for s in sensors])
+    assert inside.sum() == 98
+    assert np.abs(slope[:, inside] - field_at_mid).max() < 5e-3
+    assert np.abs(field_at_mid).mean() > 0.3

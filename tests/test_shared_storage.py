@@ -1,55 +1,80 @@
-"""The benchmark against shared storages: PostgreSQL (when reachable) and an Optuna journal file."""
+"""The benchmark against shared storages: PostgreSQL and an Optuna journal file.
+
+PostgreSQL tests skip when no server answers on 127.0.0.1:5432, unless EPOCHBENCH_REQUIRE_POSTGRES=1
+(set by .ci/run, where PostgreSQL is local): then a connection error fails them. Each PostgreSQL
+test gets a scratch database of its own, dropped afterwards.
+"""
 
 from __future__ import annotations
 
 import json
+import os
 import uuid
 from pathlib import Path
 
 import optuna
 import pytest
 
-from results import storage as store
-from runner.config import resolve
-from runner.pipeline import run_benchmark, write_outputs
+from tests.conftest import run_cli
 
-POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
+SERVER = "postgresql://postgres@127.0.0.1:5432"
+REQUIRE = "EPOCHBENCH_REQUIRE_POSTGRES"
 
 
-def _postgres_reachable() -> bool:
+def _admin_connection():
+    """An autocommit connection to the server's maintenance database, or skip/fail why not."""
     try:
         import psycopg
 
-        psycopg.connect(POSTGRES, connect_timeout=2).close()
-        return True
-    except Exception:
-        return False
+        return psycopg.connect(f"{SERVER}/postgres", connect_timeout=5, autocommit=True)
+    except Exception as err:  # no driver, no server, refused login: all mean "no PostgreSQL here"
+        first_line = (str(err).strip().splitlines() or [""])[0]
+        reason = f"no PostgreSQL at {SERVER}: {type(err).__name__}: {first_line}"
+        if os.environ.get(REQUIRE) == "1":
+            pytest.fail(f"{REQUIRE}=1 but {reason}")
+        pytest.skip(f"{reason} (set {REQUIRE}=1 to make this a failure; CI machines have one)")
 
+
+@pytest.fixture
+def postgresql_url():
+    """URL of a fresh scratch database, dropped (connections and all) after the test."""
+    name = f"epochbench_test_{uuid.uuid4().hex[:12]}"
+    with _admin_connection() as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"{SERVER}/{name}"
+    finally:
+        with _admin_connection() as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def journal_url(tmp_path: Path) -> str:
+    return f"journal:{tmp_path}/journal.log"
+
+
+TINY = ["--task", "osc", "--preset", "smoke", "--skip-lr-free", "--n-trials", "1", "--epochs", "1",
+        "--epoch-budgets", "1,2", "--compare-seeds", "1", "--hist", "5", "--pred", "5", "--subset-ratio", "0.005"]
 
 
 @pytest.mark.parametrize("kind", ["journal", "postgresql"])
-def test_two_workers_share_one_storage_and_report_from_it(tmp_path: Path, kind: str) -> None:
-    if kind == "postgresql" and not _postgres_reachable():
-        pytest.skip("no PostgreSQL on 127.0.0.1:5432 (CI machines have one)")
-    url = POSTGRES if kind == "postgresql" else f"journal:{tmp_path}/journal.log"
-    project = f"test-{uuid.uuid4().hex[:8]}"
-    base = {"task": "osc", "lr_free": (), "storage": url, "project": project, "data_dir": tmp_path / "data",
-            "epoch_budgets": (2, 3)}
-    try:
-        # Two workers (here one after the other) take different schedulers of one benchmark.
-        run_benchmark(resolve({**base, "schedulers": ("C",), "out": tmp_path / "a"}, "smoke"))
-        run_benchmark(resolve({**base, "schedulers": ("EH",), "out": tmp_path / "b"}, "smoke"))
-        storage = store.open_storage(url)
-        assert project in store.projects(storage)
-        report = write_outputs(storage, project, tmp_path / "merged")
-        assert list(report["comparison"]) == ["C", "EH"]
-        assert json.loads((tmp_path / "merged" / "report.json").read_text()) == report
-        names = {s.study_name for s in optuna.get_all_study_summaries(storage) if s.study_name.startswith(project)}
-        assert names == {f"{project}/meta", f"{project}/tune/C", f"{project}/tune/EH", f"{project}/compare/C",
-                         f"{project}/compare/EH"}
-    finally:
-        if kind == "postgresql":
-            storage = store.open_storage(url)
-            for summary in optuna.get_all_study_summaries(storage):
-                if summary.study_name.startswith(project):
-                    optuna.delete_study(study_name=summary.study_name, storage=storage)
+def test_two_workers_share_one_storage_and_report_from_it(request, tmp_path: Path, kind: str,
+                                                          one_torch_thread) -> None:
+    url = request.getfixturevalue(f"{kind}_url")
+    project = "shared"
+    common = [*TINY, "--storage", url, "--project", project, "--data-dir", tmp_path / "data"]
+    # Two workers (here one after the other) take different schedulers of one benchmark.
+    assert run_cli(*common, "--schedulers", "C", "--out", tmp_path / "a", timeout=120) == 0
+    assert run_cli(*common, "--schedulers", "EH", "--out", tmp_path / "b", timeout=120) == 0
+    assert run_cli("report", url, "--project", project, "--out", tmp_path / "merged", timeout=60) == 0
+    report = json.loads((tmp_path / "merged" / "report.json").read_text())
+    assert list(report["comparison"]) == ["C", "EH"]
+    assert all(list(per_budget) == ["1", "2"] for per_budget in report["comparison"].values())
+    storage = optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(url[len("journal:"):])) \
+        if kind == "journal" else optuna.storages.RDBStorage(url)
+    names = {s.study_name for s in optuna.get_all_study_summaries(storage)}
+    assert names == {f"{project}/meta", f"{project}/tune/C", f"{project}/tune/EH", f"{project}/compare/C",
+                     f"{project}/compare/EH"}
+    if kind == "postgresql":
+        storage.remove_session()
+        storage.engine.dispose()
