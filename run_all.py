@@ -118,24 +118,21 @@ def benchmark(
     run_benchmark(resolve(options, preset, given_task_options))
 
 
-@app.command("report")
-@user_errors_exit
-def report_command(
-    target: str = typer.Argument(..., help="An output folder, or an Optuna storage URL."),
-    project: str | None = typer.Option(None, help="Project in the storage (needed if it holds several)."),
-    out: Path | None = typer.Option(None, help="Where to write the report [the folder, or ./report]."),
-) -> None:
-    """Rebuild report.json, curves.csv and plots from the storage alone."""
+def open_project(target: str, project: str | None):
+    """(storage, project) of a run folder or storage URL; creates nothing, even for a new file URL."""
     from results import storage as store
-    from runner.pipeline import write_outputs
 
     folder = Path(target)
     if folder.is_dir():
-        url, out = store.default_url(folder), out or folder
+        url = store.default_url(folder)
         if not store.exists(url):
             raise UserError(f"{folder} holds no {store.DB_FILE}; pass the storage URL used for the run")
+    elif ":" not in target:
+        raise UserError(f"{target}: no such folder; give a run's output folder or an Optuna storage URL")
     else:
-        url, out = target, out or Path("report")
+        url = target
+    if not store.exists(url):
+        raise UserError(f"{target} holds no EpochBench project (no such file)")
     storage = store.open_storage(url)
     found = store.projects(storage)
     if not found:
@@ -145,8 +142,39 @@ def report_command(
     chosen = project or found[0]
     if chosen not in found:
         raise UserError(f"project {chosen!r} is not in {target}; found: {', '.join(found)}")
-    write_outputs(storage, chosen, out)
-    typer.echo(f"wrote {out / 'report.json'}", err=True)
+    return storage, chosen
+
+
+@app.command("report")
+@user_errors_exit
+def report_command(
+    targets: list[str] = typer.Argument(..., help="Output folders or Optuna storage URLs (several: a cross-task "
+                                                  "summary)."),
+    project: str | None = typer.Option(None, help="Project in the storage (needed if it holds several)."),
+    out: Path | None = typer.Option(None, help="Where to write [the folder, or ./report; several: ./report]."),
+) -> None:
+    """Rebuild report.json, curves.csv, plots and report.md from the storage alone; merge several runs."""
+    from runner.pipeline import write_outputs
+
+    opened = [open_project(target, project) for target in targets]
+    if len(opened) == 1:
+        folder = out or (Path(targets[0]) if Path(targets[0]).is_dir() else Path("report"))
+        write_outputs(*opened[0], folder)
+        typer.echo(f"wrote {folder / 'report.json'}", err=True)
+        return
+    from results.multi_run import write_summary
+
+    out = out or Path("report")
+    labels = [chosen for _, chosen in opened]  # projects, or the folders' names when projects repeat
+    if len(set(labels)) < len(labels):
+        labels = [Path(target.rstrip("/")).name for target in targets]
+    if len(set(labels)) < len(labels):
+        raise UserError("several targets share a project and a folder name; report them one at a time")
+    analyses, links = {}, {}
+    for label, (storage, chosen) in zip(labels, opened):
+        report = write_outputs(storage, chosen, out / label)
+        analyses[label], links[label] = report["analysis"], out / label / "report.md"
+    typer.echo(f"wrote {write_summary(analyses, links, out)}", err=True)
 
 
 @app.command("analyze")

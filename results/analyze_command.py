@@ -12,10 +12,10 @@ from typing import Any
 
 from results.analysis import analyze_curves
 from results.curve_files import load_curves
-from results.figures import plot_performance_profile, write_figures
+from results.figures import write_figures
 from results.files import atomic_write_text
-from results.markdown import fmt, write_markdown, write_multi_markdown
-from results.multi_run import merge_reports
+from results.markdown import fmt, write_markdown
+from results.multi_run import write_summary
 
 
 def decoupling_lines(group: str, analysis: dict[str, Any]) -> list[str]:
@@ -58,9 +58,6 @@ def analyze_paths(paths: list[Path], out: Path, tuning_budget: int | None = None
         analyses[group] = analysis
         lines += [*decoupling_lines(group, analysis), ""]
     if several:
-        merged = merge_reports(analyses)
-        _write_json(out / "summary.json", merged)
-        figure = plot_performance_profile(merged, out / "plots" / "performance_profile.png")
-        write_multi_markdown(merged, [figure], out / "report.md", links=reports)
+        write_summary(analyses, reports, out)
     lines.append(f"wrote {out / 'report.md'}")
     return lines

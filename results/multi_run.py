@@ -7,7 +7,9 @@ paper-compatible decoupling for seed-mean curves): lower is better, so rank 1 is
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -74,3 +76,15 @@ def merge_reports(reports: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
     order = sorted(contenders, key=lambda n: (contenders[n]["mean_rank"] is None, contenders[n]["mean_rank"] or 0, n))
     return {"metric": "sensitivity", "tasks": list(reports), "contenders": {n: contenders[n] for n in order},
             "profile": {"taus": list(TAUS), **{n: profile[n] for n in order}}, "profile_skipped": skipped}
+
+
+def write_summary(analyses: Mapping[str, Mapping[str, Any]], links: Mapping[str, Path], out: Path) -> Path:
+    """summary.json, the performance-profile plot and the cross-task report.md in ``out``."""
+    from results.figures import plot_performance_profile
+    from results.files import atomic_write_text
+    from results.markdown import write_multi_markdown
+
+    merged = merge_reports(analyses)
+    atomic_write_text(out / "summary.json", json.dumps(merged, indent=2, allow_nan=False) + "\n")
+    figure = plot_performance_profile(merged, out / "plots" / "performance_profile.png")
+    return write_multi_markdown(merged, [figure], out / "report.md", links=dict(links))
