@@ -4,6 +4,7 @@ import math
 from pathlib import Path
 
 import pytest
+import torch
 
 from schedulers.params import Budget
 from schedulers.recipes import make_recipe
@@ -88,3 +89,57 @@ def test_bf16_autocast_runs(integral_data) -> None:
     record = train(get_task("integral"), integral_data, small("integral", "DeepONet", integral_data, lr=1e-4,
                                                               epochs=1, precision="bf16"))
     assert record.status == "complete" and math.isfinite(record.val_loss[0])
+
+
+def test_recalibrate_batchnorm_sets_the_calibration_mean_and_restores_momentum() -> None:
+    import torch
+    from torch import nn
+
+    from schedulers.recipes import recalibrate_batchnorm
+
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4, momentum=0.3))
+    batches = [(torch.randn(8, 3),), (torch.randn(8, 3),)]
+    recalibrate_batchnorm(model, batches)
+    with torch.no_grad():
+        features = model[0](torch.cat([b[0] for b in batches]))
+    norm = model[1]
+    assert torch.allclose(norm.running_mean, features.mean(0), atol=1e-6)  # equal-size batches: mean of means
+    assert norm.momentum == 0.3 and norm.num_batches_tracked.item() == 2
+
+
+def test_schedule_free_trains_in_train_mode_and_evaluates_its_averaged_weights(osc_data) -> None:
+    config = small("osc", "LSTM_Seq2Seq", osc_data, "ScheduleFree", batch_size=16, epochs=2)
+    from tasks.training import Trainer
+
+    trainer = Trainer(get_task("osc"), osc_data, config)
+    seen = []  # (model.training, optimizer train_mode, first weight) at every forward pass
+    weight = next(trainer.model.parameters())
+    trainer.model.register_forward_hook(lambda module, args, out: seen.append(
+        (module.training, trainer.optimizer.param_groups[0]["train_mode"], weight.detach().clone())))
+    trainer.run()
+    training = [s for s in seen if s[0] and s[1]]
+    evaluating = [s for s in seen if not s[0]]
+    assert training and evaluating and all(not s[1] for s in evaluating)  # eval forward passes: optimizer.eval()
+    assert not any(s[0] and not s[1] for s in seen)  # never a training step at the averaged weights
+    assert not torch.equal(training[-1][2], evaluating[-1][2])  # the evaluated x is not the training iterate y
+
+
+def test_bf16_forward_runs_in_bfloat16_and_tracks_fp32(integral_data) -> None:
+    import torch
+
+    from tasks.training import Trainer
+
+    dtypes = []
+    losses = {}
+    for precision in ("fp32", "bf16"):
+        config = small("integral", "DeepONet", integral_data, lr=1e-4, epochs=2, precision=precision)
+        trainer = Trainer(get_task("integral"), integral_data, config)
+        hook = trainer.model.branch[0].register_forward_hook(lambda m, a, out: dtypes.append(out.dtype))
+        losses[precision] = trainer.run().val_loss
+        hook.remove()
+        assert set(dtypes) == {torch.bfloat16 if precision == "bf16" else torch.float32}
+        dtypes.clear()
+    # bf16 keeps 8 bits of mantissa: losses agree to a few percent, not to float32 precision.
+    assert losses["bf16"] == pytest.approx(losses["fp32"], rel=0.05)
+    assert losses["bf16"] != losses["fp32"]
