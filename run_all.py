@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import inspect
 import json
+import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -21,10 +22,25 @@ app = typer.Typer(add_completion=False, help=__doc__, pretty_exceptions_enable=F
 
 
 INTERRUPTED = "interrupted: finished work is stored; run the same command again to resume"
+MAX_TRACE_STEPS = 10_000_000  # lr-trace: LR values over all traces (minutes, ~150 MB of text at the limit)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (a scheduler's or container's stop): stopped like Ctrl-C, exit status 143 = 128 + 15."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated
+
+
+def interrupted_status(err: BaseException | None) -> int:
+    """Print the resume hint; the exit status tells the signal: 143 for SIGTERM, 130 for Ctrl-C."""
+    print(INTERRUPTED, file=sys.stderr)
+    return 143 if isinstance(err, Terminated) else 130
 
 
 def user_errors_exit(command: Callable) -> Callable:
-    """Turn a UserError into one line on stderr and exit status 2; Ctrl-C into status 130."""
+    """Turn a UserError into one line on stderr and exit status 2; Ctrl-C into 130, SIGTERM into 143."""
     @functools.wraps(command)
     def wrapped(*args, **kwargs):
         try:
@@ -32,9 +48,8 @@ def user_errors_exit(command: Callable) -> Callable:
         except UserError as err:
             typer.echo(f"error: {err}", err=True)
             raise typer.Exit(2) from None
-        except KeyboardInterrupt:
-            typer.echo(INTERRUPTED, err=True)
-            raise typer.Exit(130) from None
+        except KeyboardInterrupt as err:
+            raise typer.Exit(interrupted_status(err)) from None
     return wrapped
 
 
@@ -237,7 +252,8 @@ def lr_trace_command(
     lr: float = typer.Option(0.01, help="Base LR."),
     infimum_lr: float = typer.Option(1e-6, help="Default LR floor."),
     set_values: list[str] = typer.Option([], "--set", help="Override a parameter: name=value (repeatable)."),
-    steps_per_epoch: int = typer.Option(1, min=1, help="Batches per epoch (per-batch schedules)."),
+    steps_per_epoch: int = typer.Option(1, min=1, help=f"Batches per epoch (per-batch schedules); at most "
+                                        f"{MAX_TRACE_STEPS:,} LR values over all traces."),
     json_out: bool = typer.Option(False, "--json", help="Print JSON."),
     plot: Path | None = typer.Option(None, help="PNG file (one code) or folder (--all)."),
     metrics: bool = typer.Option(False, help="Add sum(LR) and the convex bound (gamma*, Omega*) per budget."),
@@ -251,6 +267,10 @@ def lr_trace_command(
         raise UserError("lr-trace: --set applies to one scheduler; drop --all or --set")
     codes = list(SCHEDULERS) if all_codes else [get_scheduler(code).code]
     budgets = parse_budgets(epochs, "--epochs")
+    steps = sum(budgets) * sum(steps_per_epoch if SCHEDULERS[c].per_batch else 1 for c in codes)
+    if steps > MAX_TRACE_STEPS:
+        raise UserError(f"lr-trace: {steps:,} LR values to trace (epochs x steps per epoch of per-batch schedules) "
+                        f"is over the limit of {MAX_TRACE_STEPS:,}; lower --epochs or --steps-per-epoch")
     if lr <= 0:
         raise UserError(f"--lr must be positive, got {lr:g}")
     overrides = parse_assignments(set_values, lambda name, text: get_scheduler(codes[0]).param(name).parse(text))
@@ -287,7 +307,8 @@ def _plot_traces(traces: dict[str, dict[int, list[float]]], target: Path, many: 
 
 
 def main() -> None:
-    """Entry point: usage errors become one line; Ctrl-C leaves a resumable state."""
+    """Entry point: usage errors become one line; Ctrl-C and SIGTERM leave a resumable state."""
+    previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         status = app(standalone_mode=False)  # returns the exit status of typer.Exit
     except typer.Exit as done:
@@ -295,9 +316,10 @@ def main() -> None:
     except typer.TyperException as err:  # usage errors: unknown option, value of the wrong type
         print(f"error: {err.format_message()}", file=sys.stderr)
         sys.exit(2)
-    except (KeyboardInterrupt, typer.Abort):
-        print(INTERRUPTED, file=sys.stderr)
-        sys.exit(130)
+    except (KeyboardInterrupt, typer.Abort) as err:  # click turns one raised outside a command into Abort
+        sys.exit(interrupted_status(err.__cause__ if isinstance(err, typer.Abort) else err))
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     if isinstance(status, int) and status:
         sys.exit(status)
 

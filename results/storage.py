@@ -9,6 +9,8 @@ rebuilt from a storage on any machine.
 from __future__ import annotations
 
 import json
+import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -48,16 +50,21 @@ def exists(url: str) -> bool:
     return True
 
 
-def open_storage(url: str) -> BaseStorage:
-    """An Optuna storage for ``url``; unknown schemes and unreachable servers are UserErrors."""
+def open_storage(url: str, for_writing: bool = False) -> BaseStorage:
+    """An Optuna storage for ``url``; unknown schemes and unreachable servers are UserErrors.
+
+    Only ``for_writing`` may change the file: a journal's cut-off last line is then dropped."""
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     if url.startswith("journal:"):
-        from optuna.storages.journal import JournalFileBackend
+        from optuna.storages.journal import JournalFileBackend, JournalFileSymlinkLock
 
         path = Path(url.removeprefix("journal:"))
         if not path.parent.is_dir():
             raise UserError(f"--storage {url}: folder {path.parent} does not exist")
-        return optuna.storages.JournalStorage(JournalFileBackend(str(path)))
+        lock = JournalFileSymlinkLock(str(path))  # Optuna's own lock on appends
+        if for_writing and path.is_file():
+            _drop_partial_line(path, lock)
+        return optuna.storages.JournalStorage(JournalFileBackend(str(path), lock))
     if url.split(":", 1)[0].split("+", 1)[0] not in ("sqlite", "postgresql", "mysql"):
         raise UserError(f"--storage {url!r}: unknown kind of storage; allowed: {SCHEMES}")
     try:
@@ -65,6 +72,37 @@ def open_storage(url: str) -> BaseStorage:
     except Exception as err:  # sqlalchemy raises many kinds for bad URLs and dead servers
         first_line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise UserError(f"cannot open storage {url}: {first_line}") from None
+
+
+def _drop_partial_line(path: Path, lock) -> None:
+    """Truncate a journal to its last complete line (a crash or a full disk cut the last one off).
+
+    Optuna reads past a partial last line, but the next append would extend it into garbage
+    that breaks every later read. Under the append lock, so an append in flight is not cut."""
+    lock.acquire()
+    try:
+        with open(path, "rb+") as handle:
+            size = handle.seek(0, os.SEEK_END)
+            if size == 0:
+                return
+            handle.seek(size - 1)
+            if handle.read(1) == b"\n":
+                return
+            keep = size
+            while keep > 0:  # back to just after the last newline, reading backwards in blocks
+                start = max(0, keep - 65536)
+                handle.seek(start)
+                newline = handle.read(keep - start).rfind(b"\n")
+                keep = start + newline + 1 if newline >= 0 else start
+                if newline >= 0:
+                    break
+            handle.truncate(keep)
+            handle.flush()
+            os.fsync(handle.fileno())
+    finally:
+        lock.release()
+    print(f"warning: journal {path} ended in a cut-off line (a crash or a full disk?); dropped its last "
+          f"{size - keep} bytes", file=sys.stderr)
 
 
 def _engine_kwargs(url: str) -> dict[str, Any]:

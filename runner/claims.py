@@ -2,8 +2,14 @@
 
 A worker claims a unit of work (a Phase 1 trial index, a Phase 2 budget x seed) by opening a
 RUNNING trial tagged with its id and a heartbeat it refreshes in the background. Among live
-claims on the same unit the lowest trial number wins; the others yield. A claim is dead once
-its worker process is gone (same host) or its heartbeat is older than ``STALE_AFTER`` seconds.
+claims on the same unit the lowest trial number wins; the others yield. A claim is live while
+its heartbeat is fresh: a PID says nothing across PID namespaces and a zombie or reused PID
+looks alive, so the only PID use is a shortcut to *death* where a PID cannot lie (same boot and
+PID namespace, no such process).
+
+``EPOCHBENCH_HEARTBEAT_SECONDS`` (default 30) and ``EPOCHBENCH_STALE_SECONDS`` (default 300)
+set the heartbeat interval and the age at which a claim is dead; they are read when used, so
+tests can simulate a lost machine in seconds.
 """
 
 from __future__ import annotations
@@ -12,40 +18,82 @@ import os
 import socket
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from optuna.trial import FrozenTrial, Trial, TrialState
 
+from errors import UserError
 from results.storage import finish, is_finished
 
-HOST = socket.gethostname()
-HEARTBEAT = 30.0
-STALE_AFTER = 300.0
+HEARTBEAT_ENV, STALE_ENV = "EPOCHBENCH_HEARTBEAT_SECONDS", "EPOCHBENCH_STALE_SECONDS"
+HEARTBEAT, STALE_AFTER = 30.0, 300.0  # defaults
+
+_identity: tuple[int, str] | None = None  # (pid, id): recomputed in a forked child
 
 
 def worker_id() -> str:
-    return f"{HOST}:{os.getpid()}"
+    """'host:pid:token', unique per process wherever it runs (the token is a uuid4 made once per process)."""
+    global _identity
+    pid = os.getpid()
+    if _identity is None or _identity[0] != pid:
+        _identity = pid, f"{socket.gethostname()}:{pid}:{uuid.uuid4().hex[:12]}"
+    return _identity[1]
 
 
-def _process_alive(pid: int) -> bool:
+def _seconds(name: str, default: float) -> float:
+    text = os.environ.get(name)
+    if text is None:
+        return default
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value < float("inf"):
+        raise UserError(f"{name}={text!r} must be a positive number of seconds")
+    return value
+
+
+def timing() -> tuple[float, float]:
+    """(heartbeat interval, staleness) in seconds from the environment; a claim must outlive a few beats."""
+    beat, stale = _seconds(HEARTBEAT_ENV, HEARTBEAT), _seconds(STALE_ENV, STALE_AFTER)
+    if stale < 2 * beat:
+        raise UserError(f"{STALE_ENV}={stale:g} must be at least twice {HEARTBEAT_ENV}={beat:g}, "
+                        "or live workers would look dead")
+    return beat, stale
+
+
+def pid_namespace() -> str | None:
+    """This boot and PID namespace (Linux), where a PID names exactly one process; None elsewhere."""
+    try:
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+        return f"{boot}/{os.stat('/proc/self/ns/pid').st_ino}"
+    except OSError:
+        return None
+
+
+def _died_here(trial: FrozenTrial) -> bool:
+    """True only if the claim's process certainly ended: same namespace and its PID is gone."""
+    namespace = trial.user_attrs.get("pid_namespace")
+    if namespace is None or namespace != pid_namespace():
         return False
-    except PermissionError:
+    try:
+        os.kill(int(trial.user_attrs["worker"].split(":")[1]), 0)
+    except ProcessLookupError:
         return True
-    return True
+    except (PermissionError, ValueError, IndexError):
+        return False
+    return False
 
 
 def is_live(trial: FrozenTrial, now: float | None = None) -> bool:
-    """Whether ``trial`` is a claim some running worker still holds."""
+    """Whether ``trial`` is a claim some running worker still holds: its heartbeat is fresh."""
     if trial.state != TrialState.RUNNING or trial.user_attrs.get("worker", worker_id()) == worker_id():
         return False  # finished, unclaimed, or a leftover of this very process
-    host, _, pid = trial.user_attrs["worker"].rpartition(":")
-    if host == HOST:
-        return _process_alive(int(pid))
-    return (now or time.time()) - trial.user_attrs.get("alive", 0.0) < STALE_AFTER
+    fresh = (now or time.time()) - trial.user_attrs.get("alive", 0.0) < timing()[1]
+    return fresh and not _died_here(trial)
 
 
 def won(trial: Trial, rivals: list[FrozenTrial]) -> bool:
@@ -56,12 +104,14 @@ def won(trial: Trial, rivals: list[FrozenTrial]) -> bool:
 @contextmanager
 def heartbeat(trial: Trial) -> Iterator[None]:
     """Tag ``trial`` with this worker and keep its heartbeat fresh while the block runs."""
+    interval = timing()[0]
     trial.set_user_attr("worker", worker_id())
+    trial.set_user_attr("pid_namespace", pid_namespace())
     trial.set_user_attr("alive", time.time())
     stop = threading.Event()
 
     def beat() -> None:
-        while not stop.wait(HEARTBEAT):
+        while not stop.wait(interval):
             try:
                 trial.set_user_attr("alive", time.time())
             except Exception:  # the trial just finished (or the storage is gone): nothing to keep alive

@@ -135,6 +135,7 @@ def resolve(options: dict[str, Any], preset: str | None, task_options: dict[str,
     config = replace(config, model=model, batch_size=chosen.get("batch_size", task.batch_size),
                      lr=chosen.get("lr", defaults.lr), subset_ratio=chosen.get("subset_ratio", defaults.subset_ratio),
                      dataset=dataset, options=values, project=project,
+                     epoch_budgets=tuple(sorted(config.epoch_budgets)),  # sensitivity runs first -> last budget
                      out=config.out if str(config.out) not in ("", ".") else Path("runs") / project)
     validate(config)
     return config

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import platform
 import subprocess
 from pathlib import Path
@@ -14,6 +15,7 @@ from errors import UserError
 from results import storage as store
 from results.report import build_report, write_report
 from results.tables import print_summary
+from runner.claims import timing
 from runner.comparison import compare
 from runner.config import RunConfig
 from runner.progress import Progress
@@ -49,16 +51,26 @@ def load_data(config: RunConfig) -> TaskData:
         subset_ratio=config.subset_ratio, options=config.options))
 
 
-def check_resumable(config: RunConfig, url: str) -> optuna.storages.BaseStorage | None:
+def check_resumable(config: RunConfig, url: str) -> None:
     """Open existing state read-only and refuse a folder/storage holding another configuration."""
     if not store.exists(url):
-        return None
-    storage = store.open_storage(url)
-    stored = (store.stored_meta(storage, config.project) or {}).get("config")
+        return
+    stored = (store.stored_meta(store.open_storage(url), config.project) or {}).get("config")
     if stored is not None and (diffs := config.differences(stored)):
         raise UserError(f"{config.out if config.storage is None else url} holds project {config.project} run with "
                         f"other settings ({'; '.join(diffs)}); use another --out/--project or the same settings")
-    return storage
+
+
+def check_folder(path: Path, option: str, writable: bool = True) -> None:
+    """Refuse a folder that cannot be created (or, if ``writable``, written) before any training,
+    whatever the storage: with a journal or PostgreSQL, --out is first written after the last run.
+    Creates nothing, so a refused command writes nothing."""
+    target = path.absolute()
+    existing = next(p for p in (target, *target.parents) if p.exists())
+    if not existing.is_dir():
+        raise UserError(f"{option} {path}: {existing} is not a folder")
+    if (writable or existing != target) and not os.access(existing, os.W_OK | os.X_OK):
+        raise UserError(f"{option} {path}: cannot write in {existing}")
 
 
 def planned_epochs(config: RunConfig) -> int:
@@ -70,13 +82,14 @@ def planned_epochs(config: RunConfig) -> int:
 def run_benchmark(config: RunConfig, progress: Progress | None = None) -> dict[str, Any]:
     """Run (or resume) both phases and write the report; returns the report."""
     url = config.storage or store.default_url(config.out)
-    storage = check_resumable(config, url)
+    check_folder(config.out, "--out")
+    check_folder(config.data_dir, "--data-dir", writable=False)  # datasets may sit on a read-only mount
+    timing()  # a bad EPOCHBENCH_*_SECONDS is refused now, not at the first claim
+    check_resumable(config, url)
     device = resolve_device(config.device)
     data = load_data(config).to(device)
-    if storage is None:
-        if config.storage is None:
-            config.out.mkdir(parents=True, exist_ok=True)
-        storage = store.open_storage(url)
+    config.out.mkdir(parents=True, exist_ok=True)
+    storage = store.open_storage(url, for_writing=True)
     steps = data.steps_per_epoch(config.batch_size)
     store.store_meta(storage, config.project, config.to_json(), environment(device), steps)
     progress = progress or Progress(planned_epochs(config))

@@ -46,6 +46,8 @@ def test_lr_trace_per_batch_has_one_value_per_step() -> None:
     (["lr-trace", "H", "--epochs", "200", "--set", "upper_bound=100"], "allowed: upper_bound >= 200"),
     (["lr-trace", "C", "--epochs", "50,,100"], "--epochs: '50,,100' is malformed"),
     (["lr-trace", "C", "--epochs", "0"], "budgets must be positive"),
+    (["lr-trace", "OC", "--steps-per-epoch", "100000000", "--epochs", "1000"], "over the limit of 10,000,000"),
+    (["lr-trace", "--all", "--epochs", "10000000"], "is over the limit of 10,000,000"),
 ])
 def test_lr_trace_bad_input_is_one_line_and_nonzero(args: list[str], message: str) -> None:
     result = runner.invoke(app, args)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import json
 import sys
 from pathlib import Path
 
 import pytest
 
 import run_all
+from runner.config import resolve
 
 SMOKE = ["--task", "osc", "--preset", "smoke", "--schedulers", "C", "--skip-lr-free", "--epoch-budgets", "2,3"]
 
@@ -87,6 +89,31 @@ def test_bad_input_leaves_results_untouched(finished_run, capsys, extra: list[st
     assert message in err
     assert err.count("\n") == 1 and err.startswith("error: ")
     assert snapshot(out) == before
+
+
+@pytest.mark.parametrize("storage", ["default", "journal", "postgresql"])
+@pytest.mark.parametrize("option", ["--out", "--data-dir"])
+def test_an_unusable_folder_is_refused_before_training(tmp_path: Path, capsys, option: str, storage: str) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder\n")
+    folders = {"--out": str(tmp_path / "out"), "--data-dir": str(tmp_path / "data"), option: str(blocker / "sub")}
+    urls = {"default": [], "journal": ["--storage", f"journal:{tmp_path / 'j.log'}"],
+            "postgresql": ["--storage", "postgresql://nobody@127.0.0.1:1/none"]}  # checked first: never contacted
+    args = [*SMOKE, *urls[storage]] + [x for pair in folders.items() for x in pair]
+    code, err = invoke(args, capsys)
+    assert (code, err) == (2, f"error: {option} {blocker / 'sub'}: {blocker} is not a folder\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file"]  # nothing trained, nothing written
+
+
+def test_budget_order_does_not_change_the_answer(finished_run, capsys) -> None:
+    out, data = finished_run
+    before = json.loads((out / "report.json").read_text())
+    assert before["config"]["epoch_budgets"] == [2, 3]
+    sys.argv = ["run_all.py", *SMOKE[:-2], "--epoch-budgets", "3,2", "--out", str(out), "--data-dir", str(data)]
+    run_all.main()  # nothing left to train: only the report is rewritten
+    assert json.loads((out / "report.json").read_text()) == before
+    base = {"task": "osc", "schedulers": ("H",), "lr_free": ()}
+    assert resolve({**base, "epoch_budgets": (6, 3)}, "smoke") == resolve({**base, "epoch_budgets": (3, 6)}, "smoke")
 
 
 def test_missing_dataset_files_are_named(tmp_path: Path, capsys) -> None:

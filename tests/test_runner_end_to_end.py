@@ -178,14 +178,17 @@ def test_phase_1_results_do_not_depend_on_interruption(tmp_path: Path) -> None:
     assert stopped["complete"] == straight["complete"] == 4
 
 
-def test_ctrl_c_exits_130_with_a_resume_hint_and_the_rerun_completes(tmp_path: Path) -> None:
+@pytest.mark.parametrize("sig, status", [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["SIGINT", "SIGTERM"])
+def test_a_stop_signal_exits_with_a_resume_hint_and_the_rerun_completes(tmp_path: Path, sig: int,
+                                                                         status: int) -> None:
+    """Ctrl-C and SIGTERM (a job scheduler, docker stop) both mark the run interrupted; 128 + signal."""
     args = [sys.executable, str(ROOT / "run_all.py"), "--task", "osc", "--preset", "smoke", "--schedulers", "C,EH",
             "--skip-lr-free", "--out", str(tmp_path / "out"), "--data-dir", str(tmp_path / "data")]
     process = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert process.stdout.readline().startswith("[phase 1] C trial 1/2")  # a run finished: now interrupt
-    process.send_signal(signal.SIGINT)
+    process.send_signal(sig)
     _, err = process.communicate(timeout=120)
-    assert process.returncode == 130
+    assert process.returncode == status
     assert err.strip() == "interrupted: finished work is stored; run the same command again to resume"
     subprocess.run(args, check=True, capture_output=True, cwd=ROOT)
     assert_complete_report(tmp_path / "out", ["C", "EH"], [3, 6], 2)

@@ -78,3 +78,28 @@ def test_two_workers_share_one_storage_and_report_from_it(request, tmp_path: Pat
     if kind == "postgresql":
         storage.remove_session()
         storage.engine.dispose()
+
+
+def test_a_journal_cut_off_by_a_crash_is_repaired_before_the_next_append(tmp_path: Path, capsys,
+                                                                       one_torch_thread) -> None:
+    journal = tmp_path / "journal.log"
+    run = ["--task", "osc", "--preset", "smoke", "--schedulers", "N", "--skip-lr-free", "--epoch-budgets", "2,3",
+           "--storage", f"journal:{journal}", "--data-dir", str(tmp_path / "data"), "--out", str(tmp_path / "out")]
+    assert run_cli(*run) == 0
+    os.truncate(journal, journal.stat().st_size - 50)  # what a crash or a full disk leaves
+    cut = journal.read_bytes()
+    assert not cut.endswith(b"\n")
+
+    assert run_cli("report", f"journal:{journal}", "--out", str(tmp_path / "read")) == 0
+    assert journal.read_bytes() == cut  # reading repairs nothing
+
+    capsys.readouterr()
+    assert run_cli(*run) == 0
+    err = capsys.readouterr().err
+    dropped = len(cut) - (cut.rindex(b"\n") + 1)
+    assert f"warning: journal {journal} ended in a cut-off line" in err and f"dropped its last {dropped} bytes" in err
+    assert journal.read_bytes().startswith(cut[:-dropped])
+    assert all(json.loads(line) for line in journal.read_bytes().splitlines())
+    assert run_cli("report", f"journal:{journal}", "--out", str(tmp_path / "after")) == 0
+    report = json.loads((tmp_path / "after" / "report.json").read_text())
+    assert sorted(report["comparison"]["N"]) == ["2", "3"]
