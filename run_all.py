@@ -141,7 +141,8 @@ def open_project(target: str, project: str | None):
     if folder.is_dir():
         url = store.default_url(folder)
         if not store.exists(url):
-            raise UserError(f"{folder} holds no {store.DB_FILE}; pass the storage URL used for the run")
+            raise UserError(f"{folder} holds no {store.JOURNAL_FILE} (nor {store.DB_FILE}); pass the storage URL "
+                            "used for the run")
     elif ":" not in target:
         raise UserError(f"{target}: no such folder; give a run's output folder or an Optuna storage URL")
     else:

@@ -103,8 +103,8 @@ def build_report(storage: BaseStorage, project: str) -> tuple[dict[str, Any], pd
         runs = collect_runs(storage, project, name)
         seconds = _training_time(tuning, runs)
         time_tune, time_compare = time_tune + seconds[0], time_compare + seconds[1]
-        by_budget = {b: [r for r in runs if r["budget"] == b] for b in config["epoch_budgets"]}
-        by_budget = {b: rs for b, rs in by_budget.items() if rs}
+        # Every stored budget, whichever command added it: the report is a function of the storage.
+        by_budget = {b: [r for r in runs if r["budget"] == b] for b in sorted({r["budget"] for r in runs})}
         if not by_budget:
             continue
         detail = {str(b): _budget_detail(rs) for b, rs in by_budget.items()}

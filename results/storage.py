@@ -20,7 +20,8 @@ from optuna.trial import FrozenTrial, Trial, TrialState
 
 from errors import UserError
 
-DB_FILE = "epochbench.db"
+JOURNAL_FILE = "epochbench.journal"  # the default state of a run folder: safe for many processes
+DB_FILE = "epochbench.db"  # the default before journals; folders holding one keep using it
 SCHEMES = "sqlite:///FILE, postgresql://USER@HOST/DB, mysql://..., journal:FILE"
 
 # Finished work is never redone. "interrupted" trials (Ctrl-C) and trials left RUNNING by a
@@ -29,7 +30,11 @@ FINISHED = frozenset({"complete", "diverged", "pruned", "invalid"})
 
 
 def default_url(out: Path) -> str:
-    return f"sqlite:///{(out / DB_FILE).resolve()}"
+    """The storage of a run folder: its Optuna journal file (several workers may append to it at
+    once), or the SQLite file of a folder written before journals became the default."""
+    if (out / DB_FILE).is_file() and not (out / JOURNAL_FILE).exists():
+        return f"sqlite:///{(out / DB_FILE).resolve()}"
+    return f"journal:{(out / JOURNAL_FILE).resolve()}"
 
 
 def study_name(project: str, phase: str, name: str) -> str:

@@ -29,7 +29,7 @@ def print_summary(report: dict[str, Any], console: Console | None = None) -> Non
     console.print(phase1)
     if not report["comparison"]:
         return
-    budgets = [str(b) for b in report["config"]["epoch_budgets"]]
+    budgets = sorted({b for losses in report["comparison"].values() for b in losses}, key=int)
     phase2 = Table(title="Phase 2: mean final validation loss per budget")
     for column in ("name", *budgets, "change %", "decoupling"):
         phase2.add_column(column, justify="right" if column != "name" else "left")

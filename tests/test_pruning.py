@@ -14,6 +14,7 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
+from results.storage import default_url, open_storage
 from tests.conftest import run_cli
 
 PROJECT = "osc-LSTM_Seq2Seq"
@@ -28,7 +29,7 @@ ARGS = ["--task", "osc", "--preset", "smoke", "--schedulers", "N", "--skip-lr-fr
 
 
 def tune_trials(out: Path) -> list[optuna.trial.FrozenTrial]:
-    storage = f"sqlite:///{out / 'epochbench.db'}"
+    storage = open_storage(default_url(out))
     return optuna.load_study(study_name=f"{PROJECT}/tune/N", storage=storage).get_trials()
 
 

@@ -17,6 +17,7 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
+from results.storage import default_url, open_storage
 from tests.conftest import run_cli, write_cifar
 
 # Tiny finished base runs: 1 tuning trial of 1 epoch, Phase 2 at budget 1 with seed 1.
@@ -108,7 +109,7 @@ def test_the_cases_cover_every_identity_setting_once() -> None:
 
 
 def _trials(out: Path, phase: str, name: str) -> list[optuna.trial.FrozenTrial]:
-    storage = f"sqlite:///{out / 'epochbench.db'}"
+    storage = open_storage(default_url(out))
     try:
         return optuna.load_study(study_name=f"{PROJECTS['osc']}/{phase}/{name}", storage=storage).get_trials()
     except KeyError:

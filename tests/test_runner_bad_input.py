@@ -126,7 +126,7 @@ def test_missing_dataset_files_are_named(tmp_path: Path, capsys) -> None:
 
 def test_report_of_a_folder_without_results(tmp_path: Path, capsys) -> None:
     code, err = invoke(["report", str(tmp_path)], capsys)
-    assert code == 2 and f"{tmp_path} holds no epochbench.db" in err
+    assert code == 2 and f"{tmp_path} holds no epochbench.journal (nor epochbench.db)" in err
 
 
 def test_help_lists_the_paper_options(capsys) -> None:

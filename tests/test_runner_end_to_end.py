@@ -7,16 +7,17 @@ import math
 import os
 import re
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import optuna
 import pandas as pd
 import pytest
 
 import run_all
+from results import storage as store
 from runner.config import resolve
 from runner.pipeline import run_benchmark
 from tests.conftest import write_cifar
@@ -78,10 +79,10 @@ def test_osc_smoke_with_lr_free_and_report_rebuild(tmp_path: Path) -> None:
         links = re.findall(r"\]\(([^)]+)\)", (folder / "report.md").read_text())
         assert len(links) == 6 and all((folder / link).is_file() for link in links)
     # Re-running the finished command trains nothing and leaves the same report.
-    before = sqlite3.connect(out / "epochbench.db").execute("select count(*) from trials").fetchone()
+    before = len(_compare_trials(out))
     cli("--task", "osc", "--preset", "smoke", "--schedulers", "C,EH", "--out", str(out),
         "--data-dir", str(tmp_path / "data"), "--epoch-budgets", "2,4")
-    assert sqlite3.connect(out / "epochbench.db").execute("select count(*) from trials").fetchone() == before
+    assert len(_compare_trials(out)) == before
     assert (out / "report.json").read_bytes() == written[0]
 
 
@@ -103,13 +104,12 @@ def test_cifar_end_to_end_with_accuracy(tmp_path: Path, unchecked_cifar_md5) -> 
     assert "val_accuracy" in pd.read_csv(tmp_path / "cifar" / "curves.csv").columns
 
 
-def _compare_trials(db: Path) -> list[tuple]:
-    with sqlite3.connect(db) as con:
-        return con.execute(
-            "select s.study_name, t.state, "
-            "(select value_json from trial_user_attributes a where a.trial_id = t.trial_id and a.key = 'budget'), "
-            "(select value_json from trial_user_attributes a where a.trial_id = t.trial_id and a.key = 'seed') "
-            "from trials t join studies s using (study_id) where s.study_name like '%/compare/%'").fetchall()
+def _compare_trials(out: Path) -> list[tuple]:
+    """(study, state name, budget, seed) of every Phase 2 trial in the run folder's storage."""
+    storage = store.open_storage(store.default_url(out))
+    return [(summary.study_name, t.state.name, str(t.user_attrs.get("budget")), str(t.user_attrs.get("seed")))
+            for summary in optuna.get_all_study_summaries(storage) if "/compare/" in summary.study_name
+            for t in store.trials(storage, summary.study_name)]
 
 
 def test_sigkill_in_phase_2_resumes_to_the_uninterrupted_result(tmp_path: Path) -> None:
@@ -124,21 +124,18 @@ def test_sigkill_in_phase_2_resumes_to_the_uninterrupted_result(tmp_path: Path) 
     deadline = time.time() + 300
     while time.time() < deadline:
         time.sleep(0.05)
-        if (out / "epochbench.db").exists():
-            try:
-                if any(state == "COMPLETE" for _, state, _, _ in _compare_trials(out / "epochbench.db")):
-                    break
-            except sqlite3.OperationalError:
-                continue
+        if (out / "epochbench.journal").exists() and any(
+                state == "COMPLETE" for _, state, _, _ in _compare_trials(out)):
+            break
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
-    interrupted = _compare_trials(out / "epochbench.db")
+    interrupted = _compare_trials(out)
     assert any(state == "COMPLETE" for _, state, _, _ in interrupted)
     assert sum(state == "COMPLETE" for _, state, _, _ in interrupted) < 8, "the kill came after Phase 2 ended"
     assert not (out / "report.json").exists()
 
     subprocess.run([*args, "--out", str(out)], check=True, capture_output=True, cwd=ROOT)
-    finished = [(name, b, s) for name, state, b, s in _compare_trials(out / "epochbench.db") if state == "COMPLETE"]
+    finished = [(name, b, s) for name, state, b, s in _compare_trials(out) if state == "COMPLETE"]
     assert sorted(finished) == sorted((f"osc-LSTM_Seq2Seq/compare/{n}", str(b), str(s))
                                       for n in ("EH", "C") for b in (4, 8) for s in (1, 2))
     resumed, uninterrupted = (json.loads((d / "report.json").read_text()) for d in (out, reference))

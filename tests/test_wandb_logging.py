@@ -15,6 +15,7 @@ from pathlib import Path
 import optuna
 import pytest
 
+from results.storage import default_url, open_storage
 from tests.conftest import run_cli
 
 wandb = pytest.importorskip("wandb", reason="wandb is not installed (pip install -e '.[dev]')")
@@ -89,7 +90,7 @@ def test_offline_wandb_logs_every_run_with_its_curves(tmp_path: Path, offline_wa
     runs = {run["name"]: run for run in map(read_offline_run, sorted((out / "wandb").glob("offline-run-*")))}
     assert sorted(runs) == ["compare/C/E3-seed1", "tune/C/trial0-seed1", "tune/C/trial1-seed1"]
 
-    storage = f"sqlite:///{out / 'epochbench.db'}"
+    storage = open_storage(default_url(out))
     tune = optuna.load_study(study_name=f"{PROJECT}/tune/C", storage=storage).get_trials()
     (compare,) = optuna.load_study(study_name=f"{PROJECT}/compare/C", storage=storage).get_trials()
     stored = {f"tune/C/trial{t.user_attrs['index']}-seed1": t.user_attrs["runs"][0] for t in tune}
