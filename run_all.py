@@ -111,6 +111,8 @@ def benchmark(
     precision: str = typer.Option("fp32", help="fp32 or bf16 (autocast)."),
     data_dir: Path = typer.Option(Path("data"), help="Where datasets are read and generated data cached."),
     download: bool = typer.Option(False, help="Download missing dataset files (cifar10 task; needs internet)."),
+    workers: int = typer.Option(1, help="Worker processes on this machine sharing the run (GPUs round-robin)."),
+    max_retries: int = typer.Option(2, help="Retries of a unit whose worker died or raised, before it fails."),
     **given_task_options: object,
 ) -> None:
     """Tune every scheduler at one budget (Phase 1), re-train at every budget (Phase 2), report."""
@@ -128,7 +130,8 @@ def benchmark(
         if schedulers is not None else None,
         "lr_free": () if skip_lr_free else None, "skip_compare": skip_compare, "dataset": dataset,
         "subset_ratio": subset_ratio, "out": out, "storage": storage, "pruner": pruner, "sampler_seed": sampler_seed,
-        "precision": precision, "data_dir": data_dir, "download": download,
+        "precision": precision, "data_dir": data_dir, "download": download, "workers": workers,
+        "max_retries": max_retries,
     }
     run_benchmark(resolve(options, preset, given_task_options))
 
@@ -191,6 +194,36 @@ def report_command(
         report = write_outputs(storage, chosen, out / label)
         analyses[label], links[label] = report["analysis"], out / label / "report.md"
     typer.echo(f"wrote {write_summary(analyses, links, out)}", err=True)
+
+
+@app.command("worker")
+@user_errors_exit
+def worker_command(
+    storage: str = typer.Option(..., help="The run's Optuna storage URL (e.g. postgresql://me@db/bench)."),
+    project: str = typer.Option(..., help="The run's project name in the storage."),
+    workers: int = typer.Option(1, help="Worker processes on this machine."),
+    device: str | None = typer.Option(None, help="auto, cpu, cuda or cuda:N [the run's]."),
+    out: Path | None = typer.Option(None, help="Where to write the report at the end [the run's --out]."),
+    data_dir: Path | None = typer.Option(None, help="Datasets and cache on this machine [the run's --data-dir]."),
+    max_retries: int | None = typer.Option(None, help="Retries of a failing unit [the run's]."),
+) -> None:
+    """Join a run from anywhere: its settings are read from the storage, no options repeated."""
+    from dataclasses import replace
+
+    from results.storage import stored_meta
+    from runner.config import RunConfig, validate
+    from runner.pipeline import run_benchmark
+
+    opened, chosen = open_project(storage, project)
+    stored = (stored_meta(opened, chosen) or {}).get("config")
+    if stored is None:
+        raise UserError(f"project {chosen!r} in {storage} has no stored settings; start it with the benchmark command")
+    config = RunConfig.from_json(stored)
+    given = {"storage": storage, "workers": workers, "device": device, "out": out, "data_dir": data_dir,
+             "max_retries": max_retries}
+    config = replace(config, **{k: v for k, v in given.items() if v is not None})
+    validate(config)
+    run_benchmark(config)
 
 
 @app.command("analyze")

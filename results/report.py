@@ -57,7 +57,7 @@ def collect_runs(storage: BaseStorage, project: str, name: str) -> list[dict[str
     """Finished Phase 2 runs of ``name`` made with its current best parameters."""
     params = store.best_params(storage, project, name)
     runs = [dict(t.user_attrs) for t in store.trials(storage, store.study_name(project, "compare", name))
-            if store.is_finished(t) and t.user_attrs.get("params") == params]
+            if store.is_finished(t) and t.user_attrs.get("params") == params and t.user_attrs["status"] != "failed"]
     return sorted(runs, key=lambda r: (r["budget"], r["seed"]))
 
 
@@ -79,6 +79,18 @@ def tuned_schedules(name: str, params: dict[str, Any] | None, budgets: list[int]
     return schedules
 
 
+def faults(trials: list[FrozenTrial], phase: str) -> list[dict[str, Any]]:
+    """Units that were retried (with each earlier attempt's cause) or given up on, in one study."""
+    found = []
+    for t in trials:
+        if t.user_attrs.get("retry_of") or t.user_attrs.get("status") == "failed":
+            attrs = t.user_attrs
+            unit = attrs.get("index") if phase == "tune" else f"{attrs.get('budget')}/{attrs.get('seed')}"
+            found.append({"phase": phase, "unit": unit, "retry_of": t.user_attrs.get("retry_of", []),
+                          "status": t.user_attrs.get("status", "running"), "reason": t.user_attrs.get("reason")})
+    return found
+
+
 def _training_time(tuning: list[FrozenTrial], runs: list[dict[str, Any]]) -> tuple[float, float]:
     """Seconds spent training in Phase 1 (every seed of every finished trial) and Phase 2."""
     tune = sum(r.get("wall_time", 0.0) for t in tuning if store.is_finished(t) for r in t.user_attrs.get("runs", []))
@@ -93,13 +105,17 @@ def build_report(storage: BaseStorage, project: str) -> tuple[dict[str, Any], pd
     names = [n for n in [*SCHEDULERS, *LR_FREE] if store.study_name(project, "tune", n) in present]
     report: dict[str, Any] = {"schema_version": SCHEMA_VERSION, "config": config,
                               "environment": meta.get("environment", {}), "optimization": {}, "comparison": {},
-                              "comparison_detail": {}, "sensitivity": {}, "decoupling": {}}
+                              "comparison_detail": {}, "sensitivity": {}, "decoupling": {}, "faults": {}}
     rows = []
     schedules: dict[str, dict[int, list[float]]] = {}
     time_tune = time_compare = 0.0
     for name in names:
         tuning = store.trials(storage, store.study_name(project, "tune", name))
         report["optimization"][name] = _optimization(tuning)
+        found = faults(tuning, "tune") + faults(store.trials(storage, store.study_name(project, "compare", name)),
+                                               "compare")
+        if found:
+            report["faults"][name] = found
         runs = collect_runs(storage, project, name)
         seconds = _training_time(tuning, runs)
         time_tune, time_compare = time_tune + seconds[0], time_compare + seconds[1]

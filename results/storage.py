@@ -24,9 +24,10 @@ JOURNAL_FILE = "epochbench.journal"  # the default state of a run folder: safe f
 DB_FILE = "epochbench.db"  # the default before journals; folders holding one keep using it
 SCHEMES = "sqlite:///FILE, postgresql://USER@HOST/DB, mysql://..., journal:FILE"
 
-# Finished work is never redone. "interrupted" trials (Ctrl-C) and trials left RUNNING by a
-# killed process are not finished: the same command redoes them from their start.
-FINISHED = frozenset({"complete", "diverged", "pruned", "invalid"})
+# Finished work is never redone. "interrupted" trials (Ctrl-C), "error" trials (an exception) and
+# trials left RUNNING by a killed process are not finished: they are redone from their start
+# ("error" and killed ones at most --max-retries times, then the unit is stored as "failed").
+FINISHED = frozenset({"complete", "diverged", "pruned", "invalid", "failed"})
 
 
 def default_url(out: Path) -> str:

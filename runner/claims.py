@@ -145,13 +145,26 @@ def _settled_trials(study, number: int, patience: float = 5.0) -> list[FrozenTri
         time.sleep(0.05)
 
 
-@contextmanager
-def claim(study, ask: Callable[[], Trial], attrs: dict,
-          same_unit: Callable[[FrozenTrial], bool]) -> Iterator[Trial | None]:
-    """Open a trial for one unit of work and keep it alive; None if another worker got there first.
+def failed_attempt(trial: FrozenTrial, now: float | None = None) -> str | None:
+    """Why an earlier attempt at a unit failed, or None if it did not (finished, live, or stopped
+    on purpose: Ctrl-C and yielding are not failures and never use up retries)."""
+    status = trial.user_attrs.get("status")
+    if status == "error":
+        return f"exception: {trial.user_attrs.get('reason', '?')}"
+    if trial.state != TrialState.RUNNING or "claimed" not in trial.user_attrs or is_live(trial, now):
+        return None
+    return "killed" if _died_here(trial) else "stale heartbeat"
 
-    If the block is interrupted (Ctrl-C, an error) before it finished the trial, the trial is
-    stored as "interrupted", which the next run redoes from its start.
+
+@contextmanager
+def claim(study, ask: Callable[[], Trial], attrs: dict, same_unit: Callable[[FrozenTrial], bool],
+          max_retries: int = 2) -> Iterator[Trial | None]:
+    """Open a trial for one unit of work and keep it alive; None if another worker got there first
+    or the unit has failed more than ``max_retries`` times (it is then stored as "failed").
+
+    An exception inside the block is stored on the trial as "error" with its reason and swallowed,
+    so the worker goes on and the unit is retried; Ctrl-C stores "interrupted" and propagates.
+    Retries and their causes are recorded on the trial (``retry_of``).
     """
     trial = ask()
     with heartbeat(trial):  # tags the worker before the unit, so a visible unit is always claimed
@@ -164,8 +177,20 @@ def claim(study, ask: Callable[[], Trial], attrs: dict,
             finish(study, trial, "yielded")
             yield None
             return
+        causes = [cause for t in others if t.number < trial.number and (cause := failed_attempt(t))]
+        if causes:
+            trial.set_user_attr("retry_of", causes)
+        if len(causes) > max_retries:
+            finish(study, trial, "failed", f"gave up after {len(causes)} failed attempts ({'; '.join(causes)}); "
+                                           f"--max-retries is {max_retries}")
+            yield None
+            return
         try:
             yield trial
+        except Exception as err:  # a fault of this unit: recorded, retried, and the run goes on
+            if study.get_trials(deepcopy=False)[trial.number].state == TrialState.RUNNING:
+                first_line = (str(err).strip().splitlines() or [""])[0]
+                finish(study, trial, "error", f"{type(err).__name__}: {first_line}"[:300])
         except BaseException:
             if study.get_trials(deepcopy=False)[trial.number].state == TrialState.RUNNING:
                 finish(study, trial, "interrupted")

@@ -29,7 +29,7 @@ def compare(ctx: RunContext, recipe: Recipe) -> None:
     def run(unit: tuple[int, int]) -> bool:
         budget, seed = unit
         with claim(study, study.ask, {"budget": budget, "seed": seed, "params": params},
-                   lambda t: unit_of(t) == unit) as trial:
+                   lambda t: unit_of(t) == unit, config.max_retries) as trial:
             if trial is None:
                 return False
             ctx.progress.run_started("phase 2", recipe.name,

@@ -49,6 +49,8 @@ class RunConfig:
     precision: str = "fp32"
     device: str = "auto"
     wandb_mode: str = "disabled"
+    workers: int = 1  # processes on this machine sharing the run (not part of the identity)
+    max_retries: int = 2  # attempts after a unit's worker died or raised, before it is stored as failed
     data_dir: Path = Path("data")
     download: bool = False
     out: Path = Path()
@@ -71,6 +73,15 @@ class RunConfig:
         """What study ``name`` tunes, with this run's base optimizer, default LR and LR floor."""
         return make_recipe(name, steps_per_epoch=steps_per_epoch, optimizer=self.optimizer, lr=self.lr,
                            infimum_lr=self.infimum_lr)
+
+    @classmethod
+    def from_json(cls, stored: dict[str, Any]) -> RunConfig:
+        """The config a command stored (``to_json``), for a worker that joins a run."""
+        known = {f.name for f in fields(cls)}
+        task = get_task(stored["task"])
+        values = {k: tuple(v) if isinstance(v, list) else v for k, v in stored.items() if k in known}
+        values["data_dir"], values["out"] = Path(stored["data_dir"]), Path(stored["out"])
+        return cls(**values, options={o.name: stored.get(o.name, o.default) for o in task.options})
 
     @property
     def task_spec(self) -> TaskSpec:
@@ -151,7 +162,8 @@ def validate(config: RunConfig) -> None:
     check_optimizer(config.optimizer)
     for name, value, low in (("--n-trials", config.n_trials, 1), ("--n-seeds", config.n_seeds, 1),
                              ("--compare-seeds", config.compare_seeds, 1), ("--epochs", config.epochs, 1),
-                             ("--batch-size", config.batch_size, 1)):
+                             ("--batch-size", config.batch_size, 1), ("--workers", config.workers, 1),
+                             ("--max-retries", config.max_retries, 0)):
         if value < low:
             raise UserError(f"{name} must be an integer >= {low}, got {value}")
     if not 0.0 < config.subset_ratio <= 1.0:

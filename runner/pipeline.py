@@ -80,7 +80,19 @@ def planned_epochs(config: RunConfig) -> int:
 
 
 def run_benchmark(config: RunConfig, progress: Progress | None = None) -> dict[str, Any]:
-    """Run (or resume) both phases and write the report; returns the report."""
+    """Run (or resume) both phases with ``config.workers`` processes and write the report; returns it."""
+    storage, data = prepare(config)
+    if config.workers > 1:
+        from runner.pool import run_pool
+
+        run_pool(config, storage)
+    else:
+        work(config, storage, data, progress or Progress(planned_epochs(config)))
+    return write_outputs(storage, config.project, config.out)
+
+
+def prepare(config: RunConfig) -> tuple[optuna.storages.BaseStorage, TaskData]:
+    """Every check, the data (built into the cache once), and the storage with this run's settings."""
     url = config.storage or store.default_url(config.out)
     check_folder(config.out, "--out")
     check_folder(config.data_dir, "--data-dir", writable=False)  # datasets may sit on a read-only mount
@@ -90,12 +102,16 @@ def run_benchmark(config: RunConfig, progress: Progress | None = None) -> dict[s
     data = load_data(config).to(device)
     config.out.mkdir(parents=True, exist_ok=True)
     storage = store.open_storage(url, for_writing=True)
-    steps = data.steps_per_epoch(config.batch_size)
-    store.store_meta(storage, config.project, config.to_json(), environment(device), steps)
-    progress = progress or Progress(planned_epochs(config))
+    store.store_meta(storage, config.project, config.to_json(), environment(device),
+                     data.steps_per_epoch(config.batch_size))
+    return storage, data
+
+
+def work(config: RunConfig, storage: optuna.storages.BaseStorage, data: TaskData, progress: Progress) -> None:
+    """One worker: every unit of both phases that no other worker has done or holds."""
     logger = WandbLog(config.project, config.wandb_mode, config.out) if config.wandb_mode != "disabled" else None
     ctx = RunContext(config, config.task_spec, data, storage, progress, logger)
-    recipes = [config.recipe(name, steps) for name in config.names]
+    recipes = [config.recipe(name, data.steps_per_epoch(config.batch_size)) for name in config.names]
     try:
         for recipe in recipes:
             tune(ctx, recipe)
@@ -104,7 +120,6 @@ def run_benchmark(config: RunConfig, progress: Progress | None = None) -> dict[s
                 compare(ctx, recipe)
     finally:
         progress.close()
-    return write_outputs(storage, config.project, config.out)
 
 
 def write_outputs(storage: optuna.storages.BaseStorage, project: str, out: Path) -> dict[str, Any]:

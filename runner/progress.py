@@ -58,6 +58,15 @@ class Progress:
         else:
             print(f"{self.label}: {outcome} (ETA {self.eta()})", file=self.stream, flush=True)
 
+    def advance_to(self, done: int, label: str) -> None:
+        """Set the epochs done (from several workers' storage, not this process's runs)."""
+        if done > self.done:
+            advance, self.done = done - self.done, done
+            if self._bar is not None:
+                self._bar.update(self._task, description=label, advance=advance)
+            else:
+                print(f"{label}: {done}/{self.total} epochs (ETA {self.eta()})", file=self.stream, flush=True)
+
     def skip(self, epochs: int) -> None:
         """Work found already done in the storage."""
         self.total = max(1, self.total - epochs)

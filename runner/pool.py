@@ -1,0 +1,126 @@
+"""--workers N: N processes on this machine share one run through its storage.
+
+The storage is the only channel: each child is an ordinary worker (claims decide who trains
+what), the parent only starts them, draws one progress display from what the storage says is
+done, replaces a worker that died (its unit is redone by the claims' retry rule), and stops
+them all on Ctrl-C or SIGTERM, leaving a state the same command resumes.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import time
+from dataclasses import replace
+from multiprocessing.process import BaseProcess
+
+import optuna
+from optuna.trial import TrialState
+
+from results import storage as store
+from runner.config import RunConfig
+from runner.pipeline import load_data, planned_epochs, work
+from runner.progress import Progress
+
+POLL_SECONDS = 1.0
+
+
+def worker_devices(device: str, workers: int) -> list[str]:
+    """The device of each worker: the CPU for all, or the visible GPUs round-robin (several
+    workers per GPU is how small models fill one)."""
+    import torch
+
+    from tasks.training import resolve_device
+
+    if resolve_device(device).type != "cuda":
+        return ["cpu"] * workers
+    count = torch.cuda.device_count()
+    return [f"cuda:{k % count}" for k in range(workers)]
+
+
+def threads_per_worker(workers: int) -> int:
+    """Intra-op threads per worker so that N workers never oversubscribe the CPU cores."""
+    return max(1, (os.cpu_count() or 1) // workers)
+
+
+def _child(config: RunConfig, device: str, threads: int) -> None:
+    """A worker process: quiet, its own threads and device, SIGTERM handled as Ctrl-C."""
+    import sys
+
+    import torch
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+    torch.set_num_threads(threads)
+    config = replace(config, device=device, workers=1)
+    storage = store.open_storage(config.storage or store.default_url(config.out), for_writing=True)
+    try:
+        with open(os.devnull, "w") as quiet:
+            work(config, storage, load_data(config).to(device), Progress(1, stream=quiet, live=False))
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+def epochs_done(storage: optuna.storages.BaseStorage, config: RunConfig) -> int:
+    """Training epochs the storage shows as done: every epoch of finished units, and the
+    reported epochs of units in progress (their validation losses)."""
+    done = 0
+    for name in config.names:
+        for phase in ("tune", "compare"):
+            for trial in store.trials(storage, store.study_name(config.project, phase, name)):
+                if store.is_finished(trial):
+                    done += config.n_seeds * config.epochs if phase == "tune" else trial.user_attrs.get("budget", 0)
+                elif trial.state == TrialState.RUNNING:
+                    done += len(trial.intermediate_values)
+    return done
+
+
+def _exit_text(code: int | None) -> str:
+    if code is not None and code < 0:
+        return f"killed by {signal.Signals(-code).name}"
+    return f"exit status {code}"
+
+
+def run_pool(config: RunConfig, storage: optuna.storages.BaseStorage) -> None:
+    """Run ``config.workers`` worker processes to the end of the run; the caller writes the report."""
+    context = multiprocessing.get_context("spawn")  # no inherited torch threads, locks or CUDA state
+    devices = worker_devices(config.device, config.workers)
+    threads = threads_per_worker(config.workers)
+    progress = Progress(planned_epochs(config))
+    already = epochs_done(storage, config)
+    progress.skip(already)
+    progress.note(f"{config.workers} workers, {threads} thread(s) each, on {', '.join(sorted(set(devices)))}")
+
+    def start(k: int) -> BaseProcess:
+        process = context.Process(target=_child, args=(config, devices[k], threads), name=f"worker-{k + 1}")
+        process.start()
+        return process
+
+    workers = {k: start(k) for k in range(config.workers)}
+    replacements = config.max_retries * config.workers  # a crash loop ends; the claims bound each unit
+    try:
+        while workers:
+            time.sleep(POLL_SECONDS)
+            progress.advance_to(epochs_done(storage, config) - already, "training")
+            for k, process in list(workers.items()):
+                if process.exitcode is None:
+                    continue
+                del workers[k]
+                if process.exitcode == 0:
+                    continue
+                progress.note(f"{process.name} stopped ({_exit_text(process.exitcode)}); its unit will be redone")
+                if replacements > 0:
+                    replacements -= 1
+                    workers[k] = start(k)
+    except KeyboardInterrupt:
+        for process in workers.values():
+            if process.exitcode is None:
+                process.terminate()  # the child turns SIGTERM into an interrupt and marks its unit
+        for process in workers.values():
+            process.join(timeout=60)
+        raise
+    finally:
+        progress.close()

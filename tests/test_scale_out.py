@@ -1,0 +1,150 @@
+"""Scale-out: --workers N, a worker joining from the storage alone, bounded retries of failing units."""
+
+from __future__ import annotations
+
+import collections
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import optuna
+import pytest
+
+from results import storage as store
+from tests.conftest import run_cli
+
+ROOT = Path(__file__).resolve().parents[1]
+PROJECT = "osc-LSTM_Seq2Seq"
+TINY = ["--task", "osc", "--preset", "smoke", "--schedulers", "N,C", "--skip-lr-free", "--n-trials", "2",
+        "--epochs", "2", "--epoch-budgets", "2,3", "--compare-seeds", "2", "--hist", "5", "--pred", "5",
+        "--subset-ratio", "0.005"]
+
+
+def units(url: str, phase: str, name: str) -> collections.Counter:
+    """How many finished trials each unit of a study has (index, or (budget, seed))."""
+    trials = store.trials(store.open_storage(url), store.study_name(PROJECT, phase, name))
+    key = (lambda t: t.user_attrs["index"]) if phase == "tune" else (
+        lambda t: (t.user_attrs["budget"], t.user_attrs["seed"]))
+    return collections.Counter(key(t) for t in trials if store.is_finished(t))
+
+
+def cli(*args: str, timeout: int = 300) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(ROOT / "run_all.py"), *map(str, args)], cwd=ROOT, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def test_two_workers_do_every_unit_once_with_the_numbers_of_one(tmp_path: Path, one_torch_thread) -> None:
+    data = tmp_path / "data"
+    done = cli(*TINY, "--workers", "2", "--out", tmp_path / "two", "--data-dir", data)
+    assert done.returncode == 0, done.stderr
+    assert "2 workers, 1 thread(s) each, on cpu" in done.stdout
+    url = store.default_url(tmp_path / "two")
+    for name in ("N", "C"):
+        assert units(url, "tune", name) == {0: 1, 1: 1}
+        assert units(url, "compare", name) == {(b, s): 1 for b in (2, 3) for s in (1, 2)}
+    # One worker with the same single intra-op thread (CPU sums depend on the thread count).
+    assert run_cli(*TINY, "--out", tmp_path / "one", "--data-dir", data) == 0
+    assert (tmp_path / "two" / "curves.csv").read_text() == (tmp_path / "one" / "curves.csv").read_text()
+
+
+def test_a_worker_joins_a_run_from_its_storage_alone(tmp_path: Path, one_torch_thread) -> None:
+    url = f"journal:{tmp_path}/run.journal"
+    started = subprocess.Popen([sys.executable, str(ROOT / "run_all.py"), *TINY, "--storage", url, "--out",
+                                str(tmp_path / "out"), "--data-dir", str(tmp_path / "data")], cwd=ROOT,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while time.time() < deadline and not (Path(url[8:]).exists() and units(url, "tune", "N")):
+        time.sleep(0.1)
+    started.send_signal(signal.SIGKILL)  # the starting process is gone after its first unit
+    started.wait(timeout=30)
+    assert not (tmp_path / "out" / "report.json").exists()
+
+    assert run_cli("worker", "--storage", url, "--project", PROJECT) == 0
+    assert units(url, "compare", "C") == {(b, s): 1 for b in (2, 3) for s in (1, 2)}
+    report = json.loads((tmp_path / "out" / "report.json").read_text())  # the stored --out
+    assert report["config"]["hist"] == 5 and set(report["comparison"]) == {"N", "C"}
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--storage", "postgresql://nobody@127.0.0.1:1/none", "--project", PROJECT], "cannot open storage"),
+    (["--storage", "journal:/nonexistent/x.journal", "--project", PROJECT], "holds no EpochBench project"),
+])
+def test_worker_bad_storage_is_one_line(tmp_path: Path, args: list[str], message: str) -> None:
+    done = cli("worker", *args, timeout=60)
+    assert done.returncode == 2 and done.stderr.count("\n") == 1 and message in done.stderr, done.stderr
+
+
+def test_worker_for_a_project_not_in_the_storage_is_one_line(tmp_path: Path, one_torch_thread) -> None:
+    url = f"journal:{tmp_path}/run.journal"
+    assert run_cli(*TINY, "--schedulers", "N", "--skip-compare", "--storage", url, "--out", tmp_path / "out",
+                   "--data-dir", tmp_path / "data") == 0
+    before = Path(url[8:]).read_bytes()
+    done = cli("worker", "--storage", url, "--project", "nope", timeout=60)
+    assert done.returncode == 2 and done.stderr.strip() == (
+        f"error: project 'nope' is not in {url}; found: {PROJECT}")
+    assert Path(url[8:]).read_bytes() == before
+
+
+def test_a_unit_that_always_fails_is_retried_then_recorded_and_the_run_completes(
+        tmp_path: Path, monkeypatch, one_torch_thread) -> None:
+    import runner.comparison
+
+    real = runner.comparison.train_run
+
+    def broken_at_budget_3_seed_1(ctx, config, on_epoch, run_name):
+        if config.epochs == 3 and config.seed == 1:
+            raise RuntimeError("simulated fault in this unit")
+        return real(ctx, config, on_epoch, run_name)
+
+    monkeypatch.setattr(runner.comparison, "train_run", broken_at_budget_3_seed_1)
+    out = tmp_path / "out"
+    assert run_cli(*TINY, "--schedulers", "C", "--max-retries", "1", "--out", out, "--data-dir",
+                   tmp_path / "data") == 0
+    trials = [t for t in store.trials(store.open_storage(store.default_url(out)), f"{PROJECT}/compare/C")
+              if (t.user_attrs["budget"], t.user_attrs["seed"]) == (3, 1)]
+    assert [t.user_attrs["status"] for t in trials] == ["error", "error", "failed"]
+    cause = "exception: RuntimeError: simulated fault in this unit"
+    assert trials[-1].user_attrs["retry_of"] == [cause, cause]
+    assert trials[-1].user_attrs["reason"].startswith("gave up after 2 failed attempts")
+    report = json.loads((out / "report.json").read_text())
+    assert report["faults"]["C"][-1] == {"phase": "compare", "unit": "3/1", "retry_of": [cause, cause],
+                                         "status": "failed", "reason": trials[-1].user_attrs["reason"]}
+    assert report["comparison_detail"]["C"]["3"]["seeds"] == [2]  # the other runs completed
+    assert report["comparison_detail"]["C"]["2"]["seeds"] == [1, 2]
+
+
+@pytest.mark.parametrize("kind", ["journal", "postgresql"])
+def test_a_killed_worker_loses_nothing_and_its_retry_is_recorded(request, tmp_path: Path, kind: str) -> None:
+    url = request.getfixturevalue(f"{kind}_url")
+    args = [sys.executable, str(ROOT / "run_all.py"), *TINY, "--storage", url, "--data-dir", str(tmp_path / "data")]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    victim = subprocess.Popen([*args, "--out", str(tmp_path / "victim")], cwd=ROOT, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    storage = store.open_storage(url) if kind == "journal" else None
+    deadline = time.time() + 180
+    held = None
+    while time.time() < deadline and held is None:  # kill it while it holds a Phase 2 unit
+        time.sleep(0.1)
+        try:
+            storage = storage or store.open_storage(url)
+            trials = store.trials(storage, f"{PROJECT}/compare/N")
+        except Exception:
+            continue
+        held = next((t for t in trials if t.state == optuna.trial.TrialState.RUNNING and "budget" in t.user_attrs),
+                    None)
+    assert held is not None, "the victim never reached Phase 2"
+    victim.send_signal(signal.SIGKILL)
+    victim.wait(timeout=30)
+    survivor = subprocess.run([*args, "--out", str(tmp_path / "survivor")], cwd=ROOT, env=env, capture_output=True,
+                              text=True, timeout=300)
+    assert survivor.returncode == 0, survivor.stderr
+    for name in ("N", "C"):
+        assert units(url, "compare", name) == {(b, s): 1 for b in (2, 3) for s in (1, 2)}  # none lost or doubled
+    report = json.loads((tmp_path / "survivor" / "report.json").read_text())
+    unit = f"{held.user_attrs['budget']}/{held.user_attrs['seed']}"
+    assert [f for f in report["faults"]["N"] if f["unit"] == unit] == [
+        {"phase": "compare", "unit": unit, "retry_of": ["killed"], "status": "complete", "reason": None}]
