@@ -50,7 +50,20 @@ def user_errors_exit(command: Callable) -> Callable:
             raise typer.Exit(2) from None
         except KeyboardInterrupt as err:
             raise typer.Exit(interrupted_status(err)) from None
+        except Exception as err:
+            if not _is_storage_fault(err):
+                raise  # a bug: the traceback is what a report needs
+            from results.storage import root_cause
+
+            typer.echo(f"error: the storage or a file could not be written or read: {root_cause(err)}; "
+                       "finished work is kept, run the same command again once this is fixed", err=True)
+            raise typer.Exit(1) from None
     return wrapped
+
+
+def _is_storage_fault(err: BaseException) -> bool:
+    """A damaged database, a full disk, a lost server: the environment's fault, said in one line."""
+    return isinstance(err, OSError) or type(err).__module__.split(".")[0] in ("sqlalchemy", "sqlite3", "psycopg")
 
 
 def task_options() -> dict[str, tuple[TaskOption, list[str]]]:

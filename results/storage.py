@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -73,11 +74,28 @@ def open_storage(url: str, for_writing: bool = False) -> BaseStorage:
         return optuna.storages.JournalStorage(JournalFileBackend(str(path), lock))
     if url.split(":", 1)[0].split("+", 1)[0] not in ("sqlite", "postgresql", "mysql"):
         raise UserError(f"--storage {url!r}: unknown kind of storage; allowed: {SCHEMES}")
-    try:
-        return optuna.storages.RDBStorage(url, engine_kwargs=_engine_kwargs(url))
-    except Exception as err:  # sqlalchemy raises many kinds for bad URLs and dead servers
-        first_line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise UserError(f"cannot open storage {url}: {first_line}") from None
+    for attempt in range(3):
+        try:
+            return optuna.storages.RDBStorage(url, engine_kwargs=_engine_kwargs(url))
+        except Exception as err:  # sqlalchemy raises many kinds for bad URLs and dead servers
+            if any(race in str(err) for race in _SCHEMA_RACES) and attempt < 2:
+                time.sleep(0.2 * (attempt + 1))  # two workers created the schema at once: the other won
+                continue
+            raise UserError(f"cannot open storage {url}: {root_cause(err)}") from None
+    raise AssertionError("unreachable")
+
+
+_SCHEMA_RACES = ("alembic_version", "already exists", "database is locked")
+
+
+def root_cause(err: BaseException) -> str:
+    """The first line of the innermost cause: "database disk image is malformed", "disk is full",
+    not the wrapper above it (Optuna's "exceeding max length", sqlalchemy's statement dump)."""
+    seen = err
+    while (inner := seen.__cause__ or getattr(seen, "orig", None)) is not None and inner is not seen:
+        seen = inner
+    text = str(seen).strip()
+    return text.splitlines()[0] if text else type(seen).__name__
 
 
 def _drop_partial_line(path: Path, lock) -> None:

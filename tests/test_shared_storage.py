@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import optuna
@@ -16,6 +18,7 @@ import pytest
 
 from tests.conftest import run_cli
 
+ROOT = Path(__file__).resolve().parents[1]
 TINY = ["--task", "osc", "--preset", "smoke", "--skip-lr-free", "--n-trials", "1", "--epochs", "1",
         "--epoch-budgets", "1,2", "--compare-seeds", "1", "--hist", "5", "--pred", "5", "--subset-ratio", "0.005"]
 
@@ -66,3 +69,30 @@ def test_a_journal_cut_off_by_a_crash_is_repaired_before_the_next_append(tmp_pat
     assert run_cli("report", f"journal:{journal}", "--out", str(tmp_path / "after")) == 0
     report = json.loads((tmp_path / "after" / "report.json").read_text())
     assert sorted(report["comparison"]["N"]) == ["2", "3"]
+
+
+def test_a_damaged_sqlite_file_is_named_as_such_in_one_line(tmp_path: Path, one_torch_thread) -> None:
+    url = f"sqlite:///{tmp_path}/run.db"
+    run = [*TINY, "--schedulers", "N", "--skip-compare", "--storage", url, "--out", tmp_path / "out",
+           "--data-dir", tmp_path / "data"]
+    assert run_cli(*run) == 0
+    size = os.path.getsize(tmp_path / "run.db")
+    with open(tmp_path / "run.db", "r+b") as db:  # what a failing disk leaves: pages past the header garbled
+        db.seek(8192)
+        db.write(b"\xff" * (size - 8192))
+    for args in (run, ["report", url, "--out", tmp_path / "report"]):
+        result = subprocess.run([sys.executable, str(ROOT / "run_all.py"), *map(str, args)], cwd=ROOT,
+                                capture_output=True, text=True, timeout=120)
+        assert result.returncode == 2
+        assert result.stderr == f"error: cannot open storage {url}: database disk image is malformed\n"
+
+
+def test_workers_creating_one_new_sqlite_storage_at_once_all_succeed(tmp_path: Path) -> None:
+    """Two processes creating the schema at the same moment raced on alembic_version (one failed)."""
+    opener = "import sys; from results.storage import open_storage; open_storage(sys.argv[1], for_writing=True)"
+    for attempt in range(4):
+        url = f"sqlite:///{tmp_path}/new{attempt}.db"
+        openers = [subprocess.Popen([sys.executable, "-c", opener, url], cwd=ROOT, stderr=subprocess.PIPE, text=True)
+                   for _ in range(3)]
+        errors = [p.communicate(timeout=60)[1] for p in openers]
+        assert [p.returncode for p in openers] == [0, 0, 0], errors
