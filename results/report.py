@@ -108,10 +108,14 @@ def build_report(storage: BaseStorage, project: str) -> tuple[dict[str, Any], pd
                               "comparison_detail": {}, "sensitivity": {}, "decoupling": {}, "faults": {}}
     rows = []
     schedules: dict[str, dict[int, list[float]]] = {}
+    devices: dict[str, int] = {}  # finished units per device (several workers may use several GPUs)
     time_tune = time_compare = 0.0
     for name in names:
         tuning = store.trials(storage, store.study_name(project, "tune", name))
         report["optimization"][name] = _optimization(tuning)
+        for trial in [*tuning, *store.trials(storage, store.study_name(project, "compare", name))]:
+            if store.is_finished(trial) and "device" in trial.user_attrs:
+                devices[trial.user_attrs["device"]] = devices.get(trial.user_attrs["device"], 0) + 1
         found = faults(tuning, "tune") + faults(store.trials(storage, store.study_name(project, "compare", name)),
                                                "compare")
         if found:
@@ -144,6 +148,8 @@ def build_report(storage: BaseStorage, project: str) -> tuple[dict[str, Any], pd
                 rows.append(row)
     columns = CURVE_COLUMNS + (["val_accuracy"] if any("val_accuracy" in row for row in rows) else []) + ["status"]
     curves = pd.DataFrame(rows, columns=columns)
+    if devices:
+        report["environment"] = {**report["environment"], "run_devices": devices}
     report["training_time_s"] = {"tune": time_tune, "compare": time_compare, "total": time_tune + time_compare}
     tuning_budget = config["epochs"] if config["epochs"] in curves["budget"].values else None
     report["analysis"] = analyze_curves(curves, tuning_budget=tuning_budget, lr_schedules=schedules) \

@@ -28,7 +28,7 @@ def compare(ctx: RunContext, recipe: Recipe) -> None:
 
     def run(unit: tuple[int, int]) -> bool:
         budget, seed = unit
-        with claim(study, study.ask, {"budget": budget, "seed": seed, "params": params},
+        with claim(study, study.ask, {"budget": budget, "seed": seed, "params": params, "device": ctx.device},
                    lambda t: unit_of(t) == unit, config.max_retries) as trial:
             if trial is None:
                 return False

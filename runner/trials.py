@@ -42,6 +42,11 @@ class RunContext:
         return optuna.create_study(study_name=name, storage=self.storage, direction="minimize",
                                    load_if_exists=True, pruner=make_pruner(self.config.pruner))
 
+    @property
+    def device(self) -> str:
+        """Where this worker trains ("cpu", "cuda:1"), recorded on every unit it claims."""
+        return str(self.data.train.target.device)
+
     def train_config(self, recipe: Recipe, params: dict[str, Any], epochs: int, seed: int) -> TrainConfig:
         c = self.config
         return TrainConfig(model=c.model, epochs=epochs, batch_size=c.batch_size, seed=seed, recipe=recipe,

@@ -40,8 +40,8 @@ def tune(ctx: RunContext, recipe: Recipe) -> None:
             return study.ask(space)
 
     def run(index: int) -> bool:
-        with claim(study, lambda: ask(index), {"index": index}, lambda t: t.user_attrs.get("index") == index,
-                   config.max_retries) as trial:
+        with claim(study, lambda: ask(index), {"index": index, "device": ctx.device},
+                   lambda t: t.user_attrs.get("index") == index, config.max_retries) as trial:
             if trial is None:
                 return False
             ctx.progress.run_started("phase 1", recipe.name, f"trial {index + 1}/{config.n_trials}")

@@ -42,6 +42,7 @@ def test_two_workers_do_every_unit_once_with_the_numbers_of_one(tmp_path: Path, 
     done = cli(*TINY, "--workers", "2", "--out", tmp_path / "two", "--data-dir", data)
     assert done.returncode == 0, done.stderr
     assert "2 workers, 1 thread(s) each, on cpu" in done.stdout
+    assert json.loads((tmp_path / "two" / "report.json").read_text())["environment"]["run_devices"] == {"cpu": 12}
     url = store.default_url(tmp_path / "two")
     for name in ("N", "C"):
         assert units(url, "tune", name) == {0: 1, 1: 1}
@@ -148,3 +149,23 @@ def test_a_killed_worker_loses_nothing_and_its_retry_is_recorded(request, tmp_pa
     unit = f"{held.user_attrs['budget']}/{held.user_attrs['seed']}"
     assert [f for f in report["faults"]["N"] if f["unit"] == unit] == [
         {"phase": "compare", "unit": unit, "retry_of": ["killed"], "status": "complete", "reason": None}]
+
+
+def test_ctrl_c_stops_every_worker_and_the_same_command_resumes(tmp_path: Path) -> None:
+    args = [sys.executable, str(ROOT / "run_all.py"), *TINY, "--workers", "2", "--out", str(tmp_path / "out"),
+            "--data-dir", str(tmp_path / "data")]
+    pool = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)  # its own process group, as a terminal's foreground job
+    url = store.default_url(tmp_path / "out")
+    deadline = time.time() + 120
+    while time.time() < deadline and not (Path(url[8:]).exists() and units(url, "tune", "N")):
+        time.sleep(0.1)
+    os.killpg(pool.pid, signal.SIGINT)  # what Ctrl-C sends: the parent and both workers
+    err = pool.communicate(timeout=120)[1]
+    assert pool.returncode == 130 and "run the same command again to resume" in err
+    assert not (tmp_path / "out" / "report.json").exists()
+    done = cli(*args[2:])
+    assert done.returncode == 0, done.stderr
+    for name in ("N", "C"):
+        assert units(url, "tune", name) == {0: 1, 1: 1}
+        assert units(url, "compare", name) == {(b, s): 1 for b in (2, 3) for s in (1, 2)}
