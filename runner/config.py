@@ -53,6 +53,17 @@ class RunConfig:
     download: bool = False
     out: Path = Path()
     storage: str | None = None
+    checkpoint_every: int = 1  # Phase 2 runs save a checkpoint every k epochs; 0: never
+    share_prefix: bool = True  # Phase 2 budgets continue an earlier budget's run over their common LR prefix
+    checkpoint_dir: Path | None = None  # Optuna artifact store of the checkpoints [--out/artifacts]
+
+    @property
+    def artifacts_dir(self) -> Path:
+        return self.checkpoint_dir if self.checkpoint_dir is not None else self.out / "artifacts"
+
+    @property
+    def uses_checkpoints(self) -> bool:
+        return not self.skip_compare and (self.checkpoint_every > 0 or self.share_prefix)
 
     @property
     def names(self) -> list[str]:
@@ -151,7 +162,8 @@ def validate(config: RunConfig) -> None:
     check_optimizer(config.optimizer)
     for name, value, low in (("--n-trials", config.n_trials, 1), ("--n-seeds", config.n_seeds, 1),
                              ("--compare-seeds", config.compare_seeds, 1), ("--epochs", config.epochs, 1),
-                             ("--batch-size", config.batch_size, 1)):
+                             ("--batch-size", config.batch_size, 1),
+                             ("--checkpoint-every", config.checkpoint_every, 0)):
         if value < low:
             raise UserError(f"{name} must be an integer >= {low}, got {value}")
     if not 0.0 < config.subset_ratio <= 1.0:

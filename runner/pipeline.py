@@ -15,6 +15,7 @@ from errors import UserError
 from results import storage as store
 from results.report import build_report, write_report
 from results.tables import print_summary
+from runner.checkpoints import artifact_store
 from runner.claims import timing
 from runner.comparison import compare
 from runner.config import RunConfig
@@ -84,6 +85,8 @@ def run_benchmark(config: RunConfig, progress: Progress | None = None) -> dict[s
     url = config.storage or store.default_url(config.out)
     check_folder(config.out, "--out")
     check_folder(config.data_dir, "--data-dir", writable=False)  # datasets may sit on a read-only mount
+    if config.uses_checkpoints:
+        check_folder(config.artifacts_dir, "--checkpoint-dir")
     timing()  # a bad EPOCHBENCH_*_SECONDS is refused now, not at the first claim
     check_resumable(config, url)
     device = resolve_device(config.device)
@@ -94,7 +97,8 @@ def run_benchmark(config: RunConfig, progress: Progress | None = None) -> dict[s
     store.store_meta(storage, config.project, config.to_json(), environment(device), steps)
     progress = progress or Progress(planned_epochs(config))
     logger = WandbLog(config.project, config.wandb_mode, config.out) if config.wandb_mode != "disabled" else None
-    ctx = RunContext(config, config.task_spec, data, storage, progress, logger)
+    artifacts = artifact_store(config.artifacts_dir) if config.uses_checkpoints else None
+    ctx = RunContext(config, config.task_spec, data, storage, progress, logger, artifacts)
     recipes = [config.recipe(name, steps) for name in config.names]
     try:
         for recipe in recipes:
