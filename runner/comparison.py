@@ -41,11 +41,6 @@ def compare(ctx: RunContext, recipe: Recipe) -> None:
     study = ctx.study(study_name(config.project, "compare", recipe.name))
     starts = plan(ctx, recipe, params)
     forks = fork_points(starts)
-    if forks:
-        total, shared = sum(starts) * len(config.comparison_seeds), epochs_to_train(starts) * len(
-            config.comparison_seeds)
-        ctx.progress.note(f"[phase 2] {recipe.name}: prefix sharing trains {shared} of {total} epochs "
-                          f"(saves {total - shared}, {100 * (total - shared) / total:.0f} %)")
     checkpoints = Checkpoints(study, ctx.artifacts, ctx.progress.note) if ctx.artifacts is not None else None
 
     def unit_of(t: FrozenTrial) -> tuple[int, int] | None:
@@ -124,4 +119,8 @@ def compare(ctx: RunContext, recipe: Recipe) -> None:
                         checkpoints.remove(fork(parent, at, seed))
             return True
 
+    if forks and any(unfinished(list(starts), seed) for seed in config.comparison_seeds):  # work left
+        total, shared = (n * len(config.comparison_seeds) for n in (sum(starts), epochs_to_train(starts)))
+        ctx.progress.note(f"[phase 2] {recipe.name}: prefix sharing trains {shared} of {total} epochs "
+                          f"(saves {total - shared}, {100 * (total - shared) / total:.0f} %)")
     work_through(study, planned, unit_of, run, lambda unit: unit[0], ctx.progress)
