@@ -126,6 +126,13 @@ def benchmark(
     download: bool = typer.Option(False, help="Download missing dataset files (cifar10 task; needs internet)."),
     workers: int = typer.Option(1, help="Worker processes on this machine sharing the run (GPUs round-robin)."),
     max_retries: int = typer.Option(2, help="Retries of a unit whose worker died or raised, before it fails."),
+    checkpoint_every: int = typer.Option(1, help="Phase 2 runs save a checkpoint every K epochs, from which a "
+                                                 "rerun resumes exactly; 0: off."),
+    share_prefix: bool = typer.Option(True, "--share-prefix/--no-share-prefix",
+                                      help="Train the LR prefix budgets share once in Phase 2, and fork each budget "
+                                           "from it (exact; changes no number)."),
+    checkpoint_dir: Path | None = typer.Option(None, help="Folder of the checkpoints (an Optuna artifact store) "
+                                                          "[--out/artifacts]; shared by workers on several machines."),
     **given_task_options: object,
 ) -> None:
     """Tune every scheduler at one budget (Phase 1), re-train at every budget (Phase 2), report."""
@@ -144,7 +151,8 @@ def benchmark(
         "lr_free": () if skip_lr_free else None, "skip_compare": skip_compare, "dataset": dataset,
         "subset_ratio": subset_ratio, "out": out, "storage": storage, "pruner": pruner, "sampler_seed": sampler_seed,
         "precision": precision, "data_dir": data_dir, "download": download, "workers": workers,
-        "max_retries": max_retries,
+        "max_retries": max_retries, "checkpoint_every": checkpoint_every, "share_prefix": share_prefix,
+        "checkpoint_dir": checkpoint_dir,
     }
     run_benchmark(resolve(options, preset, given_task_options))
 

@@ -92,6 +92,12 @@ def _setup(report: dict[str, Any]) -> list[str]:
         seconds = report["training_time_s"]
         lines += [f"Training time (summed over runs): {fmt(seconds['total'])} s — Phase 1 {fmt(seconds['tune'])} s, "
                   f"Phase 2 {fmt(seconds['compare'])} s.", ""]
+    if report.get("epochs"):
+        counts = report["epochs"]
+        planned, trained = (sum(c[k] for c in counts.values()) for k in ("planned", "trained"))
+        lines += ["Phase 2 epochs trained / planned (prefix sharing trains a shared LR prefix once): "
+                  + ", ".join(f"{name} {c['trained']}/{c['planned']}" for name, c in counts.items())
+                  + f"; in all {trained}/{planned}.", ""]
     if report.get("sources"):
         lines += ["Files: " + ", ".join(f"`{s}`" for s in report["sources"]) + ".", ""]
     if report.get("skipped"):

@@ -18,7 +18,7 @@ from schedulers.lr_free import LR_FREE
 from schedulers.params import Budget
 from schedulers.registry import SCHEDULERS
 
-SCHEMA_VERSION = 2  # 2: adds analysis, training_time_s and the curves.csv status column
+SCHEMA_VERSION = 3  # 2: adds analysis, training_time_s and the curves.csv status column; 3: adds epochs
 CURVE_COLUMNS = ["scheduler", "budget", "seed", "epoch", "lr", "train_loss", "val_loss"]
 
 
@@ -91,6 +91,13 @@ def faults(trials: list[FrozenTrial], phase: str) -> list[dict[str, Any]]:
     return found
 
 
+def epochs_accounting(runs: list[dict[str, Any]]) -> dict[str, int]:
+    """Phase 2 epochs planned (the runs' budgets) vs trained: fewer where a run resumed another
+    budget's run over their shared LR prefix. Runs of earlier versions trained every epoch."""
+    return {"planned": sum(r["budget"] for r in runs),
+            "trained": sum(r.get("epochs_trained", r["budget"]) for r in runs)}
+
+
 def _training_time(tuning: list[FrozenTrial], runs: list[dict[str, Any]]) -> tuple[float, float]:
     """Seconds spent training in Phase 1 (every seed of every finished trial) and Phase 2."""
     tune = sum(r.get("wall_time", 0.0) for t in tuning if store.is_finished(t) for r in t.user_attrs.get("runs", []))
@@ -105,11 +112,12 @@ def build_report(storage: BaseStorage, project: str) -> tuple[dict[str, Any], pd
     names = [n for n in [*SCHEDULERS, *LR_FREE] if store.study_name(project, "tune", n) in present]
     report: dict[str, Any] = {"schema_version": SCHEMA_VERSION, "config": config,
                               "environment": meta.get("environment", {}), "optimization": {}, "comparison": {},
-                              "comparison_detail": {}, "sensitivity": {}, "decoupling": {}, "faults": {}}
+                              "comparison_detail": {}, "sensitivity": {}, "decoupling": {}, "faults": {},
+                              "epochs": {}}
     rows = []
     schedules: dict[str, dict[int, list[float]]] = {}
     devices: dict[str, int] = {}  # finished units per device (several workers may use several GPUs)
-    time_tune = time_compare = 0.0
+    time_tune = time_compare = checkpointing = 0.0
     for name in names:
         tuning = store.trials(storage, store.study_name(project, "tune", name))
         report["optimization"][name] = _optimization(tuning)
@@ -123,12 +131,14 @@ def build_report(storage: BaseStorage, project: str) -> tuple[dict[str, Any], pd
         runs = collect_runs(storage, project, name)
         seconds = _training_time(tuning, runs)
         time_tune, time_compare = time_tune + seconds[0], time_compare + seconds[1]
+        checkpointing += sum(r.get("checkpoint_seconds", 0.0) for r in runs)
         # Every stored budget, whichever command added it: the report is a function of the storage.
         by_budget = {b: [r for r in runs if r["budget"] == b] for b in sorted({r["budget"] for r in runs})}
         if not by_budget:
             continue
         detail = {str(b): _budget_detail(rs) for b, rs in by_budget.items()}
         report["comparison_detail"][name] = detail
+        report["epochs"][name] = epochs_accounting(runs)
         report["comparison"][name] = {b: d["val_loss"]["mean"] for b, d in detail.items() if d["val_loss"]["mean"]
                                       is not None}
         means = list(report["comparison"][name].values())
@@ -150,7 +160,8 @@ def build_report(storage: BaseStorage, project: str) -> tuple[dict[str, Any], pd
     curves = pd.DataFrame(rows, columns=columns)
     if devices:
         report["environment"] = {**report["environment"], "run_devices": devices}
-    report["training_time_s"] = {"tune": time_tune, "compare": time_compare, "total": time_tune + time_compare}
+    report["training_time_s"] = {"tune": time_tune, "compare": time_compare, "total": time_tune + time_compare,
+                                 "checkpoints": checkpointing}
     tuning_budget = config["epochs"] if config["epochs"] in curves["budget"].values else None
     report["analysis"] = analyze_curves(curves, tuning_budget=tuning_budget, lr_schedules=schedules) \
         if not curves.empty else None

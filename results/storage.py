@@ -74,18 +74,20 @@ def open_storage(url: str, for_writing: bool = False) -> BaseStorage:
         return optuna.storages.JournalStorage(JournalFileBackend(str(path), lock))
     if url.split(":", 1)[0].split("+", 1)[0] not in ("sqlite", "postgresql", "mysql"):
         raise UserError(f"--storage {url!r}: unknown kind of storage; allowed: {SCHEMES}")
-    for attempt in range(3):
+    for attempt in range(5):
         try:
             return optuna.storages.RDBStorage(url, engine_kwargs=_engine_kwargs(url))
         except Exception as err:  # sqlalchemy raises many kinds for bad URLs and dead servers
-            if any(race in str(err) for race in _SCHEMA_RACES) and attempt < 2:
+            if any(race in str(err) for race in _SCHEMA_RACES) and attempt < 4:
                 time.sleep(0.2 * (attempt + 1))  # two workers created the schema at once: the other won
                 continue
             raise UserError(f"cannot open storage {url}: {root_cause(err)}") from None
     raise AssertionError("unreachable")
 
 
-_SCHEMA_RACES = ("alembic_version", "already exists", "database is locked")
+# What creating one schema from two processes at once raises (SQLite; PostgreSQL's CREATE TABLE IF
+# NOT EXISTS is not safe under concurrency either): the other process won, so open it again.
+_SCHEMA_RACES = ("alembic_version", "already exists", "database is locked", "duplicate key value")
 
 
 def root_cause(err: BaseException) -> str:

@@ -31,9 +31,16 @@ def print_summary(report: dict[str, Any], console: Console | None = None) -> Non
         return
     budgets = sorted({b for losses in report["comparison"].values() for b in losses}, key=int)
     phase2 = Table(title="Phase 2: mean final validation loss per budget")
-    for column in ("name", *budgets, "change %", "decoupling"):
+    for column in ("name", *budgets, "change %", "decoupling", "epochs trained/planned"):
         phase2.add_column(column, justify="right" if column != "name" else "left")
+    epochs = report.get("epochs", {})
     for name, losses in report["comparison"].items():
+        count = epochs.get(name)
         phase2.add_row(name, *(_fmt(losses.get(b)) for b in budgets), _fmt(report["sensitivity"].get(name)),
-                       _fmt(report["decoupling"].get(name, {}).get("mean")))
+                       _fmt(report["decoupling"].get(name, {}).get("mean")),
+                       f"{count['trained']}/{count['planned']}" if count else "-")
     console.print(phase2)
+    if epochs:
+        planned, trained = (sum(c[k] for c in epochs.values()) for k in ("planned", "trained"))
+        console.print(f"Phase 2 trained {trained} of {planned} planned epochs (prefix sharing saved "
+                      f"{planned - trained}, {100 * (planned - trained) / max(planned, 1):.0f} %)")

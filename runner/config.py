@@ -55,6 +55,17 @@ class RunConfig:
     download: bool = False
     out: Path = Path()
     storage: str | None = None
+    checkpoint_every: int = 1  # Phase 2 runs save a checkpoint every k epochs; 0: never
+    share_prefix: bool = True  # Phase 2 budgets continue an earlier budget's run over their common LR prefix
+    checkpoint_dir: Path | None = None  # Optuna artifact store of the checkpoints [--out/artifacts]
+
+    @property
+    def artifacts_dir(self) -> Path:
+        return self.checkpoint_dir if self.checkpoint_dir is not None else self.out / "artifacts"
+
+    @property
+    def uses_checkpoints(self) -> bool:
+        return not self.skip_compare and (self.checkpoint_every > 0 or self.share_prefix)
 
     @property
     def names(self) -> list[str]:
@@ -81,6 +92,8 @@ class RunConfig:
         task = get_task(stored["task"])
         values = {k: tuple(v) if isinstance(v, list) else v for k, v in stored.items() if k in known}
         values["data_dir"], values["out"] = Path(stored["data_dir"]), Path(stored["out"])
+        if stored.get("checkpoint_dir") is not None:
+            values["checkpoint_dir"] = Path(stored["checkpoint_dir"])
         return cls(**values, options={o.name: stored.get(o.name, o.default) for o in task.options})
 
     @property
@@ -163,7 +176,8 @@ def validate(config: RunConfig) -> None:
     for name, value, low in (("--n-trials", config.n_trials, 1), ("--n-seeds", config.n_seeds, 1),
                              ("--compare-seeds", config.compare_seeds, 1), ("--epochs", config.epochs, 1),
                              ("--batch-size", config.batch_size, 1), ("--workers", config.workers, 1),
-                             ("--max-retries", config.max_retries, 0)):
+                             ("--max-retries", config.max_retries, 0),
+                             ("--checkpoint-every", config.checkpoint_every, 0)):
         if value < low:
             raise UserError(f"{name} must be an integer >= {low}, got {value}")
     if not 0.0 < config.subset_ratio <= 1.0:

@@ -15,6 +15,7 @@ from errors import UserError
 from results import storage as store
 from results.report import build_report, write_report
 from results.tables import print_summary
+from runner.checkpoints import artifact_store
 from runner.claims import timing
 from runner.comparison import compare
 from runner.config import RunConfig
@@ -96,6 +97,8 @@ def prepare(config: RunConfig) -> tuple[optuna.storages.BaseStorage, TaskData]:
     url = config.storage or store.default_url(config.out)
     check_folder(config.out, "--out")
     check_folder(config.data_dir, "--data-dir", writable=False)  # datasets may sit on a read-only mount
+    if config.uses_checkpoints:
+        check_folder(config.artifacts_dir, "--checkpoint-dir")
     timing()  # a bad EPOCHBENCH_*_SECONDS is refused now, not at the first claim
     check_resumable(config, url)
     device = resolve_device(config.device)
@@ -110,7 +113,8 @@ def prepare(config: RunConfig) -> tuple[optuna.storages.BaseStorage, TaskData]:
 def work(config: RunConfig, storage: optuna.storages.BaseStorage, data: TaskData, progress: Progress) -> None:
     """One worker: every unit of both phases that no other worker has done or holds."""
     logger = WandbLog(config.project, config.wandb_mode, config.out) if config.wandb_mode != "disabled" else None
-    ctx = RunContext(config, config.task_spec, data, storage, progress, logger)
+    artifacts = artifact_store(config.artifacts_dir) if config.uses_checkpoints else None
+    ctx = RunContext(config, config.task_spec, data, storage, progress, logger, artifacts)
     recipes = [config.recipe(name, data.steps_per_epoch(config.batch_size)) for name in config.names]
     try:
         for recipe in recipes:

@@ -14,7 +14,7 @@ from runner.progress import Progress
 from runner.wandb_log import WandbLog
 from schedulers.recipes import Recipe
 from tasks import TaskData, TaskSpec
-from tasks.training import RunRecord, TrainConfig, train
+from tasks.training import RunRecord, TrainConfig, Trainer
 
 
 def derived_seed(*parts: Any) -> int:
@@ -37,6 +37,7 @@ class RunContext:
     storage: optuna.storages.BaseStorage
     progress: Progress
     wandb: WandbLog | None = None
+    artifacts: Any = None  # an optuna.artifacts store for checkpoints; None: no checkpoints
 
     def study(self, name: str) -> optuna.Study:
         return optuna.create_study(study_name=name, storage=self.storage, direction="minimize",
@@ -52,10 +53,17 @@ class RunContext:
         return TrainConfig(model=c.model, epochs=epochs, batch_size=c.batch_size, seed=seed, recipe=recipe,
                            params=params, device=c.device, precision=c.precision)
 
+    def trainer(self, recipe: Recipe, params: dict[str, Any], epochs: int, seed: int) -> Trainer:
+        return Trainer(self.task, self.data, self.train_config(recipe, params, epochs, seed))
 
-def train_run(ctx: RunContext, config: TrainConfig, on_epoch: Callable[[int, RunRecord], None],
-              run_name: str) -> RunRecord:
-    """One training run with progress (and W&B) per epoch; ``on_epoch`` may raise optuna.TrialPruned."""
+
+def train_run(ctx: RunContext, trainer: Trainer, on_epoch: Callable[[int, RunRecord], None],
+              run_name: str, record: RunRecord | None = None) -> RunRecord:
+    """One training run with progress (and W&B) per epoch; ``on_epoch`` may raise optuna.TrialPruned.
+
+    ``record``: the curves so far of a run restored from a checkpoint (see Trainer.restore)."""
+    config = trainer.config
+
     def report(epoch: int, record: RunRecord) -> None:
         ctx.progress.epoch_done(epoch, config.epochs, record.val_loss[-1])
         if ctx.wandb is not None:
@@ -64,7 +72,9 @@ def train_run(ctx: RunContext, config: TrainConfig, on_epoch: Callable[[int, Run
 
     if ctx.wandb is not None:
         ctx.wandb.start(run_name.rsplit("/", 1)[0], run_name, config.describe())
-    record = train(ctx.task, ctx.data, config, report)
+    if record is not None:
+        ctx.progress.skip(len(record.val_loss))
+    record = trainer.run(report, record)
     if ctx.wandb is not None:
         ctx.wandb.finish(record)
     if record.status != "complete":

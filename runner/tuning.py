@@ -71,7 +71,7 @@ def run_trial(ctx: RunContext, recipe: Recipe, study: optuna.Study, trial: optun
                 if trial.should_prune():
                     raise optuna.TrialPruned()
 
-            record = train_run(ctx, ctx.train_config(recipe, params, config.epochs, seed), on_epoch,
+            record = train_run(ctx, ctx.trainer(recipe, params, config.epochs, seed), on_epoch,
                                f"tune/{recipe.name}/trial{index}-seed{seed}")
             runs.append(curves(record, seed))
             if record.status == "diverged":

@@ -21,6 +21,9 @@ class LRFreeSpec(Tunable):
     build: Callable[..., torch.optim.Optimizer]
     summary: str
     switches_modes: bool = False  # needs optimizer.train()/.eval() around evaluation (ScheduleFree)
+    # Whether the optimizer's state and hyperparameters ignore the run's length, so runs of any
+    # budget agree step for step (prefix sharing). Schedule-Free's warm-up is a fraction of the run.
+    horizon_free: bool = False
 
     @property
     def label(self) -> str:
@@ -59,11 +62,13 @@ def _schedule_free(parameters, *, weight_decay: float, total_steps: int, lr: flo
 
 
 LR_FREE: dict[str, LRFreeSpec] = {spec.name: spec for spec in [
-    LRFreeSpec("Prodigy", package="prodigyopt", build=_prodigy, summary="Prodigy (lr = 1, estimates D)", params=(
+    LRFreeSpec("Prodigy", package="prodigyopt", build=_prodigy, horizon_free=True,
+               summary="Prodigy (lr = 1, estimates D)", params=(
         searched_float("d_coef", 1.0, 0.1, 10.0, float_range(0.0, float("inf")), "scale of the estimated step size",
                        log=True),
     )),
-    LRFreeSpec("DAdapt", package="dadaptation", build=_dadapt, summary="D-Adaptation Adam (lr = 1)", params=(
+    LRFreeSpec("DAdapt", package="dadaptation", build=_dadapt, horizon_free=True,
+               summary="D-Adaptation Adam (lr = 1)", params=(
         searched_float("growth_rate", 1.02, 1.01, 2.0, float_range(1.0, float("inf")),
                        "max growth of the D estimate per step"),
     )),

@@ -66,6 +66,21 @@ class Recipe(ABC):
               epochs: int) -> tuple[Optimizer, LRScheduler | None]:
         """The optimizer for a run of ``epochs``, and its LR schedule if it has one."""
 
+    def schedule_trace(self, params: dict[str, Any], epochs: int) -> list[tuple[float, ...]] | None:
+        """Per epoch of a run of ``epochs``, the LR of each optimizer step: everything besides the
+        data and the seed that makes one budget's run differ from another's. Two budgets whose
+        traces agree over their first k epochs train identically over those epochs (prefix sharing).
+        None: the recipe cannot say (the default), so its runs are never shared."""
+        return None
+
+    def schedule_at(self, params: dict[str, Any], epochs: int,
+                    epoch: int) -> tuple[Optimizer, LRScheduler | None]:
+        """This recipe's optimizer on a dummy parameter, with its schedule stepped through the first
+        ``epoch`` epochs of a run of ``epochs``: the schedule position a resumed run takes."""
+        optimizer, scheduler = self.build([nn.Parameter(torch.zeros(1))], params, epochs)
+        replay(optimizer, scheduler, self.per_batch, self.steps_per_epoch, epoch)
+        return optimizer, scheduler
+
     def train_mode(self, optimizer: Optimizer) -> None:
         """Called before each training epoch."""
 
@@ -114,6 +129,28 @@ class ScheduledRecipe(Recipe):
         return optimizer, build_scheduler(optimizer, self.spec.code, schedule_params(params),
                                           self.budget(epochs, params["lr"]))
 
+    def schedule_trace(self, params: dict[str, Any], epochs: int) -> list[tuple[float, ...]]:
+        """Adam/AdamW hold no horizon: the built schedule's LRs are the whole dependence on the budget."""
+        return replay(*self.schedule_at(params, epochs, 0), self.per_batch, self.steps_per_epoch, epochs)
+
+
+def replay(optimizer: Optimizer, scheduler: LRScheduler | None, per_batch: bool, steps_per_epoch: int,
+           epochs: int) -> list[tuple[float, ...]]:
+    """Step ``optimizer`` (holding no gradients) and ``scheduler`` through ``epochs`` epochs exactly as
+    the trainer does; returns, per epoch, the LR of each step."""
+    trace = []
+    for _ in range(epochs):
+        used = []
+        for _ in range(steps_per_epoch):
+            used.append(optimizer.param_groups[0]["lr"])
+            optimizer.step()
+            if scheduler is not None and per_batch:
+                scheduler.step()
+        if scheduler is not None and not per_batch:
+            scheduler.step()
+        trace.append(tuple(used))
+    return trace
+
 
 def schedule_params(params: dict[str, Any]) -> dict[str, Any]:
     """A scheduled trial's parameters without the base LR: what the schedule itself takes."""
@@ -149,6 +186,10 @@ class LRFreeRecipe(Recipe):
         optimizer = self.spec.create(parameters, params, total_steps=epochs * self.steps_per_epoch,
                                      weight_decay=weight_decay(self.optimizer))
         return optimizer, None
+
+    def schedule_trace(self, params: dict[str, Any], epochs: int) -> list[tuple[float, ...]] | None:
+        """No schedule: every epoch alike if the optimizer ignores the horizon (spec.horizon_free)."""
+        return [()] * epochs if self.spec.horizon_free else None
 
     def train_mode(self, optimizer: Optimizer) -> None:
         if self.spec.switches_modes:

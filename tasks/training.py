@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
 import time
 from collections.abc import Callable
@@ -77,6 +78,13 @@ def _effective_lr(group: dict) -> float:
     return float(group["lr"]) * float(group.get("d", 1.0))
 
 
+def epoch_seed(seed: int, epoch: int) -> int:
+    """The seed of one epoch's shuffle and augmentation: a function of (seed, epoch) only, so
+    runs with the same seed see the same batches whatever their budget, and a run resumed at
+    an epoch needs no generator state."""
+    return int.from_bytes(hashlib.sha256(f"data-order:{seed}:{epoch}".encode()).digest()[:8], "little")
+
+
 class Trainer:
     """Trains one model on one task's data; ``run`` returns the filled RunRecord."""
 
@@ -95,7 +103,7 @@ class Trainer:
         if self.channels_last:
             self.model = self.model.to(memory_format=torch.channels_last)
         self.optimizer, self.scheduler = self.recipe.build(self.model.parameters(), config.params, config.epochs)
-        self.generator = torch.Generator(device=self.device).manual_seed(config.seed)
+        self.generator = torch.Generator(device=self.device)
 
     def _autocast(self) -> torch.autocast:
         return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.config.precision == "bf16")
@@ -108,8 +116,9 @@ class Trainer:
             first = first.contiguous(memory_format=torch.channels_last)
         return (first, *rest, *self.data.shared_inputs)
 
-    def _train_epoch(self) -> tuple[float, float]:
+    def _train_epoch(self, epoch: int) -> tuple[float, float]:
         """One pass over shuffled training batches; returns (mean loss, mean LR used)."""
+        self.generator.manual_seed(epoch_seed(self.config.seed, epoch))
         self.model.train()
         self.recipe.train_mode(self.optimizer)
         per_batch = self.scheduler is not None and self.recipe.per_batch
@@ -156,11 +165,49 @@ class Trainer:
         return [self._inputs(train.take(torch.arange(s, min(s + size, len(train)), device=self.device)), False)
                 for s in range(0, min(len(train), count * size), size)]
 
-    def run(self, on_epoch: EpochCallback | None = None) -> RunRecord:
-        started = time.perf_counter()
-        record = RunRecord(val_accuracy=[] if self.task.classification else None)
-        for epoch in range(self.config.epochs):
-            train_loss, lr = self._train_epoch()
+    def state(self, record: RunRecord) -> dict[str, Any]:
+        """What a run continues from at the end of an epoch: weights, optimizer state, the global
+        RNG states and the curves so far. The schedule position is the epoch count (the schedule
+        is replayed, see :meth:`restore`); the data order needs no state (:func:`epoch_seed`)."""
+        cuda = torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []
+        return {"epoch": len(record.val_loss), "model": self.model.state_dict(),
+                "optimizer": self.optimizer.state_dict(), "rng_cpu": torch.get_rng_state(), "rng_cuda": cuda,
+                "record": record.to_dict()}
+
+    def restore(self, state: dict[str, Any], inherited: bool = False) -> RunRecord:
+        """Load a :meth:`state` and return the curves so far, to pass to :meth:`run`.
+
+        The state may come from a run with another budget whose LRs were identical up to its
+        epoch (``inherited``, prefix sharing): this run's own schedule is then positioned at
+        that epoch, and the inherited epochs' training time is not counted as this run's."""
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        torch.set_rng_state(state["rng_cpu"])
+        if state["rng_cuda"] and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all(state["rng_cuda"])
+        self._position_schedule(state["epoch"])
+        record = RunRecord(**state["record"])
+        if inherited:
+            record.wall_time = 0.0
+        return record
+
+    def _position_schedule(self, epoch: int) -> None:
+        """Put this run's schedule (and the optimizer's LR) where ``epoch`` finished epochs leave
+        it, by replaying it on a dummy parameter: exact for any LRScheduler, and independent of
+        the budget of the run the optimizer state came from."""
+        if self.scheduler is None:
+            return
+        dummy, schedule = self.recipe.schedule_at(self.config.params, self.config.epochs, epoch)
+        self.scheduler.load_state_dict(schedule.state_dict())
+        for group in self.optimizer.param_groups:
+            group["lr"] = dummy.param_groups[0]["lr"]
+
+    def run(self, on_epoch: EpochCallback | None = None, record: RunRecord | None = None) -> RunRecord:
+        """Train to the end of the budget: from the start, or on from ``record`` (see :meth:`restore`)."""
+        record = record or RunRecord(val_accuracy=[] if self.task.classification else None)
+        started = time.perf_counter() - record.wall_time
+        for epoch in range(len(record.val_loss), self.config.epochs):
+            train_loss, lr = self._train_epoch(epoch)
             val_loss, val_accuracy = self.evaluate(self.data.val) if math.isfinite(train_loss) else (math.nan, None)
             if not (math.isfinite(train_loss) and math.isfinite(val_loss)):
                 which = "training" if not math.isfinite(train_loss) else "validation"

@@ -14,6 +14,7 @@ import optuna
 import torch
 
 from results import storage as store
+from results.report import SCHEMA_VERSION
 from schedulers.recipes import Recipe
 from tasks import DataConfig, get_task
 from tasks.training import TrainConfig, train
@@ -41,7 +42,7 @@ def test_legacy_storage_rebuilds_the_report_it_wrote(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     legacy = json.loads((LEGACY / "report.json").read_text())
     rebuilt = json.loads((tmp_path / "rebuilt" / "report.json").read_text())
-    assert {k: rebuilt[k] for k in legacy} == {**legacy, "schema_version": 2}  # version 2 only adds keys
+    assert {k: rebuilt[k] for k in legacy} == {**legacy, "schema_version": SCHEMA_VERSION}  # later versions add keys
     assert_legacy_curves(tmp_path / "rebuilt" / "curves.csv")
 
 
@@ -68,10 +69,12 @@ def test_legacy_run_resumes_with_nothing_to_train(tmp_path: Path) -> None:
     now = json.loads((tmp_path / "legacy-run" / "report.json").read_text())
     for key in set(legacy) - {"config", "environment", "schema_version"}:
         assert now[key] == legacy[key], key
-    # The config is this command's: the osc task's own options, no other task's.
-    new_settings = {"mode", "workers", "max_retries"}  # settings added since; how this command ran
-    assert {k: v for k, v in now["config"].items() if k not in new_settings} == {
+    # The config is this command's: the osc task's own options, no other task's, and settings added
+    # since that say how this command ran (they change no number).
+    added = {"mode", "workers", "max_retries", "checkpoint_every", "share_prefix", "checkpoint_dir"}
+    assert {k: v for k, v in now["config"].items() if k not in added} == {
         k: v for k, v in legacy["config"].items() if k != "n_functions"}
+    assert now["config"]["checkpoint_every"] == 1 and now["config"]["share_prefix"] is True
     assert now["config"]["mode"] == "S" and set(now["environment"]) >= set(legacy["environment"]) | {"git_dirty"}
     assert_legacy_curves(tmp_path / "legacy-run" / "curves.csv")
 

@@ -96,10 +96,10 @@ def test_a_unit_that_always_fails_is_retried_then_recorded_and_the_run_completes
 
     real = runner.comparison.train_run
 
-    def broken_at_budget_3_seed_1(ctx, config, on_epoch, run_name):
-        if config.epochs == 3 and config.seed == 1:
+    def broken_at_budget_3_seed_1(ctx, trainer, *rest):
+        if trainer.config.epochs == 3 and trainer.config.seed == 1:
             raise RuntimeError("simulated fault in this unit")
-        return real(ctx, config, on_epoch, run_name)
+        return real(ctx, trainer, *rest)
 
     monkeypatch.setattr(runner.comparison, "train_run", broken_at_budget_3_seed_1)
     out = tmp_path / "out"

@@ -1,5 +1,6 @@
 """The shared training loop on tiny real data: learning, determinism, divergence, stepping."""
 
+import io
 import math
 from pathlib import Path
 
@@ -143,3 +144,46 @@ def test_bf16_forward_runs_in_bfloat16_and_tracks_fp32(integral_data) -> None:
     # bf16 keeps 8 bits of mantissa: losses agree to a few percent, not to float32 precision.
     assert losses["bf16"] == pytest.approx(losses["fp32"], rel=0.05)
     assert losses["bf16"] != losses["fp32"]
+
+
+@pytest.mark.parametrize("task", ["osc", "integral", "cifar10"])
+def test_the_data_order_does_not_depend_on_the_budget(task: str, osc_data, integral_data, tmp_path: Path,
+                                                      unchecked_cifar_md5, one_torch_thread) -> None:
+    """Same seed, constant LR: a 2-epoch run is exactly the first 2 epochs of a 3-epoch run
+    (shuffle and, for images, crop/flip draws are seeded by (seed, epoch) alone)."""
+    if task == "cifar10":
+        write_cifar(tmp_path, "CIFAR10", per_file=12)
+        data = get_task("cifar10").load(DataConfig(data_dir=tmp_path, dataset="CIFAR10"))
+        model, lr = "SimpleCNN", 1e-3
+    else:
+        data = osc_data if task == "osc" else integral_data
+        model, lr = ("LSTM_Seq2Seq", 0.01) if task == "osc" else ("DeepONet", 1e-4)
+    short, long = (train(get_task(task), data, small(task, model, data, "N", lr=lr, epochs=e, batch_size=32))
+                   for e in (2, 3))
+    assert (short.train_loss, short.val_loss, short.lr) == (long.train_loss[:2], long.val_loss[:2], long.lr[:2])
+    assert long.train_loss[2] != long.train_loss[1]
+
+
+@pytest.mark.parametrize("name", ["C", "CY", "Prodigy", "ScheduleFree"])
+def test_a_run_restored_mid_way_ends_with_the_uninterrupted_curves(osc_data, name: str, one_torch_thread) -> None:
+    """Per-epoch and per-batch schedules and LR-free optimizers: state after epoch 2, through bytes."""
+    from runner.checkpoints import encode
+    from tasks.training import Trainer
+
+    config = small("osc", "LSTM_Seq2Seq", osc_data, name, epochs=4, batch_size=32)
+    straight = Trainer(get_task("osc"), osc_data, config).run()
+    saved = {}
+
+    def stop_after_two(epoch: int, record) -> None:
+        if epoch == 1:
+            saved["state"] = encode(trainer.state(record))
+            raise KeyboardInterrupt
+
+    trainer = Trainer(get_task("osc"), osc_data, config)
+    with pytest.raises(KeyboardInterrupt):
+        trainer.run(stop_after_two)
+    torch.manual_seed(12345)  # whatever the process did since: the state carries the RNG
+    resumed = Trainer(get_task("osc"), osc_data, config)
+    record = resumed.run(record=resumed.restore(torch.load(io.BytesIO(saved["state"]), weights_only=True)))
+    assert (record.lr, record.train_loss, record.val_loss, record.test_loss) == (
+        straight.lr, straight.train_loss, straight.val_loss, straight.test_loss)
