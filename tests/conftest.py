@@ -1,9 +1,10 @@
-"""Shared fixtures: tiny datasets written in their real on-disk formats."""
+"""Shared fixtures: tiny datasets written in their real on-disk formats, scratch storages, the in-process CLI."""
 
 from __future__ import annotations
 
 import os
 import pickle
+import uuid
 from pathlib import Path
 
 import numpy as np
@@ -84,3 +85,39 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+SERVER = "postgresql://postgres@127.0.0.1:5432"
+REQUIRE = "EPOCHBENCH_REQUIRE_POSTGRES"
+
+
+def _admin_connection():
+    """An autocommit connection to the server's maintenance database, or skip/fail why not."""
+    try:
+        import psycopg
+
+        return psycopg.connect(f"{SERVER}/postgres", connect_timeout=5, autocommit=True)
+    except Exception as err:  # no driver, no server, refused login: all mean "no PostgreSQL here"
+        first_line = (str(err).strip().splitlines() or [""])[0]
+        reason = f"no PostgreSQL at {SERVER}: {type(err).__name__}: {first_line}"
+        if os.environ.get(REQUIRE) == "1":
+            pytest.fail(f"{REQUIRE}=1 but {reason}")
+        pytest.skip(f"{reason} (set {REQUIRE}=1 to make this a failure; CI machines have one)")
+
+
+@pytest.fixture
+def postgresql_url():
+    """URL of a fresh scratch database, dropped (connections and all) after the test."""
+    name = f"epochbench_test_{uuid.uuid4().hex[:12]}"
+    with _admin_connection() as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"{SERVER}/{name}"
+    finally:
+        with _admin_connection() as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def journal_url(tmp_path: Path) -> str:
+    return f"journal:{tmp_path}/journal.log"

@@ -2,56 +2,20 @@
 
 PostgreSQL tests skip when no server answers on 127.0.0.1:5432, unless EPOCHBENCH_REQUIRE_POSTGRES=1
 (set by .ci/run, where PostgreSQL is local): then a connection error fails them. Each PostgreSQL
-test gets a scratch database of its own, dropped afterwards.
+test gets a scratch database of its own, dropped afterwards (the ``postgresql_url`` and ``journal_url``
+fixtures live in tests/conftest.py, shared with tests/test_workers.py).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import uuid
 from pathlib import Path
 
 import optuna
 import pytest
 
 from tests.conftest import run_cli
-
-SERVER = "postgresql://postgres@127.0.0.1:5432"
-REQUIRE = "EPOCHBENCH_REQUIRE_POSTGRES"
-
-
-def _admin_connection():
-    """An autocommit connection to the server's maintenance database, or skip/fail why not."""
-    try:
-        import psycopg
-
-        return psycopg.connect(f"{SERVER}/postgres", connect_timeout=5, autocommit=True)
-    except Exception as err:  # no driver, no server, refused login: all mean "no PostgreSQL here"
-        first_line = (str(err).strip().splitlines() or [""])[0]
-        reason = f"no PostgreSQL at {SERVER}: {type(err).__name__}: {first_line}"
-        if os.environ.get(REQUIRE) == "1":
-            pytest.fail(f"{REQUIRE}=1 but {reason}")
-        pytest.skip(f"{reason} (set {REQUIRE}=1 to make this a failure; CI machines have one)")
-
-
-@pytest.fixture
-def postgresql_url():
-    """URL of a fresh scratch database, dropped (connections and all) after the test."""
-    name = f"epochbench_test_{uuid.uuid4().hex[:12]}"
-    with _admin_connection() as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"{SERVER}/{name}"
-    finally:
-        with _admin_connection() as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-@pytest.fixture
-def journal_url(tmp_path: Path) -> str:
-    return f"journal:{tmp_path}/journal.log"
-
 
 TINY = ["--task", "osc", "--preset", "smoke", "--skip-lr-free", "--n-trials", "1", "--epochs", "1",
         "--epoch-budgets", "1,2", "--compare-seeds", "1", "--hist", "5", "--pred", "5", "--subset-ratio", "0.005"]
