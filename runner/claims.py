@@ -126,21 +126,27 @@ def heartbeat(trial: Trial) -> Iterator[None]:
         thread.join()
 
 
-def _unsettled(trial: FrozenTrial) -> bool:
-    """A RUNNING trial whose unit is not written yet: just asked by another worker (not even
-    tagged), or tagged by a live one. Ignoring the untagged ones let two workers both win a unit."""
+def _unsettled(trial: FrozenTrial, now: float) -> bool:
+    """A RUNNING trial whose unit is not written yet: tagged by a live worker, or just asked by
+    another worker and not even tagged (ignoring those let two workers both win a unit). An
+    untagged trial is waited for until it is as old as a stale heartbeat: then its asker died."""
     if trial.state != TrialState.RUNNING or "claimed" in trial.user_attrs:
         return False
-    return "worker" not in trial.user_attrs or is_live(trial)
+    if "worker" in trial.user_attrs:
+        return is_live(trial, now)
+    started = trial.datetime_start.timestamp() if trial.datetime_start is not None else 0.0
+    return now - started < timing()[1]
 
 
-def _settled_trials(study, number: int, patience: float = 5.0) -> list[FrozenTrial]:
-    """All trials, once every older claim in flight has written its unit (or ``patience`` ran out)."""
-    deadline = time.time() + patience
+def _settled_trials(study, number: int) -> list[FrozenTrial]:
+    """All trials, once every older claim in flight has written its unit or died.
+
+    No patience cap: a loaded machine may take seconds to tag a claim, and deciding before that
+    trained units twice; a claim that never settles becomes stale and stops being waited for."""
     while True:
         trials = study.get_trials(deepcopy=False)
-        unsettled = [t for t in trials[:number] if _unsettled(t)]
-        if not unsettled or time.time() > deadline:
+        now = time.time()
+        if not any(_unsettled(t, now) for t in trials[:number]):
             return trials
         time.sleep(0.05)
 

@@ -1,4 +1,4 @@
-"""Shared fixtures: tiny datasets written in their real on-disk formats."""
+"""Shared fixtures: tiny datasets written in their real on-disk formats, scratch storages, the in-process CLI."""
 
 from __future__ import annotations
 

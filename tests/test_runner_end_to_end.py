@@ -6,6 +6,7 @@ import json
 import math
 import os
 import re
+import select
 import signal
 import subprocess
 import sys
@@ -116,7 +117,7 @@ def test_sigkill_in_phase_2_resumes_to_the_uninterrupted_result(tmp_path: Path) 
     args = [sys.executable, str(ROOT / "run_all.py"), "--task", "osc", "--preset", "smoke", "--schedulers", "EH,C",
             "--skip-lr-free", "--epoch-budgets", "4,8", "--data-dir", str(tmp_path / "data")]
     reference = tmp_path / "reference"
-    subprocess.run([*args, "--out", str(reference)], check=True, capture_output=True, cwd=ROOT)
+    subprocess.run([*args, "--out", str(reference)], check=True, capture_output=True, cwd=ROOT, timeout=600)
 
     out = tmp_path / "killed"
     process = subprocess.Popen([*args, "--out", str(out)], cwd=ROOT, stdout=subprocess.DEVNULL,
@@ -128,13 +129,13 @@ def test_sigkill_in_phase_2_resumes_to_the_uninterrupted_result(tmp_path: Path) 
                 state == "COMPLETE" for _, state, _, _ in _compare_trials(out)):
             break
     os.kill(process.pid, signal.SIGKILL)
-    process.wait()
+    process.wait(timeout=60)
     interrupted = _compare_trials(out)
     assert any(state == "COMPLETE" for _, state, _, _ in interrupted)
     assert sum(state == "COMPLETE" for _, state, _, _ in interrupted) < 8, "the kill came after Phase 2 ended"
     assert not (out / "report.json").exists()
 
-    subprocess.run([*args, "--out", str(out)], check=True, capture_output=True, cwd=ROOT)
+    subprocess.run([*args, "--out", str(out)], check=True, capture_output=True, cwd=ROOT, timeout=600)
     finished = [(name, b, s) for name, state, b, s in _compare_trials(out) if state == "COMPLETE"]
     assert sorted(finished) == sorted((f"osc-LSTM_Seq2Seq/compare/{n}", str(b), str(s))
                                       for n in ("EH", "C") for b in (4, 8) for s in (1, 2))
@@ -182,10 +183,16 @@ def test_a_stop_signal_exits_with_a_resume_hint_and_the_rerun_completes(tmp_path
     args = [sys.executable, str(ROOT / "run_all.py"), "--task", "osc", "--preset", "smoke", "--schedulers", "C,EH",
             "--skip-lr-free", "--out", str(tmp_path / "out"), "--data-dir", str(tmp_path / "data")]
     process = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    assert process.stdout.readline().startswith("[phase 1] C trial 1/2")  # a run finished: now interrupt
+    try:  # a bounded wait for the first finished run: a child that never prints fails instead of hanging
+        assert select.select([process.stdout], [], [], 300)[0], "no run finished within 300 s"
+        assert process.stdout.readline().startswith("[phase 1] C trial 1/2")  # a run finished: now interrupt
+    except BaseException:
+        process.kill()
+        process.communicate(timeout=30)
+        raise
     process.send_signal(sig)
     _, err = process.communicate(timeout=120)
     assert process.returncode == status
     assert err.strip() == "interrupted: finished work is stored; run the same command again to resume"
-    subprocess.run(args, check=True, capture_output=True, cwd=ROOT)
+    subprocess.run(args, check=True, capture_output=True, cwd=ROOT, timeout=600)
     assert_complete_report(tmp_path / "out", ["C", "EH"], [3, 6], 2)

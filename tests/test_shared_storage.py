@@ -2,7 +2,8 @@
 
 PostgreSQL tests skip when no server answers on 127.0.0.1:5432, unless EPOCHBENCH_REQUIRE_POSTGRES=1
 (set by .ci/run, where PostgreSQL is local): then a connection error fails them. Each PostgreSQL
-test gets a scratch database of its own, dropped afterwards.
+test gets a scratch database of its own, dropped afterwards (the ``postgresql_url`` and ``journal_url``
+fixtures live in tests/conftest.py, shared with tests/test_workers.py).
 """
 
 from __future__ import annotations

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import collections
 import io
+import json
 import os
 import signal
 import socket
@@ -21,6 +22,7 @@ from results.storage import finish, open_storage, study_name
 from runner import claims
 from runner.progress import Progress
 from runner.worker import work_through
+from tests.conftest import run_cli
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -37,7 +39,7 @@ def test_claim_liveness(monkeypatch) -> None:
     monkeypatch.setenv(claims.STALE_ENV, "60")
     study = optuna.create_study()
     dead = int(subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
-                              text=True).stdout)
+                              text=True, timeout=60).stdout)
     now, here, host, pid = time.time(), claims.pid_namespace(), socket.gethostname(), os.getpid()
     cases = {  # this process's PID with another token: another process in another namespace, or a reused PID
         "same pid, fresh": (_trial_with(study, worker=f"{host}:{pid}:x", pid_namespace=here, alive=now), True),
@@ -62,7 +64,7 @@ def test_worker_ids_are_one_per_process_even_with_the_same_pid() -> None:
     assert claims.worker_id() == claims.worker_id()
     as_pid_1 = "import os; os.getpid = lambda: 1; from runner.claims import worker_id; print(worker_id())"
     ids = [subprocess.run([sys.executable, "-c", as_pid_1], cwd=ROOT, capture_output=True, text=True,
-                          check=True).stdout.strip() for _ in range(2)]
+                          check=True, timeout=60).stdout.strip() for _ in range(2)]
     assert ids[0] != ids[1]
     assert all(i.startswith(f"{socket.gethostname()}:1:") for i in ids)  # readable: host:pid:token
 
@@ -118,14 +120,26 @@ def test_lowest_live_claim_wins_and_interrupts_are_recorded() -> None:
     assert study.get_trials()[rival.number].state == optuna.trial.TrialState.RUNNING
 
 
-def test_two_concurrent_workers_share_one_scheduler_without_duplicates(tmp_path: Path) -> None:
-    url = f"journal:{tmp_path}/journal.log"
-    args = [sys.executable, str(ROOT / "run_all.py"), "--task", "osc", "--preset", "smoke", "--schedulers", "C",
-            "--skip-lr-free", "--n-trials", "3", "--epoch-budgets", "3,5", "--compare-seeds", "3",
-            "--storage", url, "--data-dir", str(tmp_path / "data")]
-    workers = [subprocess.Popen([*args, "--out", str(tmp_path / f"w{i}")], cwd=ROOT, stdout=subprocess.PIPE,
+TINY = ["--task", "osc", "--preset", "smoke", "--schedulers", "C", "--skip-lr-free", "--epochs", "2",
+        "--hist", "5", "--pred", "5", "--subset-ratio", "0.005"]
+
+
+@pytest.mark.parametrize("kind", ["journal", "postgresql"])
+def test_two_concurrent_workers_share_one_scheduler_without_duplicates(request, tmp_path: Path, kind: str) -> None:
+    url = request.getfixturevalue(f"{kind}_url")
+    # A 0.5 s heartbeat: a worker waiting on the other's claim polls every 0.5 s, not every 5 s.
+    env = {**os.environ, claims.HEARTBEAT_ENV: "0.5", claims.STALE_ENV: "60", "OMP_NUM_THREADS": "1"}
+    args = [sys.executable, str(ROOT / "run_all.py"), *TINY, "--n-trials", "3", "--epoch-budgets", "2,3",
+            "--compare-seeds", "3", "--storage", url, "--data-dir", str(tmp_path / "data")]
+    workers = [subprocess.Popen([*args, "--out", str(tmp_path / f"w{i}")], cwd=ROOT, env=env, stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, text=True) for i in range(2)]
-    logs = [w.communicate(timeout=600)[0] for w in workers]
+    try:
+        logs = [w.communicate(timeout=300)[0] for w in workers]
+    finally:
+        for w in workers:
+            if w.poll() is None:
+                w.kill()
+                w.communicate(timeout=30)
     assert [w.returncode for w in workers] == [0, 0], logs
 
     storage = open_storage(url)
@@ -136,10 +150,93 @@ def test_two_concurrent_workers_share_one_scheduler_without_duplicates(tmp_path:
     compared = optuna.load_study(study_name=study_name(project, "compare", "C"), storage=storage).get_trials()
     runs = collections.Counter((t.user_attrs["budget"], t.user_attrs["seed"]) for t in compared
                                if t.user_attrs.get("status") == "complete")
-    assert runs == {(b, s): 1 for b in (3, 5) for s in (1, 2, 3)}
+    assert runs == {(b, s): 1 for b in (2, 3) for s in (1, 2, 3)}
     # Both workers did part of the work: each log names runs the other did not train.
-    trained = [{line.split(":")[0] for line in log.splitlines() if line.startswith("[phase")} for log in logs]
+    trained = [{line.split(":")[0] for line in log.splitlines() if line.startswith("[phase") and
+                (" trial " in line or " run " in line)} for log in logs]  # not notes such as prefix sharing
     assert trained[0] and trained[1] and not (trained[0] & trained[1])
+    if kind == "postgresql":
+        storage.engine.dispose()
+
+
+_OPEN_AT_ONCE = """
+import pathlib, sys, time
+from results.storage import open_storage
+folder, me, url = pathlib.Path(sys.argv[1]), sys.argv[2], sys.argv[3]
+for round_ in range(int(sys.argv[4])):
+    (folder / f"ready{round_}-{me}").touch()
+    while not (folder / f"go{round_}").exists():
+        time.sleep(0.002)
+    open_storage(url, for_writing=True).engine.dispose()
+"""
+
+
+def test_workers_starting_at_once_on_a_fresh_postgresql_database_all_open_it(postgresql_url: str,
+                                                                              tmp_path: Path) -> None:
+    """The first workers on an empty database create Optuna's tables at the same moment; none may fail.
+
+    PostgreSQL's CREATE TABLE IF NOT EXISTS is not atomic: a concurrent creator can get a UniqueViolation
+    on pg_type_typname_nsp_index (most rounds do when nothing serialises the creation). The processes
+    import first and then start each round together; between rounds the database is emptied again."""
+    import psycopg
+
+    workers, rounds = 4, 3
+    processes = [subprocess.Popen([sys.executable, "-c", _OPEN_AT_ONCE, str(tmp_path), str(i), postgresql_url,
+                                   str(rounds)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                 for i in range(workers)]
+    try:
+        for round_ in range(rounds):
+            deadline = time.time() + 120
+            while time.time() < deadline and all(p.poll() is None for p in processes) and not all(
+                    (tmp_path / f"ready{round_}-{i}").exists() for i in range(workers)):
+                time.sleep(0.01)
+            if any(p.poll() is not None for p in processes):
+                break  # one failed: the others now wait for nothing and are killed below
+            if round_:  # every worker finished the last round: empty the database for the next
+                with psycopg.connect(postgresql_url, autocommit=True) as admin:
+                    admin.execute("DROP SCHEMA public CASCADE")
+                    admin.execute("CREATE SCHEMA public")
+            (tmp_path / f"go{round_}").touch()
+        else:
+            [p.wait(timeout=120) for p in processes]
+    finally:
+        for p in processes:
+            if p.poll() is None:
+                p.kill()
+    logs = [p.communicate(timeout=30)[0] for p in processes]
+    assert [p.returncode for p in processes] == [0] * workers, logs
+
+
+def test_a_stale_claim_from_another_machine_is_redone_exactly_once(journal_url: str, tmp_path: Path, monkeypatch,
+                                                                   one_torch_thread) -> None:
+    """A RUNNING claim whose worker (on another host, in another PID namespace) stopped beating an hour ago."""
+    monkeypatch.delenv(claims.STALE_ENV, raising=False)  # the default: stale after 300 s
+    project, params = "osc-LSTM_Seq2Seq", {"lr": 0.01, "infimum_lr": 1e-06}  # C's defaults: trial 0's parameters
+    lost = {"worker": "lost-host:4242:0123456789ab", "pid_namespace": "other-boot/4026531836",
+            "alive": time.time() - 3600, "claimed": True}
+    units = {study_name(project, "tune", "C"): {"index": 0},  # Phase 1's only trial
+             study_name(project, "compare", "C"): {"budget": 2, "seed": 1, "params": params}}  # a Phase 2 run
+    storage = open_storage(journal_url)
+    seeded = {}
+    for name, unit in units.items():
+        study = optuna.create_study(study_name=name, storage=storage, direction="minimize")
+        seeded[name] = _trial_with(study, **lost, **unit).number
+
+    assert run_cli(*TINY, "--n-trials", "1", "--epoch-budgets", "1,2", "--compare-seeds", "1",
+                   "--storage", journal_url, "--out", tmp_path / "out", "--data-dir", tmp_path / "data",
+                   timeout=60) == 0  # a bug that waits on the lost claim forever fails here
+
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert report["optimization"]["C"]["best_params"] == params  # so the seeded Phase 2 claim is a real unit
+    assert report["comparison_detail"]["C"]["2"]["seeds"] == [1]
+    storage = open_storage(journal_url)
+    for name, unit in units.items():
+        trials = optuna.load_study(study_name=name, storage=storage).get_trials()
+        left = trials[seeded[name]]
+        assert left.state == optuna.trial.TrialState.RUNNING and left.user_attrs == {**lost, **unit}
+        redone = [t for t in trials if t.number != left.number
+                  and all(t.user_attrs.get(key) == value for key, value in unit.items())]
+        assert [(t.state, t.user_attrs["status"]) for t in redone] == [(optuna.trial.TrialState.COMPLETE, "complete")]
 
 
 def test_a_killed_zombie_workers_unit_is_taken_over_once_stale(tmp_path: Path) -> None:
@@ -159,7 +256,9 @@ def test_a_killed_zombie_workers_unit_is_taken_over_once_stale(tmp_path: Path) -
                                   capture_output=True, text=True, timeout=120)  # stalls if the zombie holds on
         assert survivor.returncode == 0, survivor.stderr
     finally:
-        victim.wait()
+        if victim.poll() is None:  # the test failed before the kill: do not wait for a whole run
+            victim.kill()
+        victim.wait(timeout=60)
     trials = optuna.load_study(study_name=held[0], storage=open_storage(f"journal:{journal}")).get_trials()
     assert trials[held[1]].state == optuna.trial.TrialState.RUNNING  # the victim's claim, never finished
     keys = ("index",) if "/tune/" in held[0] else ("budget", "seed")
