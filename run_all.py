@@ -128,6 +128,8 @@ def benchmark(
     max_retries: int = typer.Option(2, help="Retries of a unit whose worker died or raised, before it fails."),
     checkpoint_every: int = typer.Option(1, help="Phase 2 runs save a checkpoint every K epochs, from which a "
                                                  "rerun resumes exactly; 0: off."),
+    checkpoint_seconds: float = typer.Option(60.0, help="...and at least this many seconds after the run's last "
+                                                        "save (fork points are always saved); 0: every K epochs."),
     share_prefix: bool = typer.Option(True, "--share-prefix/--no-share-prefix",
                                       help="Train the LR prefix budgets share once in Phase 2, and fork each budget "
                                            "from it (exact; changes no number)."),
@@ -151,7 +153,8 @@ def benchmark(
         "lr_free": () if skip_lr_free else None, "skip_compare": skip_compare, "dataset": dataset,
         "subset_ratio": subset_ratio, "out": out, "storage": storage, "pruner": pruner, "sampler_seed": sampler_seed,
         "precision": precision, "data_dir": data_dir, "download": download, "workers": workers,
-        "max_retries": max_retries, "checkpoint_every": checkpoint_every, "share_prefix": share_prefix,
+        "max_retries": max_retries, "checkpoint_every": checkpoint_every,
+        "checkpoint_seconds": checkpoint_seconds, "share_prefix": share_prefix,
         "checkpoint_dir": checkpoint_dir,
     }
     run_benchmark(resolve(options, preset, given_task_options))

@@ -8,6 +8,7 @@ what another one began.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from optuna.trial import FrozenTrial
@@ -85,20 +86,24 @@ def compare(ctx: RunContext, recipe: Recipe) -> None:
                                                              f"({budget} epochs, seed {seed}{resumed})")
             for epoch, value in enumerate(record.val_loss if record is not None else []):
                 trial.report(value, epoch)
+            last_save = time.perf_counter()
 
             def on_epoch(epoch: int, rec: RunRecord) -> None:
+                nonlocal last_save
                 trial.report(rec.val_loss[-1], epoch)
                 if checkpoints is None:
                     return
                 done, every = epoch + 1, config.checkpoint_every
                 children = forks.get((budget, done))
                 targets = [fork(budget, done, seed)] if children and unfinished(children, seed) else []
-                if every and done % every == 0 and done < budget:
+                due = time.perf_counter() - last_save >= config.checkpoint_seconds  # fast epochs: fewer saves
+                if every and done % every == 0 and done < budget and due:
                     targets.append(own(budget, seed))
                 if targets:
                     data = encode({**trainer.state(rec), "origin": origin})
                     for identity in targets:
                         checkpoints.save(trial, identity, data)
+                    last_save = time.perf_counter()
 
             record = train_run(ctx, trainer, on_epoch, f"compare/{recipe.name}/E{budget}-seed{seed}", record)
             for key, value in record.to_dict().items():

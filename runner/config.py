@@ -56,6 +56,7 @@ class RunConfig:
     out: Path = Path()
     storage: str | None = None
     checkpoint_every: int = 1  # Phase 2 runs save a checkpoint every k epochs; 0: never
+    checkpoint_seconds: float = 60.0  # ... and at least this long after the run's last save
     share_prefix: bool = True  # Phase 2 budgets continue an earlier budget's run over their common LR prefix
     checkpoint_dir: Path | None = None  # Optuna artifact store of the checkpoints [--out/artifacts]
 
@@ -180,6 +181,8 @@ def validate(config: RunConfig) -> None:
                              ("--checkpoint-every", config.checkpoint_every, 0)):
         if value < low:
             raise UserError(f"{name} must be an integer >= {low}, got {value}")
+    if not 0.0 <= config.checkpoint_seconds < math.inf:
+        raise UserError(f"--checkpoint-seconds must be a finite number >= 0, got {config.checkpoint_seconds:g}")
     if not 0.0 < config.subset_ratio <= 1.0:
         raise UserError(f"--subset-ratio must be in (0, 1], got {config.subset_ratio:g}")
     if not (0.0 < config.lr and math.isfinite(config.lr)):

@@ -22,7 +22,8 @@ def options(tmp_path: Path, out: str, schedulers: tuple[str, ...], lr_free: tupl
             **more) -> dict:
     """Tiny osc runs; one Phase 1 trial, so the tuned parameters are the registry defaults."""
     return {"task": "osc", "schedulers": schedulers, "lr_free": lr_free, "n_trials": 1, "epoch_budgets": (4,),
-            "compare_seeds": 1, "out": tmp_path / out, "data_dir": tmp_path / "data", **more}
+            "compare_seeds": 1, "out": tmp_path / out, "data_dir": tmp_path / "data", "checkpoint_seconds": 0,
+            **more}
 
 
 def report_of(folder: Path) -> dict:
@@ -148,3 +149,12 @@ def test_prefix_sharing_changes_no_number_and_trains_fewer_epochs(tmp_path: Path
     assert "Phase 2 trained 92 of 126 planned epochs (prefix sharing saved 34, 27 %)" in printed
     assert len(pd.read_csv(shared / "curves.csv")) == 126
     assert not any((shared / "artifacts").iterdir())  # fork checkpoints go once their runs finished
+
+
+def test_checkpoints_wait_for_the_wall_time_interval(tmp_path: Path, one_torch_thread) -> None:
+    """Epochs far shorter than --checkpoint-seconds save nothing (no fork points without sharing)."""
+    spaced = run_benchmark(resolve(options(tmp_path, "spaced", ("C",), share_prefix=False,
+                                           checkpoint_seconds=3600), "smoke"))
+    every = run_benchmark(resolve(options(tmp_path, "every", ("C",), share_prefix=False), "smoke"))
+    assert spaced["training_time_s"]["checkpoints"] == 0.0 < every["training_time_s"]["checkpoints"]
+    assert (tmp_path / "spaced" / "curves.csv").read_bytes() == (tmp_path / "every" / "curves.csv").read_bytes()
