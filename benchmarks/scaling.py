@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 WORKLOAD = ["--task", "osc", "--preset", "smoke", "--schedulers", "N,C,E,H", "--skip-lr-free", "--n-trials", "2",
-            "--epochs", "3", "--epoch-budgets", "3,6", "--compare-seeds", "2", "--subset-ratio", "0.05"]
+            "--epochs", "3", "--epoch-budgets", "3,6", "--compare-seeds", "2", "--subset-ratio", "0.25"]
 EPOCHS = 4 * (2 * 3 + 2 * (3 + 6))  # schedulers x (tuning trials x epochs + seeds x budgets)
 
 

@@ -31,13 +31,15 @@ def plan(ctx: RunContext, recipe: Recipe, params: dict[str, Any]) -> dict[int, S
     return plan_starts({b: recipe.schedule_trace(params, b) for b in budgets})
 
 
-def compare(ctx: RunContext, recipe: Recipe) -> None:
+def compare(ctx: RunContext, recipe: Recipe, wait: bool = True) -> None:
+    """Every Phase 2 run of ``recipe``; ``wait=False`` leaves those other workers hold."""
     config = ctx.config
     params = best_params(ctx.storage, config.project, recipe.name)
     planned = [(budget, seed) for budget in config.epoch_budgets for seed in config.comparison_seeds]
     if params is None:
-        ctx.progress.note(f"[phase 2] {recipe.name}: no complete Phase 1 trial; skipped")
-        ctx.progress.skip(sum(budget for budget, _ in planned))
+        if wait:  # the last pass: say it once
+            ctx.progress.note(f"[phase 2] {recipe.name}: no complete Phase 1 trial; skipped")
+        ctx.progress.skip(sum(budget for budget, _ in planned), key=("no Phase 1", recipe.name))
         return
     study = ctx.study(study_name(config.project, "compare", recipe.name))
     starts = plan(ctx, recipe, params)
@@ -128,4 +130,4 @@ def compare(ctx: RunContext, recipe: Recipe) -> None:
         total, shared = (n * len(config.comparison_seeds) for n in (sum(starts), epochs_to_train(starts)))
         ctx.progress.note(f"[phase 2] {recipe.name}: prefix sharing trains {shared} of {total} epochs "
                           f"(saves {total - shared}, {100 * (total - shared) / total:.0f} %)")
-    work_through(study, planned, unit_of, run, lambda unit: unit[0], ctx.progress)
+    work_through(study, planned, unit_of, run, lambda unit: unit[0], ctx.progress, wait)

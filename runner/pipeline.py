@@ -117,11 +117,15 @@ def work(config: RunConfig, storage: optuna.storages.BaseStorage, data: TaskData
     ctx = RunContext(config, config.task_spec, data, storage, progress, logger, artifacts)
     recipes = [config.recipe(name, data.steps_per_epoch(config.batch_size)) for name in config.names]
     try:
+        # Free units first, everywhere: a worker waits on the units others hold only when none is left.
         for recipe in recipes:
-            tune(ctx, recipe)
-        if not config.skip_compare:
-            for recipe in recipes:
-                compare(ctx, recipe)
+            tune(ctx, recipe, wait=False)
+        for recipe in recipes:
+            tune(ctx, recipe)  # Phase 2 needs the whole study: wait for the trials others hold
+            if not config.skip_compare:
+                compare(ctx, recipe, wait=False)
+        for recipe in recipes if not config.skip_compare else []:
+            compare(ctx, recipe)
     finally:
         progress.close()
 

@@ -23,6 +23,7 @@ class Progress:
         self.stream = stream or sys.stdout
         self.total, self.done, self.started = max(1, total_epochs), 0, time.perf_counter()
         self.label = ""
+        self._accounted: set[object] = set()
         self.live = self.stream.isatty() if live is None else live
         self._bar = None
         if self.live:
@@ -67,8 +68,12 @@ class Progress:
             else:
                 print(f"{label}: {done}/{self.total} epochs (ETA {self.eta()})", file=self.stream, flush=True)
 
-    def skip(self, epochs: int) -> None:
-        """Work found already done in the storage."""
+    def skip(self, epochs: int, key: object = None) -> None:
+        """Work found already done in the storage (once per ``key``, if given)."""
+        if key is not None:
+            if key in self._accounted:
+                return
+            self._accounted.add(key)
         self.total = max(1, self.total - epochs)
         if self._bar is not None:
             self._bar.update(self._task, total=self.total)

@@ -26,7 +26,8 @@ def trial_sampler(recipe: Recipe, epochs: int, index: int, seed: int) -> optuna.
     return sampler
 
 
-def tune(ctx: RunContext, recipe: Recipe) -> None:
+def tune(ctx: RunContext, recipe: Recipe, wait: bool = True) -> None:
+    """Every Phase 1 trial of ``recipe``; ``wait=False`` leaves those other workers hold."""
     config = ctx.config
     study = ctx.study(study_name(config.project, "tune", recipe.name))
     space = recipe.search_space(config.epochs)
@@ -56,7 +57,7 @@ def tune(ctx: RunContext, recipe: Recipe) -> None:
             return True
 
     work_through(study, list(range(config.n_trials)), lambda t: t.user_attrs.get("index"), run,
-                 lambda index: run_epochs, ctx.progress)
+                 lambda index: run_epochs, ctx.progress, wait)
 
 
 def run_trial(ctx: RunContext, recipe: Recipe, study: optuna.Study, trial: optuna.Trial, params: dict,

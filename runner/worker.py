@@ -12,31 +12,33 @@ from results.storage import is_finished
 from runner.claims import is_live, timing
 from runner.progress import Progress
 
-POLL_SECONDS = 5.0  # at most: a shorter heartbeat (tests simulating a lost machine) polls as often
+POLL_SECONDS = 1.0  # at most: a shorter heartbeat (tests simulating a lost machine) polls as often
 
 
 def work_through(study: optuna.Study, units: list[Hashable], unit_of: Callable[[FrozenTrial], Hashable | None],
-                 run: Callable[[Hashable], bool], epochs_of: Callable[[Hashable], int], progress: Progress) -> None:
-    """Run ``units`` in order, skipping finished ones and waiting on those other workers hold.
+                 run: Callable[[Hashable], bool], epochs_of: Callable[[Hashable], int], progress: Progress,
+                 wait: bool = True) -> None:
+    """Run ``units`` in order, skipping finished ones; wait on those other workers hold, or
+    (``wait=False``) return when only those are left, to find free work elsewhere.
 
     ``run(unit)`` trains one unit and returns False if it yielded the unit to another worker.
     Alone on a storage this is a plain loop over the missing units, so results do not depend
     on interruptions; with other workers each unit is trained by exactly one of them.
     """
-    accounted: set[Hashable] = set()
     while True:
         trials = study.get_trials(deepcopy=False)
         done = {unit_of(t) for t in trials if is_finished(t)}
         held = {unit_of(t) for t in trials if is_live(t)}
-        for unit in done & set(units) - accounted:
-            progress.skip(epochs_of(unit))
-            accounted.add(unit)
+        for unit in done & set(units):
+            progress.skip(epochs_of(unit), key=(study.study_name, unit))  # counted once per process
         todo = [u for u in units if u not in done]
         if not todo:
             return
         free = [u for u in todo if u not in held]
         if not free:
+            if not wait:
+                return
             time.sleep(min(POLL_SECONDS, timing()[0]))
             continue
         if run(free[0]):  # False: another worker claimed it first
-            accounted.add(free[0])
+            progress.skip(0, key=(study.study_name, free[0]))  # trained here: its epochs were counted
