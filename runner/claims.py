@@ -30,6 +30,7 @@ from results.storage import finish, is_finished
 
 HEARTBEAT_ENV, STALE_ENV = "EPOCHBENCH_HEARTBEAT_SECONDS", "EPOCHBENCH_STALE_SECONDS"
 HEARTBEAT, STALE_AFTER = 30.0, 300.0  # defaults
+UNTAGGED_PATIENCE = 30.0  # a worker tags what it asked within ms; a loaded machine may take seconds
 
 _identity: tuple[int, str] | None = None  # (pid, id): recomputed in a forked child
 
@@ -129,20 +130,20 @@ def heartbeat(trial: Trial) -> Iterator[None]:
 def _unsettled(trial: FrozenTrial, now: float) -> bool:
     """A RUNNING trial whose unit is not written yet: tagged by a live worker, or just asked by
     another worker and not even tagged (ignoring those let two workers both win a unit). An
-    untagged trial is waited for until it is as old as a stale heartbeat: then its asker died."""
+    untagged trial is waited for up to UNTAGGED_PATIENCE (or the staleness): then its asker died."""
     if trial.state != TrialState.RUNNING or "claimed" in trial.user_attrs:
         return False
     if "worker" in trial.user_attrs:
         return is_live(trial, now)
     started = trial.datetime_start.timestamp() if trial.datetime_start is not None else 0.0
-    return now - started < timing()[1]
+    return now - started < min(UNTAGGED_PATIENCE, timing()[1])
 
 
 def _settled_trials(study, number: int) -> list[FrozenTrial]:
     """All trials, once every older claim in flight has written its unit or died.
 
-    No patience cap: a loaded machine may take seconds to tag a claim, and deciding before that
-    trained units twice; a claim that never settles becomes stale and stops being waited for."""
+    A loaded machine may take seconds to tag a claim, and deciding before that trained units
+    twice (a 5 s patience did); an untagged trial is waited for up to UNTAGGED_PATIENCE."""
     while True:
         trials = study.get_trials(deepcopy=False)
         now = time.time()
@@ -173,31 +174,42 @@ def claim(study, ask: Callable[[], Trial], attrs: dict, same_unit: Callable[[Fro
     Retries and their causes are recorded on the trial (``retry_of``).
     """
     trial = ask()
-    with heartbeat(trial):  # tags the worker before the unit, so a visible unit is always claimed
-        for key, value in attrs.items():
-            trial.set_user_attr(key, value)
-        trial.set_user_attr("claimed", True)
-        others = _settled_trials(study, trial.number)
-        others = [t for t in others if same_unit(t) and t.number != trial.number]
-        if any(is_finished(t) for t in others) or not won(trial, others):
-            finish(study, trial, "yielded")
-            yield None
-            return
-        causes = [cause for t in others if t.number < trial.number and (cause := failed_attempt(t))]
-        if causes:
-            trial.set_user_attr("retry_of", causes)
-        if len(causes) > max_retries:
-            finish(study, trial, "failed", f"gave up after {len(causes)} failed attempts ({'; '.join(causes)}); "
-                                           f"--max-retries is {max_retries}")
-            yield None
-            return
-        try:
-            yield trial
-        except Exception as err:  # a fault of this unit: recorded, retried, and the run goes on
-            if study.get_trials(deepcopy=False)[trial.number].state == TrialState.RUNNING:
-                first_line = (str(err).strip().splitlines() or [""])[0]
-                finish(study, trial, "error", f"{type(err).__name__}: {first_line}"[:300])
-        except BaseException:
-            if study.get_trials(deepcopy=False)[trial.number].state == TrialState.RUNNING:
-                finish(study, trial, "interrupted")
-            raise
+    try:  # an interrupt at any point (even before the trial is tagged) must not leave it RUNNING
+        with heartbeat(trial):  # tags the worker before the unit, so a visible unit is always claimed
+            if not _take(study, trial, attrs, same_unit, max_retries):
+                yield None
+                return
+            try:
+                yield trial
+            except Exception as err:  # a fault of this unit: recorded, retried, and the run goes on
+                if _running(study, trial):
+                    first_line = (str(err).strip().splitlines() or [""])[0]
+                    finish(study, trial, "error", f"{type(err).__name__}: {first_line}"[:300])
+    except BaseException:
+        if _running(study, trial):
+            finish(study, trial, "interrupted")
+        raise
+
+
+def _running(study, trial: Trial) -> bool:
+    return study.get_trials(deepcopy=False)[trial.number].state == TrialState.RUNNING
+
+
+def _take(study, trial: Trial, attrs: dict, same_unit: Callable[[FrozenTrial], bool], max_retries: int) -> bool:
+    """Write the unit on the claim and decide: True if this worker trains it; otherwise the
+    trial is finished as "yielded" (another worker has it) or "failed" (out of retries)."""
+    for key, value in attrs.items():
+        trial.set_user_attr(key, value)
+    trial.set_user_attr("claimed", True)
+    others = [t for t in _settled_trials(study, trial.number) if same_unit(t) and t.number != trial.number]
+    if any(is_finished(t) for t in others) or not won(trial, others):
+        finish(study, trial, "yielded")
+        return False
+    causes = [cause for t in others if t.number < trial.number and (cause := failed_attempt(t))]
+    if causes:
+        trial.set_user_attr("retry_of", causes)
+    if len(causes) > max_retries:
+        finish(study, trial, "failed", f"gave up after {len(causes)} failed attempts ({'; '.join(causes)}); "
+                                       f"--max-retries is {max_retries}")
+        return False
+    return True
