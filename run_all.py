@@ -141,7 +141,7 @@ def benchmark(
     if ctx.invoked_subcommand is not None:
         return
     from runner.config import resolve
-    from runner.pipeline import run_benchmark
+    from runner.preflight import preflight
 
     options = {
         "task": task, "model": model, "optimizer": optimizer, "epochs": epochs, "batch_size": batch_size, "lr": lr,
@@ -157,7 +157,12 @@ def benchmark(
         "checkpoint_seconds": checkpoint_seconds, "share_prefix": share_prefix,
         "checkpoint_dir": checkpoint_dir,
     }
-    run_benchmark(resolve(options, preset, given_task_options))
+    config = resolve(options, preset, given_task_options)
+    preflight(config)  # before torch is imported (run_benchmark checks again): a refusal comes at once
+
+    from runner.pipeline import run_benchmark
+
+    run_benchmark(config)
 
 
 def open_project(target: str, project: str | None):
@@ -197,9 +202,9 @@ def report_command(
     out: Path | None = typer.Option(None, help="Where to write [the folder, or ./report; several: ./report]."),
 ) -> None:
     """Rebuild report.json, curves.csv, plots and report.md from the storage alone; merge several runs."""
-    from runner.pipeline import write_outputs
-
     opened = [open_project(target, project) for target in targets]
+    from results.report import write_outputs  # pandas, scipy: after the checks
+
     if len(opened) == 1:
         folder = out or (Path(targets[0]) if Path(targets[0]).is_dir() else Path("report"))
         write_outputs(*opened[0], folder)
@@ -236,7 +241,7 @@ def worker_command(
 
     from results.storage import stored_meta
     from runner.config import RunConfig, validate
-    from runner.pipeline import run_benchmark
+    from runner.preflight import preflight
 
     opened, chosen = open_project(storage, project)
     stored = (stored_meta(opened, chosen) or {}).get("config")
@@ -247,6 +252,10 @@ def worker_command(
              "max_retries": max_retries}
     config = replace(config, **{k: v for k, v in given.items() if v is not None})
     validate(config)
+    preflight(config)
+
+    from runner.pipeline import run_benchmark
+
     run_benchmark(config)
 
 
@@ -317,8 +326,6 @@ def lr_trace_command(
     metrics: bool = typer.Option(False, help="Add sum(LR) and the convex bound (gamma*, Omega*) per budget."),
 ) -> None:
     """Print the LR used in each epoch (each batch for per-batch schedules)."""
-    from schedulers.trace import lr_trace, schedule_metrics
-
     if all_codes == (code is not None):
         raise UserError("lr-trace: give exactly one of CODE or --all")
     if all_codes and set_values:
@@ -332,6 +339,8 @@ def lr_trace_command(
     if lr <= 0:
         raise UserError(f"--lr must be positive, got {lr:g}")
     overrides = parse_assignments(set_values, lambda name, text: get_scheduler(codes[0]).param(name).parse(text))
+    from schedulers.trace import lr_trace, schedule_metrics  # torch: after the checks
+
     traces = {
         c: {e: lr_trace(c, Budget(e, steps_per_epoch, lr, infimum_lr), overrides) for e in budgets} for c in codes
     }

@@ -21,10 +21,10 @@ import numpy as np
 import torch
 
 from schedulers.recipes import make_recipe
-from tasks import DataConfig, TaskData, get_task
+from tasks import DataConfig, get_task
 from tasks.augment import CropFlip
-from tasks.base import Split
 from tasks.cifar import DATASETS
+from tasks.data import Split, TaskData
 from tasks.training import TrainConfig, Trainer, resolve_device
 
 

@@ -180,3 +180,13 @@ def write_report(report: dict[str, Any], curves: pd.DataFrame, out: Path) -> lis
         return written
     figures = write_figures(report["analysis"], curves, out)
     return [*written, *figures, write_markdown({**report, **report["analysis"]}, figures, out / "report.md")]
+
+
+def write_outputs(storage: BaseStorage, project: str, out: Path) -> dict[str, Any]:
+    """The report of what ``storage`` holds for ``project``, written to ``out`` and summarised on stdout."""
+    from results.tables import print_summary
+
+    report, curves = build_report(storage, project)
+    write_report(report, curves, out)
+    print_summary(report)
+    return report

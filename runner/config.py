@@ -12,9 +12,9 @@ from schedulers.lr_free import LR_FREE
 from schedulers.recipes import Recipe, check_optimizer, make_recipe
 from schedulers.registry import SCHEDULERS
 from tasks import TASKS, TaskSpec, get_task
-from tasks.training import PRECISIONS
 
 PRUNERS = ("none", "median", "hyperband")
+PRECISIONS = ("fp32", "bf16")  # bf16: autocast (tasks.training)
 WANDB_MODES = ("online", "offline", "disabled")
 
 # Settings that change a stored number: a folder holding results made with other values

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import platform
 import subprocess
 from pathlib import Path
@@ -11,19 +10,18 @@ from typing import Any
 import optuna
 import torch
 
-from errors import UserError
 from results import storage as store
-from results.report import build_report, write_report
-from results.tables import print_summary
+from results.report import write_outputs
 from runner.checkpoints import artifact_store
-from runner.claims import timing
 from runner.comparison import compare
 from runner.config import RunConfig
+from runner.preflight import preflight
 from runner.progress import Progress
 from runner.trials import RunContext
 from runner.tuning import tune
 from runner.wandb_log import WandbLog
-from tasks import DataConfig, TaskData
+from tasks import DataConfig
+from tasks.data import TaskData
 from tasks.training import resolve_device
 
 
@@ -52,28 +50,6 @@ def load_data(config: RunConfig) -> TaskData:
         subset_ratio=config.subset_ratio, options=config.options))
 
 
-def check_resumable(config: RunConfig, url: str) -> None:
-    """Open existing state read-only and refuse a folder/storage holding another configuration."""
-    if not store.exists(url):
-        return
-    stored = (store.stored_meta(store.open_storage(url), config.project) or {}).get("config")
-    if stored is not None and (diffs := config.differences(stored)):
-        raise UserError(f"{config.out if config.storage is None else url} holds project {config.project} run with "
-                        f"other settings ({'; '.join(diffs)}); use another --out/--project or the same settings")
-
-
-def check_folder(path: Path, option: str, writable: bool = True) -> None:
-    """Refuse a folder that cannot be created (or, if ``writable``, written) before any training,
-    whatever the storage: with a journal or PostgreSQL, --out is first written after the last run.
-    Creates nothing, so a refused command writes nothing."""
-    target = path.absolute()
-    existing = next(p for p in (target, *target.parents) if p.exists())
-    if not existing.is_dir():
-        raise UserError(f"{option} {path}: {existing} is not a folder")
-    if (writable or existing != target) and not os.access(existing, os.W_OK | os.X_OK):
-        raise UserError(f"{option} {path}: cannot write in {existing}")
-
-
 def planned_epochs(config: RunConfig) -> int:
     tuning = config.n_trials * config.n_seeds * config.epochs
     comparison = 0 if config.skip_compare else sum(config.epoch_budgets) * config.compare_seeds
@@ -94,13 +70,7 @@ def run_benchmark(config: RunConfig, progress: Progress | None = None) -> dict[s
 
 def prepare(config: RunConfig) -> tuple[optuna.storages.BaseStorage, TaskData]:
     """Every check, the data (built into the cache once), and the storage with this run's settings."""
-    url = config.storage or store.default_url(config.out)
-    check_folder(config.out, "--out")
-    check_folder(config.data_dir, "--data-dir", writable=False)  # datasets may sit on a read-only mount
-    if config.uses_checkpoints:
-        check_folder(config.artifacts_dir, "--checkpoint-dir")
-    timing()  # a bad EPOCHBENCH_*_SECONDS is refused now, not at the first claim
-    check_resumable(config, url)
+    url = preflight(config)
     device = resolve_device(config.device)
     data = load_data(config).to(device)
     config.out.mkdir(parents=True, exist_ok=True)
@@ -128,10 +98,3 @@ def work(config: RunConfig, storage: optuna.storages.BaseStorage, data: TaskData
             compare(ctx, recipe)
     finally:
         progress.close()
-
-
-def write_outputs(storage: optuna.storages.BaseStorage, project: str, out: Path) -> dict[str, Any]:
-    report, curves = build_report(storage, project)
-    write_report(report, curves, out)
-    print_summary(report)
-    return report

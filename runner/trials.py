@@ -13,7 +13,8 @@ from runner.config import RunConfig
 from runner.progress import Progress
 from runner.wandb_log import WandbLog
 from schedulers.recipes import Recipe
-from tasks import TaskData, TaskSpec
+from tasks import TaskSpec
+from tasks.data import TaskData
 from tasks.training import RunRecord, TrainConfig, Trainer
 
 

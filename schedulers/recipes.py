@@ -5,6 +5,8 @@ AlgoPerf's submission API: Phase 1 asks it for a search space and defaults, both
 it to validate parameters at every budget, and the trainer asks it to build the optimizer
 and calls its hooks around training and evaluation. The trainer never asks which kind of
 recipe it holds, so a new kind (a user's own optimizer + schedule pair) is one subclass.
+Torch is imported only where an optimizer is built, so checking a recipe's parameters (the
+CLI refusing bad input) costs no torch import.
 """
 
 from __future__ import annotations
@@ -12,24 +14,25 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
 from optuna.distributions import BaseDistribution, FloatDistribution
-from torch import nn
-from torch.optim import Optimizer
-from torch.optim.lr_scheduler import LRScheduler
 
 from errors import UserError
 from schedulers.lr_free import LR_FREE, LRFreeSpec
 from schedulers.params import Budget
 from schedulers.registry import SCHEDULERS, SchedulerSpec
-from schedulers.torch_adapter import build_scheduler
 
-OPTIMIZERS: dict[str, type[Optimizer]] = {"Adam": torch.optim.Adam, "AdamW": torch.optim.AdamW}
+if TYPE_CHECKING:
+    import torch
+    from torch import nn
+    from torch.optim import Optimizer
+    from torch.optim.lr_scheduler import LRScheduler
+
+OPTIMIZERS = ("Adam", "AdamW")  # torch.optim classes
 LR_SEARCH = (1e-4, 5e-2)  # Phase 1's base-LR range for scheduled recipes, log-uniform
 
-Batches = Callable[[], list[tuple[torch.Tensor, ...]]]
+Batches = Callable[[], "list[tuple[torch.Tensor, ...]]"]
 
 
 def weight_decay(optimizer: str) -> float:
@@ -77,6 +80,9 @@ class Recipe(ABC):
                     epoch: int) -> tuple[Optimizer, LRScheduler | None]:
         """This recipe's optimizer on a dummy parameter, with its schedule stepped through the first
         ``epoch`` epochs of a run of ``epochs``: the schedule position a resumed run takes."""
+        import torch
+        from torch import nn
+
         optimizer, scheduler = self.build([nn.Parameter(torch.zeros(1))], params, epochs)
         replay(optimizer, scheduler, self.per_batch, self.steps_per_epoch, epoch)
         return optimizer, scheduler
@@ -125,7 +131,12 @@ class ScheduledRecipe(Recipe):
 
     def build(self, parameters: Iterable[nn.Parameter], params: dict[str, Any],
               epochs: int) -> tuple[Optimizer, LRScheduler]:
-        optimizer = OPTIMIZERS[self.optimizer](parameters, lr=params["lr"], weight_decay=weight_decay(self.optimizer))
+        import torch
+
+        from schedulers.torch_adapter import build_scheduler
+
+        optimizer = getattr(torch.optim, self.optimizer)(parameters, lr=params["lr"],
+                                                         weight_decay=weight_decay(self.optimizer))
         return optimizer, build_scheduler(optimizer, self.spec.code, schedule_params(params),
                                           self.budget(epochs, params["lr"]))
 
@@ -204,6 +215,9 @@ class LRFreeRecipe(Recipe):
 
 def recalibrate_batchnorm(model: nn.Module, batches: list[tuple[torch.Tensor, ...]]) -> None:
     """Recompute BatchNorm running statistics at the current weights (for Schedule-Free's x)."""
+    import torch
+    from torch import nn
+
     norms = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
     if not norms:
         return

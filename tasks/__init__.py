@@ -1,10 +1,12 @@
-"""Task registry: name -> TaskSpec. Adding a task is one module and one line here."""
+"""Task registry: name -> TaskSpec. Adding a task is one module and one line here.
+
+Importing it imports no torch (tasks import torch where they load data), so the CLI starts fast."""
 
 from __future__ import annotations
 
 from errors import UserError
 from tasks import cifar, integral, osc
-from tasks.base import DataConfig, TaskData, TaskOption, TaskSpec, build_model
+from tasks.spec import DataConfig, TaskOption, TaskSpec
 
 TASKS: dict[str, TaskSpec] = {t.name: t for t in (cifar.TASK, osc.TASK, integral.TASK)}
 
@@ -16,4 +18,4 @@ def get_task(name: str) -> TaskSpec:
         raise UserError(f"unknown task {name!r}; known: {', '.join(TASKS)}") from None
 
 
-__all__ = ["TASKS", "DataConfig", "TaskData", "TaskOption", "TaskSpec", "build_model", "get_task"]
+__all__ = ["TASKS", "DataConfig", "TaskOption", "TaskSpec", "get_task"]

@@ -6,15 +6,15 @@ import gzip
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
-from torch import nn
-from torchvision import datasets
 
 from errors import UserError
-from tasks.augment import CropFlip
-from tasks.base import DataConfig, ModelDefaults, Split, TaskData, TaskSpec, seeded_subset, split_fractions
+from tasks.spec import DataConfig, ModelDefaults, TaskSpec, TorchLoss
+
+if TYPE_CHECKING:
+    from tasks.data import Split, TaskData
 
 DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
 VALIDATION_FRACTION = 0.1
@@ -22,7 +22,8 @@ VALIDATION_FRACTION = 0.1
 
 @dataclass(frozen=True)
 class ImageDataset:
-    cls: type
+    """A torchvision dataset (its class has the same name as the DATASETS key) and how to normalise it."""
+
     folder: str
     mean: tuple[float, ...]
     std: tuple[float, ...]
@@ -31,11 +32,11 @@ class ImageDataset:
 
 
 DATASETS = {
-    "CIFAR10": ImageDataset(datasets.CIFAR10, "cifar-10-batches-py", (0.4914, 0.4822, 0.4465),
+    "CIFAR10": ImageDataset("cifar-10-batches-py", (0.4914, 0.4822, 0.4465),
                             (0.2023, 0.1994, 0.2010), 10, "pass --download where there is internet"),
-    "CIFAR100": ImageDataset(datasets.CIFAR100, "cifar-100-python", (0.5071, 0.4867, 0.4408),
+    "CIFAR100": ImageDataset("cifar-100-python", (0.5071, 0.4867, 0.4408),
                              (0.2675, 0.2565, 0.2761), 100, "pass --download where there is internet"),
-    "FashionMNIST": ImageDataset(datasets.FashionMNIST, "FashionMNIST/raw", (0.2860,), (0.3530,), 10,
+    "FashionMNIST": ImageDataset("FashionMNIST/raw", (0.2860,), (0.3530,), 10,
                                  "install Debian's dataset-fashion-mnist, or pass --download where there is internet"),
 }
 
@@ -54,11 +55,13 @@ def _unpack_debian_fashion_mnist(raw: Path) -> None:
 
 def read_images(name: str, root: Path, train: bool, download: bool) -> tuple[np.ndarray, np.ndarray]:
     """(N, H, W, C) uint8 images and int64 labels through torchvision's dataset class."""
+    from torchvision import datasets
+
     spec = DATASETS[name]
     if name == "FashionMNIST" and not download and DEBIAN_FASHION_MNIST.is_dir():
         _unpack_debian_fashion_mnist(root / spec.folder)
     try:
-        dataset = spec.cls(str(root), train=train, download=download)
+        dataset = getattr(datasets, name)(str(root), train=train, download=download)
     except RuntimeError:
         raise UserError(f"{name} files not found or corrupted under {root / spec.folder}; {spec.how_to_get}, "
                         f"or point --data-dir at a folder holding {spec.folder}/") from None
@@ -69,12 +72,21 @@ def read_images(name: str, root: Path, train: bool, download: bool) -> tuple[np.
 
 
 def _to_tensor(images: np.ndarray, labels: np.ndarray, spec: ImageDataset) -> Split:
+    import torch
+
+    from tasks.data import Split
+
     x = torch.from_numpy(images).permute(0, 3, 1, 2).float().div_(255)
     mean, std = torch.tensor(spec.mean).view(1, -1, 1, 1), torch.tensor(spec.std).view(1, -1, 1, 1)
     return Split(((x - mean) / std,), torch.from_numpy(labels))
 
 
 def load(config: DataConfig) -> TaskData:
+    import torch
+
+    from tasks.augment import CropFlip
+    from tasks.data import TaskData, seeded_subset, split_fractions
+
     name = config.dataset or "CIFAR10"
     if name not in DATASETS:
         raise UserError(f"--dataset {name!r} is unknown; allowed: {', '.join(DATASETS)}")
@@ -97,7 +109,7 @@ TASK = TaskSpec(
             "ResNetCIFAR": ModelDefaults(lr=0.01, channels_last=True),
             "SimpleViT": ModelDefaults(lr=0.001)},
     batch_size=128,
-    loss=lambda: nn.CrossEntropyLoss(label_smoothing=0.1),
+    loss=TorchLoss("CrossEntropyLoss", {"label_smoothing": 0.1}),
     classification=True,
     loader=load,
     datasets=tuple(DATASETS),

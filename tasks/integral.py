@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-import numpy as np
-import torch
-from torch import nn
+from typing import TYPE_CHECKING
 
-from tasks.base import (
-    DataConfig,
-    ModelDefaults,
-    Split,
-    TaskData,
-    TaskOption,
-    TaskSpec,
-    seeded_subset,
-    split_fractions,
-)
+import numpy as np
+
 from tasks.cache import load_or_build
+from tasks.spec import DataConfig, ModelDefaults, TaskOption, TaskSpec, TorchLoss
+
+if TYPE_CHECKING:
+    from tasks.data import TaskData
 
 GRID, SENSOR_STRIDE, QUERIES, COARSE = 1000, 10, 100, 100
 LENGTH_SCALE = (0.1, 0.4)
@@ -29,6 +23,8 @@ def sample_fields(n: int, seed: int, chunk: int = 250) -> np.ndarray:
     its kernel interpolant K_fc K_cc^-1; for these smooth kernels the interpolant's residual
     variance is far below float32 resolution, and it costs ~100x less than a fine Cholesky.
     """
+    import torch  # here, not at import: the task registry stays torch-free
+
     rng = np.random.default_rng(seed)
     scales = torch.from_numpy(rng.uniform(*LENGTH_SCALE, size=n))
     noise = torch.from_numpy(rng.standard_normal((n, COARSE, 1)))
@@ -72,6 +68,10 @@ def build_dataset(n: int, seed: int) -> dict[str, np.ndarray]:
 
 
 def load(config: DataConfig) -> TaskData:
+    import torch
+
+    from tasks.data import Split, TaskData, seeded_subset, split_fractions
+
     n_functions = config.options["n_functions"]
     key = {"n": n_functions, "seed": config.split_seed, "grid": GRID, "coarse": COARSE, "v": 1}
     arrays = load_or_build(config.data_dir / "integral", "integral", key,
@@ -87,7 +87,7 @@ TASK = TaskSpec(
     name="integral",
     models={"DeepONet": ModelDefaults(lr=0.005), "TFONet": ModelDefaults(lr=0.001)},
     batch_size=128,
-    loss=nn.MSELoss,
+    loss=TorchLoss("MSELoss"),
     classification=False,
     loader=load,
     options=(TaskOption("n_functions", int, 10_000, "number of generated functions", smoke=200, minimum=10),),

@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import torch
-from torch import nn
 
 from errors import UserError
-from tasks.base import (
-    DataConfig,
-    ModelDefaults,
-    Split,
-    TaskData,
-    TaskOption,
-    TaskSpec,
-    seeded_subset,
-    split_fractions,
-)
 from tasks.cache import load_or_build
+from tasks.spec import DataConfig, ModelDefaults, TaskOption, TaskSpec, TorchLoss
+
+if TYPE_CHECKING:
+    from tasks.data import TaskData
 
 MASS, STIFFNESS, X0, V0 = 1.0, 200.0, 0.1, 0.0
 DT, T_END = 1e-3, 10.0
@@ -67,6 +61,10 @@ def check_window(options: dict) -> None:
 
 
 def load(config: DataConfig) -> TaskData:
+    import torch
+
+    from tasks.data import Split, TaskData, seeded_subset, split_fractions
+
     dtype, mode, hist, pred = (config.options[k] for k in ("dtype", "mode", "hist", "pred"))
     key = {"dtype": dtype, "hist": hist, "pred": pred, "dt": DT, "t_end": T_END, "v": 1}
     windows = torch.from_numpy(load_or_build(config.data_dir / "osc", "osc", key,
@@ -83,7 +81,7 @@ TASK = TaskSpec(
     name="osc",
     models={"LSTM_Seq2Seq": ModelDefaults(lr=0.01)},
     batch_size=64,
-    loss=nn.HuberLoss,
+    loss=TorchLoss("HuberLoss"),
     classification=False,
     loader=load,
     options=(

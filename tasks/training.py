@@ -13,9 +13,8 @@ import torch
 
 from errors import UserError
 from schedulers.recipes import Recipe
-from tasks.base import Split, TaskData, TaskSpec, build_model
-
-PRECISIONS = ("fp32", "bf16")
+from tasks.data import Split, TaskData, build_model
+from tasks.spec import TaskSpec
 
 
 @dataclass(frozen=True)

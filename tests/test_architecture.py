@@ -1,5 +1,5 @@
 """The seams: a task is one module + one registry line, a recipe kind needs no trainer change,
-reports need no torch, and storage written by earlier versions stays readable."""
+reports and refusals need no torch, and storage written by earlier versions stays readable."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import optuna
+import pytest
 import torch
 
 from results import storage as store
@@ -34,6 +35,31 @@ def test_building_a_report_imports_no_torch() -> None:
     probe = "import sys, results.report, results.tables; print('torch' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert done.stdout.strip() == "False", done.stderr
+
+
+REFUSALS = [
+    (["--task", "osc", "--hist", "0"], "--hist must be an integer >= 1"),
+    (["--task", "osc", "--lr", "inf"], "--lr must be a positive finite number"),
+    (["--task", "osc", "--schedulers", "C,XX"], "unknown scheduler code 'XX'"),
+    (["--task", "osc", "--preset", "smoke", "--out", "{file}/run"], "is not a folder"),
+    (["--task", "osc", "--preset", "smoke", "--dtype", "wavy"], "--dtype 'wavy' is unknown"),
+    (["report", "{tmp}/missing"], "no such folder"),
+    (["worker", "--storage", "journal:{tmp}/missing.journal", "--project", "p"], "no such file"),
+    (["lr-trace", "OC", "--steps-per-epoch", "100000000", "--epochs", "1000"], "over the limit"),
+]
+
+
+@pytest.mark.parametrize(("args", "message"), REFUSALS, ids=[" ".join(a[:3]) for a, _ in REFUSALS])
+def test_bad_input_is_refused_before_torch_is_imported(tmp_path: Path, args: list[str], message: str) -> None:
+    """A refusal is one line in a fraction of a second: torch (~1 s, ~600 MB) is never loaded."""
+    (tmp_path / "file").write_text("")
+    argv = [a.format(tmp=tmp_path, file=tmp_path / "file") for a in args]
+    probe = ("import sys, run_all\nsys.argv = ['run_all.py', *sys.argv[1:]]\ntry:\n    run_all.main()\n"
+             "except SystemExit as done:\n    print(done.code, 'torch' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", probe, *argv], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.stdout.split() == ["2", "False"], done.stderr
+    assert message in done.stderr and done.stderr.count("\n") == 1, done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]  # nothing written
 
 
 def test_legacy_storage_rebuilds_the_report_it_wrote(tmp_path: Path) -> None:
@@ -84,7 +110,8 @@ TOY_TASK = '''
 import torch
 from torch import nn
 import models, tasks
-from tasks.base import ModelDefaults, Split, TaskData, TaskOption, TaskSpec, split_fractions
+from tasks.data import Split, TaskData, split_fractions
+from tasks.spec import ModelDefaults, TaskOption, TaskSpec
 
 
 class Line(nn.Module):

@@ -6,7 +6,7 @@ import torch
 
 from errors import UserError
 from tasks import DataConfig, get_task
-from tasks.base import Split, split_fractions
+from tasks.data import Split, split_fractions
 from tasks.osc import DT, MASS, STIFFNESS, X0, ZETAS, build_windows, simulate
 
 

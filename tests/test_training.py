@@ -10,7 +10,8 @@ import torch
 from schedulers.params import Budget
 from schedulers.recipes import make_recipe
 from schedulers.trace import lr_trace
-from tasks import DataConfig, TaskData, get_task
+from tasks import DataConfig, get_task
+from tasks.data import TaskData
 from tasks.training import TrainConfig, train
 from tests.conftest import write_cifar
 
