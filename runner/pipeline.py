@@ -11,7 +11,6 @@ import optuna
 import torch
 
 from results import storage as store
-from results.report import write_outputs
 from runner.checkpoints import artifact_store
 from runner.comparison import compare
 from runner.config import RunConfig
@@ -65,6 +64,8 @@ def run_benchmark(config: RunConfig, progress: Progress | None = None) -> dict[s
         run_pool(config, storage)
     else:
         work(config, storage, data, progress or Progress(planned_epochs(config)))
+    from results.report import write_outputs  # pandas and scipy: loaded by the parent, never by workers
+
     return write_outputs(storage, config.project, config.out)
 
 

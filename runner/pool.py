@@ -4,6 +4,10 @@ The storage is the only channel: each child is an ordinary worker (claims decide
 what), the parent only starts them, draws one progress display from what the storage says is
 done, replaces a worker that died (its unit is redone by the claims' retry rule), and stops
 them all on Ctrl-C or SIGTERM, leaving a state the same command resumes.
+
+Workers are forked from a fork server that imported torch and the runner once (a spawned
+worker spends seconds importing them); the server itself never runs torch, so no worker
+inherits torch threads, locks or CUDA state.
 """
 
 from __future__ import annotations
@@ -11,8 +15,9 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
-import time
 from dataclasses import replace
+from multiprocessing.connection import wait
+from multiprocessing.context import BaseContext
 from multiprocessing.process import BaseProcess
 
 import optuna
@@ -23,7 +28,17 @@ from runner.config import RunConfig
 from runner.pipeline import load_data, planned_epochs, work
 from runner.progress import Progress
 
-POLL_SECONDS = 1.0
+POLL_SECONDS = 1.0  # progress refresh; a worker's exit is seen at once
+
+
+def worker_context() -> BaseContext:
+    """The fork server, preloaded with this module (torch, optuna, the runner); spawn where
+    there is none (Windows)."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([__name__])
+    return context
 
 
 def worker_devices(device: str, workers: int) -> list[str]:
@@ -86,7 +101,7 @@ def _exit_text(code: int | None) -> str:
 
 def run_pool(config: RunConfig, storage: optuna.storages.BaseStorage) -> None:
     """Run ``config.workers`` worker processes to the end of the run; the caller writes the report."""
-    context = multiprocessing.get_context("spawn")  # no inherited torch threads, locks or CUDA state
+    context = worker_context()
     devices = worker_devices(config.device, config.workers)
     threads = threads_per_worker(config.workers)
     progress = Progress(planned_epochs(config))
@@ -103,7 +118,7 @@ def run_pool(config: RunConfig, storage: optuna.storages.BaseStorage) -> None:
     replacements = config.max_retries * config.workers  # a crash loop ends; the claims bound each unit
     try:
         while workers:
-            time.sleep(POLL_SECONDS)
+            wait([process.sentinel for process in workers.values()], timeout=POLL_SECONDS)
             progress.advance_to(epochs_done(storage, config) - already, "training")
             for k, process in list(workers.items()):
                 if process.exitcode is None:
