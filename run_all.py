@@ -13,6 +13,7 @@ from pathlib import Path
 import typer
 
 from errors import UserError
+from runner.config import RunConfig
 from runner.parsing import parse_assignments, parse_budgets, parse_names
 from schedulers.params import Budget
 from schedulers.registry import SCHEDULERS, get_scheduler
@@ -141,7 +142,6 @@ def benchmark(
     if ctx.invoked_subcommand is not None:
         return
     from runner.config import resolve
-    from runner.preflight import preflight
 
     options = {
         "task": task, "model": model, "optimizer": optimizer, "epochs": epochs, "batch_size": batch_size, "lr": lr,
@@ -157,9 +157,19 @@ def benchmark(
         "checkpoint_seconds": checkpoint_seconds, "share_prefix": share_prefix,
         "checkpoint_dir": checkpoint_dir,
     }
-    config = resolve(options, preset, given_task_options)
-    preflight(config)  # before torch is imported (run_benchmark checks again): a refusal comes at once
+    run(resolve(options, preset, given_task_options))
 
+
+def run(config: RunConfig) -> None:
+    """Check everything before torch is imported (run_benchmark checks again), so a refusal comes
+    at once; then run. A pool's fork server imports torch beside this process."""
+    from runner.preflight import preflight
+
+    preflight(config)
+    if config.workers > 1:
+        from runner.pool import start_fork_server
+
+        start_fork_server()
     from runner.pipeline import run_benchmark
 
     run_benchmark(config)
@@ -240,8 +250,7 @@ def worker_command(
     from dataclasses import replace
 
     from results.storage import stored_meta
-    from runner.config import RunConfig, validate
-    from runner.preflight import preflight
+    from runner.config import validate
 
     opened, chosen = open_project(storage, project)
     stored = (stored_meta(opened, chosen) or {}).get("config")
@@ -252,11 +261,7 @@ def worker_command(
              "max_retries": max_retries}
     config = replace(config, **{k: v for k, v in given.items() if v is not None})
     validate(config)
-    preflight(config)
-
-    from runner.pipeline import run_benchmark
-
-    run_benchmark(config)
+    run(config)
 
 
 @app.command("analyze")

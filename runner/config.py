@@ -81,6 +81,13 @@ class RunConfig:
     def comparison_seeds(self) -> list[int]:
         return list(range(1, self.compare_seeds + 1))
 
+    @property
+    def planned_epochs(self) -> int:
+        """Training epochs of the whole run without prefix sharing: what the progress display counts."""
+        tuning = self.n_trials * self.n_seeds * self.epochs
+        comparison = 0 if self.skip_compare else sum(self.epoch_budgets) * self.compare_seeds
+        return len(self.names) * (tuning + comparison)
+
     def recipe(self, name: str, steps_per_epoch: int) -> Recipe:
         """What study ``name`` tunes, with this run's base optimizer, default LR and LR floor."""
         return make_recipe(name, steps_per_epoch=steps_per_epoch, optimizer=self.optimizer, lr=self.lr,

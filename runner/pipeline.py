@@ -49,12 +49,6 @@ def load_data(config: RunConfig) -> TaskData:
         subset_ratio=config.subset_ratio, options=config.options))
 
 
-def planned_epochs(config: RunConfig) -> int:
-    tuning = config.n_trials * config.n_seeds * config.epochs
-    comparison = 0 if config.skip_compare else sum(config.epoch_budgets) * config.compare_seeds
-    return len(config.names) * (tuning + comparison)
-
-
 def run_benchmark(config: RunConfig, progress: Progress | None = None) -> dict[str, Any]:
     """Run (or resume) both phases with ``config.workers`` processes and write the report; returns it."""
     storage, data = prepare(config)
@@ -63,7 +57,7 @@ def run_benchmark(config: RunConfig, progress: Progress | None = None) -> dict[s
 
         run_pool(config, storage)
     else:
-        work(config, storage, data, progress or Progress(planned_epochs(config)))
+        work(config, storage, data, progress or Progress(config.planned_epochs))
     from results.report import write_outputs  # pandas and scipy: loaded by the parent, never by workers
 
     return write_outputs(storage, config.project, config.out)

@@ -25,20 +25,27 @@ from optuna.trial import TrialState
 
 from results import storage as store
 from runner.config import RunConfig
-from runner.pipeline import load_data, planned_epochs, work
 from runner.progress import Progress
 
 POLL_SECONDS = 1.0  # progress refresh; a worker's exit is seen at once
 
 
 def worker_context() -> BaseContext:
-    """The fork server, preloaded with this module (torch, optuna, the runner); spawn where
-    there is none (Windows)."""
+    """The fork server, preloaded with the runner (torch, optuna) and torch._dynamo (which the
+    first torch optimizer imports, 1.5 s); spawn where there is none (Windows)."""
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("spawn")
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([__name__])
+    context.set_forkserver_preload(["runner.pipeline", "torch._dynamo"])
     return context
+
+
+def start_fork_server() -> None:
+    """Start the fork server now, so that its imports run beside the caller's own."""
+    if worker_context().get_start_method() == "forkserver":
+        from multiprocessing import forkserver
+
+        forkserver.ensure_running()
 
 
 def worker_devices(device: str, workers: int) -> list[str]:
@@ -64,6 +71,8 @@ def _child(config: RunConfig, device: str, threads: int) -> None:
     import sys
 
     import torch
+
+    from runner.pipeline import load_data, work
 
     def interrupt(signum, frame):
         raise KeyboardInterrupt
@@ -104,7 +113,7 @@ def run_pool(config: RunConfig, storage: optuna.storages.BaseStorage) -> None:
     context = worker_context()
     devices = worker_devices(config.device, config.workers)
     threads = threads_per_worker(config.workers)
-    progress = Progress(planned_epochs(config))
+    progress = Progress(config.planned_epochs)
     already = epochs_done(storage, config)
     progress.skip(already)
     progress.note(f"{config.workers} workers, {threads} thread(s) each, on {', '.join(sorted(set(devices)))}")
