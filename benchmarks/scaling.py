@@ -1,12 +1,19 @@
-"""Scale-out on one machine: throughput of 1 vs 2 workers, and the storage's share of wall time.
+"""Scale-out on one machine: throughput of 1 vs 2 workers, its ceiling, and the storage's share of wall time.
 
-    python benchmarks/scaling.py [--postgres postgresql://postgres@127.0.0.1:5432/postgres]
+    python benchmarks/scaling.py [--postgres postgresql://postgres@127.0.0.1:5432/postgres] [--repeat 2]
 
 (a) The same small osc workload (both phases) run with --workers 1 and --workers 2, each from a
-    fresh folder with the data cache warm; prints epochs per second and the ratio.
-(b) One worker on the same workload with SQLite, the journal file and PostgreSQL: the time spent
-    inside storage calls (outermost calls only, measured by wrapping the storage class's methods)
-    over the wall time.
+    fresh folder with the data cache warm, alternating, best of --repeat; at two model sizes:
+    the smoke preset's LSTM windows (hist 20, pred 10) and the paper's (hist 50, pred 50).
+    Prints epochs per second and the ratio, and beside it the same ratio for training epochs
+    alone: one worker already uses every core inside each step through torch's intra-op
+    threads, so on training two 1-thread workers gain only 2 x t(one process, 2 threads) /
+    t(two processes at once, 1 thread each), timed here on the same model and data (no start-up,
+    no storage). What lifts the whole run above it is the single-threaded rest of each unit
+    (evaluation, set-up, storage), which two workers do side by side.
+(b) One worker on the smoke-size workload with SQLite, the journal file and PostgreSQL: the time
+    spent inside storage calls (outermost calls only, measured by wrapping the storage class's
+    methods) over the wall time.
 """
 
 from __future__ import annotations
@@ -25,9 +32,22 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-WORKLOAD = ["--task", "osc", "--preset", "smoke", "--schedulers", "N,C,E,H", "--skip-lr-free", "--n-trials", "2",
-            "--epochs", "3", "--epoch-budgets", "3,6", "--compare-seeds", "2", "--subset-ratio", "0.25"]
-EPOCHS = 4 * (2 * 3 + 2 * (3 + 6))  # schedulers x (tuning trials x epochs + seeds x budgets)
+BASE = ["--task", "osc", "--preset", "smoke", "--schedulers", "N,C,E,H", "--skip-lr-free", "--n-trials", "2",
+        "--epochs", "3", "--epoch-budgets", "3,6", "--compare-seeds", "2"]
+EPOCHS = 4 * (2 * 3 + 2 * (3 + 6))  # planned: schedulers x (tuning trials x epochs + seeds x budgets)
+SIZES = {  # name: (hist, pred, subset ratio); subsets chosen for about a minute per run on 2 cores
+    "smoke size (hist 20, pred 10, 25 % of the data)": (20, 10, 0.25),
+    "paper size (hist 50, pred 50, 5 % of the data)": (50, 50, 0.05),
+}
+PROBE_EPOCHS, PROBE_REPEAT = 4, 3
+
+
+def hist_pred(size: tuple[int, int, float]) -> str:
+    return f"h{size[0]}p{size[1]}"
+
+
+def workload(hist: int, pred: int, subset: float) -> list[str]:
+    return [*BASE, "--hist", str(hist), "--pred", str(pred), "--subset-ratio", str(subset)]
 
 
 def timed_run(args: list[str]) -> float:
@@ -36,15 +56,64 @@ def timed_run(args: list[str]) -> float:
     return time.perf_counter() - start
 
 
-def worker_scaling(work: Path) -> None:
+def probe(threads: int, hist: int, pred: int, subset: float, data_dir: Path) -> float:
+    """Seconds to train PROBE_EPOCHS epochs of the workload's model (C schedule) in this process,
+    timed from a "go" line on stdin, so that probes run side by side start together."""
+    import torch
+
+    from schedulers.recipes import make_recipe
+    from tasks import DataConfig, get_task
+    from tasks.training import TrainConfig, Trainer
+
+    torch.set_num_threads(threads)
+    task = get_task("osc")
+    data = task.load(DataConfig(data_dir=data_dir, subset_ratio=subset, options={"hist": hist, "pred": pred}))
+    recipe = make_recipe("C", steps_per_epoch=data.steps_per_epoch(task.batch_size))
+    config = TrainConfig(model="LSTM_Seq2Seq", epochs=PROBE_EPOCHS, batch_size=task.batch_size, seed=1,
+                         recipe=recipe, params=recipe.defaults(PROBE_EPOCHS), device="cpu")
+    Trainer(task, data, config).run()  # warm-up: first-use imports and allocations
+    print("ready", flush=True)
+    sys.stdin.readline()
+    start = time.perf_counter()
+    Trainer(task, data, config).run()
+    return time.perf_counter() - start
+
+
+def probes(threads: int, copies: int, size: tuple[int, int, float], data_dir: Path) -> list[float]:
+    """``copies`` probe processes side by side, each with ``threads`` threads: their seconds."""
+    command = [sys.executable, __file__, "--probe", str(threads), *map(str, size), str(data_dir)]
+    running = [subprocess.Popen(command, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+               for _ in range(copies)]
+    for process in running:
+        assert process.stdout.readline().strip() == "ready"
+    for process in running:
+        process.stdin.write("go\n")
+        process.stdin.flush()
+    return [float(p.communicate()[0]) for p in running]
+
+
+def worker_scaling(work: Path, repeat: int) -> None:
     data = work / "data"
-    timed_run([*WORKLOAD, "--skip-compare", "--n-trials", "1", "--out", str(work / "warm"), "--data-dir", str(data)])
-    seconds = {n: timed_run([*WORKLOAD, "--workers", str(n), "--out", str(work / f"w{n}"), "--data-dir", str(data)])
-               for n in (1, 2)}
-    print("(a) workers on this machine (same workload, fresh storage, data cache warm)")
-    for n, s in seconds.items():
-        print(f"    {n} worker(s): {s:6.1f} s wall, {EPOCHS / s:5.2f} epochs/s")
-    print(f"    2 workers / 1 worker throughput: {seconds[1] / seconds[2]:.2f}x")
+    print("(a) workers on this machine (same workload, fresh storage, data cache warm; best of "
+          f"{repeat}, alternating)")
+    for name, size in SIZES.items():
+        args = workload(*size)
+        timed_run([*args, "--skip-compare", "--n-trials", "1", "--out", str(work / f"warm-{hist_pred(size)}"),
+                   "--data-dir", str(data)])
+        seconds: dict[int, float] = {1: float("inf"), 2: float("inf")}
+        for k in range(repeat):
+            for n in (1, 2):
+                out = work / f"{hist_pred(size)}-w{n}-{k}"
+                seconds[n] = min(seconds[n], timed_run([*args, "--workers", str(n), "--out", str(out),
+                                                        "--data-dir", str(data)]))
+        alone = min(min(probes(2, 1, size, data)) for _ in range(PROBE_REPEAT))
+        together = min(max(probes(1, 2, size, data)) for _ in range(PROBE_REPEAT))
+        print(f"    {name}, {EPOCHS} epochs planned:")
+        for n, s in seconds.items():
+            print(f"      {n} worker(s): {s:6.1f} s wall, {EPOCHS / s:5.2f} epochs/s")
+        print(f"      2 workers / 1 worker throughput: {seconds[1] / seconds[2]:.2f}x")
+        print(f"      training epochs alone: {2 * alone / together:.2f}x ({PROBE_EPOCHS} epochs take {alone:.2f} s "
+              f"with 2 threads alone, {together:.2f} s with 1 thread each, two side by side)")
 
 
 class StorageClock:
@@ -91,7 +160,8 @@ def storage_overhead(work: Path, postgres: str | None) -> None:
     print("(b) time inside storage calls / wall time, one worker")
     for kind, (url, cls) in kinds.items():
         project = f"bench-{uuid.uuid4().hex[:8]}"
-        sys.argv = ["run_all.py", *WORKLOAD, "--storage", url, "--project", project, "--out", str(work / kind),
+        smoke_size = workload(*next(iter(SIZES.values())))
+        sys.argv = ["run_all.py", *smoke_size, "--storage", url, "--project", project, "--out", str(work / kind),
                     "--data-dir", str(work / "data")]
         start = time.perf_counter()
         with StorageClock(cls) as clock, open(os.devnull, "w") as quiet, \
@@ -107,9 +177,15 @@ def storage_overhead(work: Path, postgres: str | None) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--postgres", default=None, help="a PostgreSQL URL for (b) (a scratch database is best)")
+    parser.add_argument("--repeat", type=int, default=2, help="runs of each configuration in (a); the best counts")
+    parser.add_argument("--probe", nargs=5, default=None, help=argparse.SUPPRESS)  # threads hist pred subset data
     args = parser.parse_args()
+    if args.probe is not None:
+        threads, hist, pred, subset, data_dir = args.probe
+        print(probe(int(threads), int(hist), int(pred), float(subset), Path(data_dir)))
+        return
     with tempfile.TemporaryDirectory() as folder:
-        worker_scaling(Path(folder))
+        worker_scaling(Path(folder), args.repeat)
         storage_overhead(Path(folder), args.postgres)
 
 

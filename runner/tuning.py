@@ -14,16 +14,24 @@ from runner.worker import work_through
 from schedulers.params import InvalidParameter
 from schedulers.recipes import Recipe
 
+TPE_STARTUP = 10  # TPE's first trials sample at random: independently of the other trials' results
+
 
 def trial_sampler(recipe: Recipe, epochs: int, index: int, seed: int) -> optuna.samplers.BaseSampler:
     """TPE seeded by (study seed, name, trial index): a resumed study samples what an
     uninterrupted one would have. Trial 0 is the registry defaults, so tuning never loses to them."""
-    sampler = optuna.samplers.TPESampler(seed=derived_seed(seed, recipe.name, index))
+    sampler = optuna.samplers.TPESampler(n_startup_trials=TPE_STARTUP, seed=derived_seed(seed, recipe.name, index))
     if index == 0:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
             return optuna.samplers.PartialFixedSampler(recipe.defaults(epochs), sampler)
     return sampler
+
+
+def sees_history(index: int, pruner: str) -> bool:
+    """Whether trial ``index`` depends on earlier trials' results: a TPE trial past the random
+    start-up, or any trial a pruner compares with the others."""
+    return index >= TPE_STARTUP or pruner != "none"
 
 
 def tune(ctx: RunContext, recipe: Recipe, wait: bool = True) -> None:
@@ -56,8 +64,13 @@ def tune(ctx: RunContext, recipe: Recipe, wait: bool = True) -> None:
             run_trial(ctx, recipe, study, trial, params, index)
             return True
 
+    def ready(index: int, done: set) -> bool:
+        """A trial that sees the history starts once every earlier trial finished, so with any
+        number of workers it samples and prunes on exactly what a serial run would show it."""
+        return not sees_history(index, config.pruner) or done.issuperset(range(index))
+
     work_through(study, list(range(config.n_trials)), lambda t: t.user_attrs.get("index"), run,
-                 lambda index: run_epochs, ctx.progress, wait)
+                 lambda index: run_epochs, ctx.progress, wait, ready)
 
 
 def run_trial(ctx: RunContext, recipe: Recipe, study: optuna.Study, trial: optuna.Trial, params: dict,

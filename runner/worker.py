@@ -17,9 +17,10 @@ POLL_SECONDS = 1.0  # at most: a shorter heartbeat (tests simulating a lost mach
 
 def work_through(study: optuna.Study, units: list[Hashable], unit_of: Callable[[FrozenTrial], Hashable | None],
                  run: Callable[[Hashable], bool], epochs_of: Callable[[Hashable], int], progress: Progress,
-                 wait: bool = True) -> None:
-    """Run ``units`` in order, skipping finished ones; wait on those other workers hold, or
-    (``wait=False``) return when only those are left, to find free work elsewhere.
+                 wait: bool = True, ready: Callable[[Hashable, set[Hashable]], bool] = lambda unit, done: True) -> None:
+    """Run ``units`` in order, skipping finished ones; wait on those other workers hold or that
+    are not ``ready(unit, done units)`` yet, or (``wait=False``) return when only those are left,
+    to find free work elsewhere.
 
     ``run(unit)`` trains one unit and returns False if it yielded the unit to another worker.
     Alone on a storage this is a plain loop over the missing units, so results do not depend
@@ -34,7 +35,7 @@ def work_through(study: optuna.Study, units: list[Hashable], unit_of: Callable[[
         todo = [u for u in units if u not in done]
         if not todo:
             return
-        free = [u for u in todo if u not in held]
+        free = [u for u in todo if u not in held and ready(u, done)]
         if not free:
             if not wait:
                 return

@@ -52,6 +52,28 @@ def test_two_workers_do_every_unit_once_with_the_numbers_of_one(tmp_path: Path, 
     assert (tmp_path / "two" / "curves.csv").read_text() == (tmp_path / "one" / "curves.csv").read_text()
 
 
+def test_tpe_past_its_random_start_samples_as_in_a_serial_run(tmp_path: Path, one_torch_thread) -> None:
+    """Trials that see the history (index >= TPE_STARTUP) wait for every earlier trial, so two
+    workers ask TPE on exactly the history one worker had: same parameters, same values."""
+    from runner.tuning import TPE_STARTUP
+
+    args = [*TINY, "--schedulers", "C", "--n-trials", str(TPE_STARTUP + 3), "--epochs", "1", "--skip-compare",
+            "--data-dir", tmp_path / "data"]
+    done = cli(*args, "--workers", "2", "--out", tmp_path / "two")
+    assert done.returncode == 0, done.stderr
+    assert run_cli(*args, "--out", tmp_path / "one") == 0
+
+    def sampled(folder: Path) -> dict[int, tuple]:
+        trials = store.trials(store.open_storage(store.default_url(folder)), store.study_name(PROJECT, "tune", "C"))
+        return {t.user_attrs["index"]: (t.params, t.value) for t in trials if store.is_finished(t)}
+
+    two, one = sampled(tmp_path / "two"), sampled(tmp_path / "one")
+    assert sorted(two) == list(range(TPE_STARTUP + 3)) and two == one
+    workers = {t.user_attrs["worker"] for t in store.trials(store.open_storage(store.default_url(tmp_path / "two")),
+                                                            store.study_name(PROJECT, "tune", "C"))}
+    assert len(workers) == 2  # both took part
+
+
 def test_a_worker_joins_a_run_from_its_storage_alone(tmp_path: Path, one_torch_thread) -> None:
     url = f"journal:{tmp_path}/run.journal"
     started = subprocess.Popen([sys.executable, str(ROOT / "run_all.py"), *TINY, "--storage", url, "--out",
