@@ -89,11 +89,16 @@ def _died_here(trial: FrozenTrial) -> bool:
     return False
 
 
+def _started(trial: FrozenTrial) -> float:
+    return trial.datetime_start.timestamp() if trial.datetime_start is not None else 0.0
+
+
 def is_live(trial: FrozenTrial, now: float | None = None) -> bool:
     """Whether ``trial`` is a claim some running worker still holds: its heartbeat is fresh."""
     if trial.state != TrialState.RUNNING or trial.user_attrs.get("worker", worker_id()) == worker_id():
         return False  # finished, unclaimed, or a leftover of this very process
-    fresh = (now or time.time()) - trial.user_attrs.get("alive", 0.0) < timing()[1]
+    beat = trial.user_attrs.get("alive", _started(trial))  # a claim tagged a moment ago may have no beat yet
+    fresh = (now or time.time()) - beat < timing()[1]
     return fresh and not _died_here(trial)
 
 
@@ -106,9 +111,9 @@ def won(trial: Trial, rivals: list[FrozenTrial]) -> bool:
 def heartbeat(trial: Trial) -> Iterator[None]:
     """Tag ``trial`` with this worker and keep its heartbeat fresh while the block runs."""
     interval = timing()[0]
-    trial.set_user_attr("worker", worker_id())
+    trial.set_user_attr("alive", time.time())  # first: a tagged claim always has a heartbeat
     trial.set_user_attr("pid_namespace", pid_namespace())
-    trial.set_user_attr("alive", time.time())
+    trial.set_user_attr("worker", worker_id())
     stop = threading.Event()
 
     def beat() -> None:
@@ -135,8 +140,7 @@ def _unsettled(trial: FrozenTrial, now: float) -> bool:
         return False
     if "worker" in trial.user_attrs:
         return is_live(trial, now)
-    started = trial.datetime_start.timestamp() if trial.datetime_start is not None else 0.0
-    return now - started < min(UNTAGGED_PATIENCE, timing()[1])
+    return now - _started(trial) < min(UNTAGGED_PATIENCE, timing()[1])
 
 
 def _settled_trials(study, number: int) -> list[FrozenTrial]:

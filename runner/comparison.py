@@ -31,16 +31,16 @@ def plan(ctx: RunContext, recipe: Recipe, params: dict[str, Any]) -> dict[int, S
     return plan_starts({b: recipe.schedule_trace(params, b) for b in budgets})
 
 
-def compare(ctx: RunContext, recipe: Recipe, wait: bool = True) -> None:
-    """Every Phase 2 run of ``recipe``; ``wait=False`` leaves those other workers hold."""
+def compare(ctx: RunContext, recipe: Recipe) -> bool:
+    """The Phase 2 runs of ``recipe`` that are free; True once all are finished (``work_through``).
+    Call it once Phase 1 of ``recipe`` is finished."""
     config = ctx.config
     params = best_params(ctx.storage, config.project, recipe.name)
     planned = [(budget, seed) for budget in config.epoch_budgets for seed in config.comparison_seeds]
     if params is None:
-        if wait:  # the last pass: say it once
-            ctx.progress.note(f"[phase 2] {recipe.name}: no complete Phase 1 trial; skipped")
+        ctx.progress.note(f"[phase 2] {recipe.name}: no complete Phase 1 trial; skipped")
         ctx.progress.skip(sum(budget for budget, _ in planned), key=("no Phase 1", recipe.name))
-        return
+        return True
     study = ctx.study(study_name(config.project, "compare", recipe.name))
     starts = plan(ctx, recipe, params)
     forks = fork_points(starts)
@@ -129,5 +129,6 @@ def compare(ctx: RunContext, recipe: Recipe, wait: bool = True) -> None:
     if forks and any(unfinished(list(starts), seed) for seed in config.comparison_seeds):  # work left
         total, shared = (n * len(config.comparison_seeds) for n in (sum(starts), epochs_to_train(starts)))
         ctx.progress.note(f"[phase 2] {recipe.name}: prefix sharing trains {shared} of {total} epochs "
-                          f"(saves {total - shared}, {100 * (total - shared) / total:.0f} %)")
-    work_through(study, planned, unit_of, run, lambda unit: unit[0], ctx.progress, wait)
+                          f"(saves {total - shared}, {100 * (total - shared) / total:.0f} %)",
+                          key=("prefix sharing", recipe.name))
+    return work_through(study, planned, unit_of, run, lambda unit: unit[0], ctx.progress)

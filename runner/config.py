@@ -173,9 +173,16 @@ def resolve(options: dict[str, Any], preset: str | None, task_options: dict[str,
     return config
 
 
+def check_device(name: str) -> None:
+    """The spelling of --device (whether CUDA is there is known once torch loads)."""
+    if name not in ("auto", "cpu", "cuda") and not (name.startswith("cuda:") and name[5:].isdigit()):
+        raise UserError(f"--device {name!r} is unknown; allowed: auto, cpu, cuda, cuda:N")
+
+
 def validate(config: RunConfig) -> None:
     """Every check that needs no data or storage; raises one-line UserErrors."""
     task = config.task_spec
+    check_device(config.device)
     task.model_defaults(config.model)
     if config.dataset is not None and task.datasets and config.dataset not in task.datasets:
         raise UserError(f"--dataset {config.dataset!r} is unknown for task {task.name}; allowed: "

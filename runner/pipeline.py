@@ -19,6 +19,7 @@ from runner.progress import Progress
 from runner.trials import RunContext
 from runner.tuning import tune
 from runner.wandb_log import WandbLog
+from runner.worker import idle
 from tasks import DataConfig
 from tasks.data import TaskData
 from tasks.training import resolve_device
@@ -81,15 +82,20 @@ def work(config: RunConfig, storage: optuna.storages.BaseStorage, data: TaskData
     artifacts = artifact_store(config.artifacts_dir) if config.uses_checkpoints else None
     ctx = RunContext(config, config.task_spec, data, storage, progress, logger, artifacts)
     recipes = [config.recipe(name, data.steps_per_epoch(config.batch_size)) for name in config.names]
+    tuned: set[str] = set()  # contenders whose Phase 1 is finished (compared: Phase 2)
+    compared: set[str] = set(config.names) if config.skip_compare else set()
     try:
-        # Free units first, everywhere: a worker waits on the units others hold only when none is left.
-        for recipe in recipes:
-            tune(ctx, recipe, wait=False)
-        for recipe in recipes:
-            tune(ctx, recipe)  # Phase 2 needs the whole study: wait for the trials others hold
-            if not config.skip_compare:
-                compare(ctx, recipe, wait=False)
-        for recipe in recipes if not config.skip_compare else []:
-            compare(ctx, recipe)
+        # Passes over every study, Phase 1 first: each takes the free units anywhere; a worker
+        # waits only when no study has one (the rest are held by others or not ready yet).
+        while True:
+            for recipe in recipes:
+                if recipe.name not in tuned and tune(ctx, recipe):
+                    tuned.add(recipe.name)
+            for recipe in recipes:  # a contender's Phase 2 starts once its whole Phase 1 is finished
+                if recipe.name in tuned and recipe.name not in compared and compare(ctx, recipe):
+                    compared.add(recipe.name)
+            if len(tuned) == len(compared) == len(recipes):
+                return
+            idle()
     finally:
         progress.close()

@@ -6,8 +6,8 @@ done, replaces a worker that died (its unit is redone by the claims' retry rule)
 them all on Ctrl-C or SIGTERM, leaving a state the same command resumes.
 
 Workers are forked from a fork server that imported torch and the runner once (a spawned
-worker spends seconds importing them); the server itself never runs torch, so no worker
-inherits torch threads, locks or CUDA state.
+worker spends seconds importing them); the server never runs a torch operation, so no worker
+inherits torch's thread pools, locks or CUDA state.
 """
 
 from __future__ import annotations
@@ -30,13 +30,15 @@ from runner.progress import Progress
 POLL_SECONDS = 1.0  # progress refresh; a worker's exit is seen at once
 
 
+SETTINGS_PREFIX = "EPOCHBENCH_"  # environment settings read while working (heartbeat, staleness)
+
+
 def worker_context() -> BaseContext:
-    """The fork server, preloaded with the runner (torch, optuna) and torch._dynamo (which the
-    first torch optimizer imports, 1.5 s); spawn where there is none (Windows)."""
+    """The fork server, preloaded by runner.fork_server; spawn where there is none (Windows)."""
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("spawn")
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["runner.pipeline", "torch._dynamo"])
+    context.set_forkserver_preload(["runner.fork_server"])
     return context
 
 
@@ -66,8 +68,9 @@ def threads_per_worker(workers: int) -> int:
     return max(1, (os.cpu_count() or 1) // workers)
 
 
-def _child(config: RunConfig, device: str, threads: int) -> None:
-    """A worker process: quiet, its own threads and device, SIGTERM handled as Ctrl-C."""
+def _child(config: RunConfig, device: str, threads: int, settings: dict[str, str]) -> None:
+    """A worker process: quiet, its own threads and device, SIGINT or SIGTERM handled once as Ctrl-C, and the
+    parent's EPOCHBENCH_* settings of now (a fork server's environment is the one it started with)."""
     import sys
 
     import torch
@@ -75,9 +78,15 @@ def _child(config: RunConfig, device: str, threads: int) -> None:
     from runner.pipeline import load_data, work
 
     def interrupt(signum, frame):
+        for stop in (signal.SIGINT, signal.SIGTERM):  # once: a second stop (the group's, then the
+            signal.signal(stop, signal.SIG_IGN)      # parent's) must not break the first one's cleanup
         raise KeyboardInterrupt
 
+    signal.signal(signal.SIGINT, interrupt)
     signal.signal(signal.SIGTERM, interrupt)
+    for name in [name for name in os.environ if name.startswith(SETTINGS_PREFIX)]:
+        del os.environ[name]
+    os.environ.update(settings)
     torch.set_num_threads(threads)
     config = replace(config, device=device, workers=1)
     storage = store.open_storage(config.storage or store.default_url(config.out), for_writing=True)
@@ -119,7 +128,8 @@ def run_pool(config: RunConfig, storage: optuna.storages.BaseStorage) -> None:
     progress.note(f"{config.workers} workers, {threads} thread(s) each, on {', '.join(sorted(set(devices)))}")
 
     def start(k: int) -> BaseProcess:
-        process = context.Process(target=_child, args=(config, devices[k], threads), name=f"worker-{k + 1}")
+        settings = {name: value for name, value in os.environ.items() if name.startswith(SETTINGS_PREFIX)}
+        process = context.Process(target=_child, args=(config, devices[k], threads, settings), name=f"worker-{k + 1}")
         process.start()
         return process
 
@@ -145,6 +155,8 @@ def run_pool(config: RunConfig, storage: optuna.storages.BaseStorage) -> None:
                 process.terminate()  # the child turns SIGTERM into an interrupt and marks its unit
         for process in workers.values():
             process.join(timeout=60)
+            if process.exitcode is None:  # stuck: the claims redo its unit
+                process.kill()
         raise
     finally:
         progress.close()

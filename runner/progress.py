@@ -78,7 +78,12 @@ class Progress:
         if self._bar is not None:
             self._bar.update(self._task, total=self.total)
 
-    def note(self, text: str) -> None:
+    def note(self, text: str, key: object = None) -> None:
+        """Print a line (once per ``key``, if given)."""
+        if key is not None:
+            if key in self._accounted:
+                return
+            self._accounted.add(key)
         if self._bar is not None:
             self._bar.console.print(text, markup=False, highlight=False)
         else:

@@ -34,8 +34,8 @@ def sees_history(index: int, pruner: str) -> bool:
     return index >= TPE_STARTUP or pruner != "none"
 
 
-def tune(ctx: RunContext, recipe: Recipe, wait: bool = True) -> None:
-    """Every Phase 1 trial of ``recipe``; ``wait=False`` leaves those other workers hold."""
+def tune(ctx: RunContext, recipe: Recipe) -> bool:
+    """The Phase 1 trials of ``recipe`` that are free; True once all are finished (``work_through``)."""
     config = ctx.config
     study = ctx.study(study_name(config.project, "tune", recipe.name))
     space = recipe.search_space(config.epochs)
@@ -69,8 +69,8 @@ def tune(ctx: RunContext, recipe: Recipe, wait: bool = True) -> None:
         number of workers it samples and prunes on exactly what a serial run would show it."""
         return not sees_history(index, config.pruner) or done.issuperset(range(index))
 
-    work_through(study, list(range(config.n_trials)), lambda t: t.user_attrs.get("index"), run,
-                 lambda index: run_epochs, ctx.progress, wait, ready)
+    return work_through(study, list(range(config.n_trials)), lambda t: t.user_attrs.get("index"), run,
+                        lambda index: run_epochs, ctx.progress, ready)
 
 
 def run_trial(ctx: RunContext, recipe: Recipe, study: optuna.Study, trial: optuna.Trial, params: dict,

@@ -17,10 +17,10 @@ POLL_SECONDS = 1.0  # at most: a shorter heartbeat (tests simulating a lost mach
 
 def work_through(study: optuna.Study, units: list[Hashable], unit_of: Callable[[FrozenTrial], Hashable | None],
                  run: Callable[[Hashable], bool], epochs_of: Callable[[Hashable], int], progress: Progress,
-                 wait: bool = True, ready: Callable[[Hashable, set[Hashable]], bool] = lambda unit, done: True) -> None:
-    """Run ``units`` in order, skipping finished ones; wait on those other workers hold or that
-    are not ``ready(unit, done units)`` yet, or (``wait=False``) return when only those are left,
-    to find free work elsewhere.
+                 ready: Callable[[Hashable, set[Hashable]], bool] = lambda unit, done: True) -> bool:
+    """Run ``units`` in order, skipping finished ones and those other workers hold or that are not
+    ``ready(unit, done units)`` yet. True once every unit is finished; False when only such units
+    are left, so the caller can find free work elsewhere before it waits (``idle``).
 
     ``run(unit)`` trains one unit and returns False if it yielded the unit to another worker.
     Alone on a storage this is a plain loop over the missing units, so results do not depend
@@ -34,12 +34,14 @@ def work_through(study: optuna.Study, units: list[Hashable], unit_of: Callable[[
             progress.skip(epochs_of(unit), key=(study.study_name, unit))  # counted once per process
         todo = [u for u in units if u not in done]
         if not todo:
-            return
+            return True
         free = [u for u in todo if u not in held and ready(u, done)]
         if not free:
-            if not wait:
-                return
-            time.sleep(min(POLL_SECONDS, timing()[0]))
-            continue
+            return False
         if run(free[0]):  # False: another worker claimed it first
             progress.skip(0, key=(study.study_name, free[0]))  # trained here: its epochs were counted
+
+
+def idle() -> None:
+    """Wait before looking for work again: POLL_SECONDS, or the heartbeat interval if shorter."""
+    time.sleep(min(POLL_SECONDS, timing()[0]))

@@ -41,6 +41,7 @@ REFUSALS = [
     (["--task", "osc", "--hist", "0"], "--hist must be an integer >= 1"),
     (["--task", "osc", "--lr", "inf"], "--lr must be a positive finite number"),
     (["--task", "osc", "--schedulers", "C,XX"], "unknown scheduler code 'XX'"),
+    (["--task", "osc", "--device", "tpu"], "--device 'tpu' is unknown"),
     (["--task", "osc", "--preset", "smoke", "--out", "{file}/run"], "is not a folder"),
     (["--task", "osc", "--preset", "smoke", "--dtype", "wavy"], "--dtype 'wavy' is unknown"),
     (["report", "{tmp}/missing"], "no such folder"),

@@ -173,7 +173,12 @@ def test_a_killed_worker_loses_nothing_and_its_retry_is_recorded(request, tmp_pa
         {"phase": "compare", "unit": unit, "retry_of": ["killed"], "status": "complete", "reason": None}]
 
 
-def test_ctrl_c_stops_every_worker_and_the_same_command_resumes(tmp_path: Path) -> None:
+@pytest.mark.parametrize("stop, status", [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["ctrl-c", "sigterm"])
+def test_a_stopped_pool_stops_every_worker_and_the_same_command_resumes(tmp_path: Path, stop: signal.Signals,
+                                                                      status: int) -> None:
+    """Ctrl-C, or a SIGTERM to the whole process group (systemd, Docker, Slurm; the fork server
+    ignores it, so the parent can follow its workers): every unit is stopped as interrupted, which
+    uses up no retry, and the same command finishes the run."""
     args = [sys.executable, str(ROOT / "run_all.py"), *TINY, "--workers", "2", "--out", str(tmp_path / "out"),
             "--data-dir", str(tmp_path / "data")]
     pool = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
@@ -182,12 +187,13 @@ def test_ctrl_c_stops_every_worker_and_the_same_command_resumes(tmp_path: Path) 
     deadline = time.time() + 120
     while time.time() < deadline and not (Path(url[8:]).exists() and units(url, "tune", "N")):
         time.sleep(0.1)
-    os.killpg(pool.pid, signal.SIGINT)  # what Ctrl-C sends: the parent and both workers
+    os.killpg(pool.pid, stop)  # Ctrl-C sends SIGINT to the parent and both workers
     err = pool.communicate(timeout=120)[1]
-    assert pool.returncode == 130 and "run the same command again to resume" in err
+    assert pool.returncode == status and "run the same command again to resume" in err
     assert not (tmp_path / "out" / "report.json").exists()
     done = cli(*args[2:])
     assert done.returncode == 0, done.stderr
     for name in ("N", "C"):
         assert units(url, "tune", name) == {0: 1, 1: 1}
         assert units(url, "compare", name) == {(b, s): 1 for b in (2, 3) for s in (1, 2)}
+    assert json.loads((tmp_path / "out" / "report.json").read_text())["faults"] == {}

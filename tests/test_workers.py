@@ -21,7 +21,7 @@ from errors import UserError
 from results.storage import finish, open_storage, study_name
 from runner import claims
 from runner.progress import Progress
-from runner.worker import work_through
+from runner.worker import idle, work_through
 from tests.conftest import run_cli
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -52,6 +52,9 @@ def test_claim_liveness(monkeypatch) -> None:
         "remote fresh": (_trial_with(study, worker="elsewhere:42:y", alive=now - 10), True),
         "remote stale": (_trial_with(study, worker="elsewhere:42:y", alive=now - 61), False),
         "unclaimed": (_trial_with(study), False),
+        # tagged a moment ago, first beat not stored yet: as old as the trial (was read as dead, and a
+        # rival then trained the same unit)
+        "tagged, no beat yet": (_trial_with(study, worker="elsewhere:42:y"), True),
     }
     assert {name: claims.is_live(t, now) for name, (t, _) in cases.items()} == {
         name: live for name, (_, live) in cases.items()}
@@ -100,8 +103,9 @@ def test_an_idle_worker_polls_as_often_as_the_heartbeat(monkeypatch) -> None:
         rival.set_user_attr(key, value)
     threading.Timer(0.3, finish, (study, rival, "complete"), {"value": 1.0}).start()
     start = time.time()
-    work_through(study, ["a"], lambda t: t.user_attrs.get("unit"), lambda unit: pytest.fail("unit was held"),
-                 lambda unit: 1, Progress(1, io.StringIO(), live=False))
+    while not work_through(study, ["a"], lambda t: t.user_attrs.get("unit"), lambda unit: pytest.fail("unit was held"),
+                           lambda unit: 1, Progress(1, io.StringIO(), live=False)):
+        idle()
     assert time.time() - start < 2  # was a 5 s sleep whatever the heartbeat
 
 
