@@ -68,6 +68,9 @@ def read_ours(path: Path) -> pd.DataFrame:
     if missing:
         raise UserError(f"{path}: expected EpochBench curves.csv columns {','.join(OUR_REQUIRED)}; "
                         f"missing {','.join(missing)}")
+    if frame.empty:
+        raise UserError(f"{path}: no learning curves (a run made with --skip-compare has none; its Phase 2 "
+                        "adds them)")
     if "status" not in frame.columns:
         frame["status"] = "complete"
     unknown = set(frame["status"].astype(str)) - STATUSES

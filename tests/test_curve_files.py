@@ -49,6 +49,7 @@ def test_our_curves_csv_with_and_without_status(tmp_path: Path) -> None:
     ("curves.csv", "scheduler,budget,epoch\nH,10,0\n", "missing seed,val_loss"),
     ("curves.csv", "scheduler,budget,seed,epoch,val_loss,status\nH,10,0,0,1.0,exploded\n", "complete or diverged"),
     ("curves.csv", "scheduler,budget,seed,epoch,val_loss\nH,ten,0,0,1.0\n", "integer budget"),
+    ("curves.csv", "scheduler,budget,seed,epoch,lr,train_loss,val_loss,status\n", "no learning curves"),
     ("Result_CIFAR10_CNN-H.csv", "epoch,loss\n1,2\n", "epoch,H<budget>_val_loss"),
     ("Result_CIFAR10_CNN-H.csv", "epoch,H10_val_loss\n1,2\n2,3\n", "expected 10 consecutive epochs"),
     ("notes.csv", "a,b\n1,2\n", "unrecognised CSV"),
