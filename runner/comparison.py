@@ -42,7 +42,9 @@ def compare(ctx: RunContext, recipe: Recipe) -> bool:
         ctx.progress.skip(sum(budget for budget, _ in planned), key=("no Phase 1", recipe.name))
         return True
     study = ctx.study(study_name(config.project, "compare", recipe.name))
-    starts = plan(ctx, recipe, params)
+    if recipe.name not in ctx.plans:  # replaying every budget's schedule takes seconds; a waiting worker asks often
+        ctx.plans[recipe.name] = plan(ctx, recipe, params)
+    starts = ctx.plans[recipe.name]
     forks = fork_points(starts)
     checkpoints = Checkpoints(study, ctx.artifacts, ctx.progress.note) if ctx.artifacts is not None else None
 

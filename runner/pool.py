@@ -28,8 +28,6 @@ from runner.config import RunConfig
 from runner.progress import Progress
 
 POLL_SECONDS = 1.0  # progress refresh; a worker's exit is seen at once
-
-
 SETTINGS_PREFIX = "EPOCHBENCH_"  # environment settings read while working (heartbeat, staleness)
 
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import optuna
 
 from runner.config import RunConfig
+from runner.prefix import Start
 from runner.progress import Progress
 from runner.wandb_log import WandbLog
 from schedulers.recipes import Recipe
@@ -39,6 +40,7 @@ class RunContext:
     progress: Progress
     wandb: WandbLog | None = None
     artifacts: Any = None  # an optuna.artifacts store for checkpoints; None: no checkpoints
+    plans: dict[str, dict[int, Start]] = field(default_factory=dict)  # Phase 2 starts per contender
 
     def study(self, name: str) -> optuna.Study:
         return optuna.create_study(study_name=name, storage=self.storage, direction="minimize",
