@@ -147,30 +147,33 @@ def test_a_killed_worker_loses_nothing_and_its_retry_is_recorded(request, tmp_pa
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     victim = subprocess.Popen([*args, "--out", str(tmp_path / "victim")], cwd=ROOT, env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    storage = store.open_storage(url) if kind == "journal" else None
     deadline = time.time() + 180
-    held = None
-    while time.time() < deadline and held is None:  # kill it while it holds a Phase 2 unit
+    while time.time() < deadline and not held_units(url):  # kill it while it holds a Phase 2 unit
         time.sleep(0.1)
-        try:
-            storage = storage or store.open_storage(url)
-            trials = store.trials(storage, f"{PROJECT}/compare/N")
-        except Exception:
-            continue
-        held = next((t for t in trials if t.state == optuna.trial.TrialState.RUNNING and "budget" in t.user_attrs),
-                    None)
-    assert held is not None, "the victim never reached Phase 2"
     victim.send_signal(signal.SIGKILL)
     victim.wait(timeout=30)
+    killed = held_units(url)  # read after the kill: the unit seen before it may have finished meanwhile
+    assert killed, "the victim never died holding a Phase 2 unit"
     survivor = subprocess.run([*args, "--out", str(tmp_path / "survivor")], cwd=ROOT, env=env, capture_output=True,
                               text=True, timeout=300)
     assert survivor.returncode == 0, survivor.stderr
     for name in ("N", "C"):
         assert units(url, "compare", name) == {(b, s): 1 for b in (2, 3) for s in (1, 2)}  # none lost or doubled
-    report = json.loads((tmp_path / "survivor" / "report.json").read_text())
-    unit = f"{held.user_attrs['budget']}/{held.user_attrs['seed']}"
-    assert [f for f in report["faults"]["N"] if f["unit"] == unit] == [
-        {"phase": "compare", "unit": unit, "retry_of": ["killed"], "status": "complete", "reason": None}]
+    faults = json.loads((tmp_path / "survivor" / "report.json").read_text())["faults"]
+    for name, unit in killed:
+        assert [f for f in faults[name] if f["unit"] == unit] == [
+            {"phase": "compare", "unit": unit, "retry_of": ["killed"], "status": "complete", "reason": None}]
+
+
+def held_units(url: str) -> list[tuple[str, str]]:
+    """(contender, "budget/seed") of every Phase 2 unit left RUNNING in the storage; [] while it is unreadable."""
+    try:
+        storage = store.open_storage(url)
+        return [(name, f"{t.user_attrs['budget']}/{t.user_attrs['seed']}") for name in ("N", "C")
+                for t in store.trials(storage, f"{PROJECT}/compare/{name}")
+                if t.state == optuna.trial.TrialState.RUNNING and "budget" in t.user_attrs]
+    except Exception:
+        return []
 
 
 @pytest.mark.parametrize("stop, status", [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["ctrl-c", "sigterm"])
