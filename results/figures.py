@@ -219,9 +219,10 @@ def write_figures(analysis: dict[str, Any], curves: pd.DataFrame, out_dir: Path)
     written = [plot_val_curves(curves, plots / "val_curves.png")]
     if "lr" in curves.columns and curves["lr"].notna().all():
         written.append(plot_lr_schedules(curves, plots / "lr_schedules.png"))
-    written += [plot_final_loss(analysis, plots / "final_loss.png"),
-                plot_decoupling_heatmap(analysis, plots / "decoupling_heatmap.png"),
-                plot_noise_floor(analysis, plots / "decoupling_vs_noise.png")]
+    written.append(plot_final_loss(analysis, plots / "final_loss.png"))
+    if len(analysis["budgets"]) > 1:  # one budget has no pair to draw a cell for
+        written.append(plot_decoupling_heatmap(analysis, plots / "decoupling_heatmap.png"))
+    written.append(plot_noise_floor(analysis, plots / "decoupling_vs_noise.png"))
     if analysis.get("predictors"):
         written.append(plot_predicted_vs_measured(analysis, plots / "predicted_vs_measured.png"))
     return written

@@ -4,6 +4,7 @@ import json
 import re
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -89,6 +90,18 @@ def test_analyze_our_curves_with_diverged_run(tmp_path: Path) -> None:
     assert "1 (40/2)" in report  # diverged runs are named in the tables
     links = links_resolve(tmp_path / "o" / "report.md")
     assert len(links) == 6 and all((tmp_path / "o" / link).stat().st_size > 10_000 for link in links)
+
+
+def test_one_budget_draws_no_empty_heatmap_and_warns_nothing(tmp_path: Path) -> None:
+    """One budget has no budget pair: the heatmap would be an empty, degenerate image (matplotlib warned)."""
+    from results.figures import write_figures
+
+    curves = synthetic_curves(["N", "H"], budgets=(10,), seeds=2, diverged=None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        written = write_figures(analyze_curves(curves), curves, tmp_path)
+    assert sorted(p.name for p in written) == ["decoupling_vs_noise.png", "final_loss.png", "lr_schedules.png",
+                                               "val_curves.png"]
 
 
 @pytest.mark.parametrize("content, expected", [
