@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 from collections.abc import Callable, Iterable
 from dataclasses import KW_ONLY, dataclass
 from typing import TYPE_CHECKING, Any
@@ -31,7 +33,10 @@ class LRFreeSpec(Tunable):
 
     def create(self, parameters: Iterable[torch.nn.Parameter], values: dict[str, Any], *,
                total_steps: int, weight_decay: float = 0.0) -> torch.optim.Optimizer:
-        return self.build(parameters, weight_decay=weight_decay, total_steps=total_steps, **values)
+        """The optimizer; Prodigy and D-Adaptation print a line for every optimizer built (one per
+        trial and run), which is swallowed to keep the terminal to EpochBench's own progress."""
+        with contextlib.redirect_stdout(io.StringIO()):
+            return self.build(parameters, weight_decay=weight_decay, total_steps=total_steps, **values)
 
     def train_mode(self, optimizer: torch.optim.Optimizer) -> None:
         """Call before training steps (ScheduleFree trains at its y sequence)."""

@@ -203,13 +203,12 @@ class LRFreeRecipe(Recipe):
         return [()] * epochs if self.spec.horizon_free else None
 
     def train_mode(self, optimizer: Optimizer) -> None:
-        if self.spec.switches_modes:
-            optimizer.train()
+        self.spec.train_mode(optimizer)
 
     def eval_mode(self, optimizer: Optimizer, model: nn.Module, calibration: Batches) -> None:
         """Schedule-Free evaluates at its averaged weights, whose BatchNorm statistics are recomputed."""
+        self.spec.eval_mode(optimizer)
         if self.spec.switches_modes:
-            optimizer.eval()
             recalibrate_batchnorm(model, calibration())
 
 

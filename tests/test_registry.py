@@ -90,7 +90,7 @@ def test_sampled_search_space_passes_validation_at_paper_budgets(code: str) -> N
 
 
 @pytest.mark.parametrize("name", list(LR_FREE))
-def test_lr_free_search_space_and_step(name: str) -> None:
+def test_lr_free_search_space_and_step(name: str, capsys: pytest.CaptureFixture[str]) -> None:
     spec = LR_FREE[name]
     tuning = PAPER_BUDGETS[0]
     study = optuna.create_study(sampler=optuna.samplers.TPESampler(seed=0))
@@ -99,7 +99,8 @@ def test_lr_free_search_space_and_step(name: str) -> None:
         spec.validate({**spec.defaults(tuning), **trial.params}, PAPER_BUDGETS)
         study.tell(trial, 0.0)
     weight = torch.nn.Parameter(torch.tensor([3.0]))
-    optimizer = spec.create([weight], spec.defaults(tuning), total_steps=100)
+    optimizer = spec.create([weight], spec.defaults(tuning), total_steps=100, weight_decay=0.01)
+    assert capsys.readouterr().out == ""  # Prodigy and D-Adaptation print "Using decoupled weight decay"
     spec.train_mode(optimizer)
     for _ in range(20):
         optimizer.zero_grad()
