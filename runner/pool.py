@@ -15,6 +15,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import threading
 from dataclasses import replace
 from multiprocessing.connection import wait
 from multiprocessing.context import BaseContext
@@ -66,6 +67,21 @@ def threads_per_worker(workers: int) -> int:
     return max(1, (os.cpu_count() or 1) // workers)
 
 
+def _stop_with_parent() -> None:
+    """SIGTERM this worker (its Ctrl-C) when the pool's parent dies, so a SIGKILLed or OOM-killed
+    pool leaves no workers training unseen beside the pool a rerun starts. The fork server cannot
+    tell: it lives while any worker holds its pipe; the parent's sentinel closes with the parent."""
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def watch() -> None:
+        wait([parent.sentinel])
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
 def _child(config: RunConfig, device: str, threads: int, settings: dict[str, str]) -> None:
     """A worker process: quiet, its own threads and device, SIGINT or SIGTERM handled once as Ctrl-C, and the
     parent's EPOCHBENCH_* settings of now (a fork server's environment is the one it started with)."""
@@ -82,6 +98,7 @@ def _child(config: RunConfig, device: str, threads: int, settings: dict[str, str
 
     signal.signal(signal.SIGINT, interrupt)
     signal.signal(signal.SIGTERM, interrupt)
+    _stop_with_parent()
     for name in [name for name in os.environ if name.startswith(SETTINGS_PREFIX)]:
         del os.environ[name]
     os.environ.update(settings)

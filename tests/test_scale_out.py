@@ -194,9 +194,48 @@ def test_a_stopped_pool_stops_every_worker_and_the_same_command_resumes(tmp_path
     err = pool.communicate(timeout=120)[1]
     assert pool.returncode == status and "run the same command again to resume" in err
     assert not (tmp_path / "out" / "report.json").exists()
+    assert_the_same_command_finishes_without_faults(args, tmp_path / "out")
+
+
+def test_a_killed_pool_parent_takes_its_workers_with_it(tmp_path: Path) -> None:
+    """A SIGKILL (the OOM killer) reaches the parent alone: its workers stop as on Ctrl-C instead of
+    training on unseen beside the pool a rerun starts, and the same command finishes the run."""
+    args = [sys.executable, str(ROOT / "run_all.py"), *TINY, "--workers", "2", "--out", str(tmp_path / "out"),
+            "--data-dir", str(tmp_path / "data")]
+    pool = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    url = store.default_url(tmp_path / "out")
+    deadline = time.time() + 120
+    while time.time() < deadline and not (Path(url[8:]).exists() and units(url, "tune", "N")):
+        time.sleep(0.1)
+    pool.kill()
+    pool.wait(timeout=30)
+    deadline = time.time() + 60
+    while time.time() < deadline and group_alive(pool.pid):  # the fork server and both workers
+        time.sleep(0.1)
+    assert not group_alive(pool.pid)
+    storage = store.open_storage(url)
+    statuses = collections.Counter(t.user_attrs.get("status") if t.state != optuna.trial.TrialState.RUNNING
+                                   else "left running" for name in ("N", "C") for phase in ("tune", "compare")
+                                   for t in store.trials(storage, store.study_name(PROJECT, phase, name)))
+    assert statuses["interrupted"] >= 1 and statuses["left running"] == 0, statuses  # stopped, not finished unseen
+    assert_the_same_command_finishes_without_faults(args, tmp_path / "out")
+
+
+def group_alive(group: int) -> bool:
+    try:
+        os.killpg(group, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def assert_the_same_command_finishes_without_faults(args: list[str], out: Path) -> None:
+    """Stopped units are "interrupted", which is no fault: the rerun trains each unit exactly once more."""
     done = cli(*args[2:])
     assert done.returncode == 0, done.stderr
+    url = store.default_url(out)
     for name in ("N", "C"):
         assert units(url, "tune", name) == {0: 1, 1: 1}
         assert units(url, "compare", name) == {(b, s): 1 for b in (2, 3) for s in (1, 2)}
-    assert json.loads((tmp_path / "out" / "report.json").read_text())["faults"] == {}
+    assert json.loads((out / "report.json").read_text())["faults"] == {}
