@@ -161,18 +161,18 @@ def benchmark(
 
 
 def run(config: RunConfig) -> None:
-    """Check everything before torch is imported (run_benchmark checks again), so a refusal comes
-    at once; then run. A pool's fork server imports torch beside this process."""
+    """Check everything before torch is imported, so a refusal comes at once; then run. A pool's
+    fork server imports torch beside this process."""
     from runner.preflight import preflight
 
-    preflight(config)
+    url = preflight(config)
     if config.workers > 1:
         from runner.pool import start_fork_server
 
         start_fork_server()
     from runner.pipeline import run_benchmark
 
-    run_benchmark(config)
+    run_benchmark(config, checked_url=url)
 
 
 def open_project(target: str, project: str | None):

@@ -50,9 +50,11 @@ def load_data(config: RunConfig) -> TaskData:
         subset_ratio=config.subset_ratio, options=config.options))
 
 
-def run_benchmark(config: RunConfig, progress: Progress | None = None) -> dict[str, Any]:
-    """Run (or resume) both phases with ``config.workers`` processes and write the report; returns it."""
-    storage, data = prepare(config)
+def run_benchmark(config: RunConfig, progress: Progress | None = None,
+                  checked_url: str | None = None) -> dict[str, Any]:
+    """Run (or resume) both phases with ``config.workers`` processes and write the report; returns it.
+    ``checked_url``: what preflight returned, where the caller has run it (the CLI does, before torch)."""
+    storage, data = prepare(config, checked_url or preflight(config))
     if config.workers > 1:
         from runner.pool import run_pool
 
@@ -64,9 +66,8 @@ def run_benchmark(config: RunConfig, progress: Progress | None = None) -> dict[s
     return write_outputs(storage, config.project, config.out)
 
 
-def prepare(config: RunConfig) -> tuple[optuna.storages.BaseStorage, TaskData]:
-    """Every check, the data (built into the cache once), and the storage with this run's settings."""
-    url = preflight(config)
+def prepare(config: RunConfig, url: str) -> tuple[optuna.storages.BaseStorage, TaskData]:
+    """The data (built into the cache once) and the storage at the preflighted ``url`` with this run's settings."""
     device = resolve_device(config.device)
     data = load_data(config).to(device)
     config.out.mkdir(parents=True, exist_ok=True)
