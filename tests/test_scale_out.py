@@ -147,13 +147,7 @@ def test_a_killed_worker_loses_nothing_and_its_retry_is_recorded(request, tmp_pa
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     victim = subprocess.Popen([*args, "--out", str(tmp_path / "victim")], cwd=ROOT, env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 180
-    while time.time() < deadline and not held_units(url):  # kill it while it holds a Phase 2 unit
-        time.sleep(0.1)
-    victim.send_signal(signal.SIGKILL)
-    victim.wait(timeout=30)
-    killed = held_units(url)  # read after the kill: the unit seen before it may have finished meanwhile
-    assert killed, "the victim never died holding a Phase 2 unit"
+    killed = kill_holding_a_unit(victim, url)
     survivor = subprocess.run([*args, "--out", str(tmp_path / "survivor")], cwd=ROOT, env=env, capture_output=True,
                               text=True, timeout=300)
     assert survivor.returncode == 0, survivor.stderr
@@ -163,6 +157,26 @@ def test_a_killed_worker_loses_nothing_and_its_retry_is_recorded(request, tmp_pa
     for name, unit in killed:
         assert [f for f in faults[name] if f["unit"] == unit] == [
             {"phase": "compare", "unit": unit, "retry_of": ["killed"], "status": "complete", "reason": None}]
+
+
+def kill_holding_a_unit(victim: subprocess.Popen, url: str) -> list[tuple[str, str]]:
+    """SIGKILL the victim while it holds a Phase 2 unit and return the units it held.
+
+    Tiny units finish within a poll, so the victim is frozen (SIGSTOP) before the storage is read
+    again: a unit still RUNNING then is one it dies holding, not one it finished in between."""
+    deadline = time.time() + 180
+    while time.time() < deadline and victim.poll() is None:
+        if held_units(url):
+            victim.send_signal(signal.SIGSTOP)
+            time.sleep(0.2)  # a commit already sent reaches the server
+            held = held_units(url)
+            if held:
+                victim.send_signal(signal.SIGKILL)
+                victim.wait(timeout=30)
+                return held
+            victim.send_signal(signal.SIGCONT)
+        time.sleep(0.05)
+    raise AssertionError("the victim never held a Phase 2 unit")
 
 
 def held_units(url: str) -> list[tuple[str, str]]:
