@@ -1,6 +1,6 @@
 """Prefix sharing in Phase 2: wall time with vs without, checkpoint overhead, and the paper's saving.
 
-    PYTHONPATH=. python benchmarks/prefix_sharing.py [--seeds 1] [--out /tmp/prefix-bench]
+    PYTHONPATH=. python benchmarks/prefix_sharing.py [--seeds 1] [--out /tmp/prefix-bench] [--quick]
 
 (a) Phase 2 of the osc smoke workload (every scheduler and LR-free optimizer, budgets 5,10,15,20)
     run twice from one Phase 1 (one trial: the defaults), with and without prefix sharing, in
@@ -8,6 +8,9 @@
     and the checkpoint overhead (seconds saving checkpoints / wall time of the shared run).
 (b) The paper protocol (tuned at 50 epochs, budgets 50,100,150,200 x 5 seeds, 352 batches per
     epoch as CIFAR-10 at batch 128) from the schedules alone: epochs planned vs trained.
+
+--quick: (a) for three contenders at budgets 2,4 on a sliver of the data, (b) at 4 batches per
+epoch: seconds, to check that it runs (the test suite does); its figures mean nothing.
 """
 
 from __future__ import annotations
@@ -29,9 +32,12 @@ SMOKE_BUDGETS = (5, 10, 15, 20)
 PAPER_BUDGETS, PAPER_SEEDS, PAPER_TUNING, PAPER_STEPS = (50, 100, 150, 200), 5, 50, 352
 
 
-def measured(out: Path, seeds: int) -> None:
+QUICK = {"schedulers": ("N", "E", "C"), "lr_free": (), "epoch_budgets": (2, 4), "subset_ratio": 0.005}
+
+
+def measured(out: Path, seeds: int, quick: bool) -> None:
     base = {"task": "osc", "n_trials": 1, "epoch_budgets": SMOKE_BUDGETS, "compare_seeds": seeds,
-            "data_dir": out / "data"}
+            "data_dir": out / "data", **(QUICK if quick else {})}
     shutil.rmtree(out, ignore_errors=True)
     run_benchmark(resolve({**base, "out": out / "shared", "skip_compare": True}, "smoke"))
     shutil.copytree(out / "shared", out / "alone")  # the same Phase 1 for both
@@ -41,8 +47,8 @@ def measured(out: Path, seeds: int) -> None:
         reports[name] = run_benchmark(resolve({**base, "out": out / name, "share_prefix": share}, "smoke"))
         seconds[name] = time.perf_counter() - started
     same = (out / "shared" / "curves.csv").read_bytes() == (out / "alone" / "curves.csv").read_bytes()
-    print(f"\n(a) osc smoke Phase 2, budgets {SMOKE_BUDGETS}, {seeds} seed(s), {len(reports['shared']['epochs'])} "
-          f"contenders, {torch.get_num_threads()} torch thread(s)")
+    print(f"\n(a) osc smoke Phase 2, budgets {base['epoch_budgets']}, {seeds} seed(s), "
+          f"{len(reports['shared']['epochs'])} contenders, {torch.get_num_threads()} torch thread(s)")
     print(f"{'':8} {'wall s':>8} {'train s':>8} {'ckpt s':>8} {'epochs trained/planned':>24}")
     for name in ("alone", "shared"):
         report = reports[name]
@@ -58,13 +64,13 @@ def measured(out: Path, seeds: int) -> None:
                                                 for n, c in reports["shared"]["epochs"].items()}))
 
 
-def paper() -> None:
+def paper(steps: int) -> None:
     print(f"\n(b) paper protocol from the schedules alone: budgets {PAPER_BUDGETS} x {PAPER_SEEDS} seeds, default "
-          f"parameters at {PAPER_TUNING} epochs, {PAPER_STEPS} batches per epoch")
+          f"parameters at {PAPER_TUNING} epochs, {steps} batches per epoch")
     print(f"{'contender':14} {'planned':>8} {'trained':>8} {'saved':>6}")
     total = [0, 0]
     for name in contender_names():
-        recipe = make_recipe(name, steps_per_epoch=PAPER_STEPS)
+        recipe = make_recipe(name, steps_per_epoch=steps)
         params = recipe.defaults(PAPER_TUNING)
         starts = plan_starts({b: recipe.schedule_trace(params, b) for b in PAPER_BUDGETS})
         planned, trained = sum(PAPER_BUDGETS) * PAPER_SEEDS, epochs_to_train(starts) * PAPER_SEEDS
@@ -78,10 +84,11 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=1, help="Phase 2 seeds of (a) [1: a few minutes on a CPU]")
     parser.add_argument("--out", type=Path, default=Path("/tmp/prefix-bench"))
     parser.add_argument("--threads", type=int, default=1, help="torch threads (tiny models: 1 is fastest)")
+    parser.add_argument("--quick", action="store_true", help="tiny sizes, seconds: checks that it runs")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    paper()
-    measured(args.out, args.seeds)
+    paper(4 if args.quick else PAPER_STEPS)
+    measured(args.out, args.seeds, args.quick)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Scale-out on one machine: throughput of 1 vs 2 workers, its ceiling, and the storage's share of wall time.
 
-    python benchmarks/scaling.py [--postgres postgresql://postgres@127.0.0.1:5432/postgres] [--repeat 2]
+    python benchmarks/scaling.py [--postgres postgresql://postgres@127.0.0.1:5432/postgres] [--repeat 2] [--quick]
 
 (a) The same small osc workload (both phases) run with --workers 1 and --workers 2, each from a
     fresh folder with the data cache warm, alternating, best of --repeat; at two model sizes:
@@ -14,6 +14,9 @@
 (b) One worker on the smoke-size workload with SQLite, the journal file and PostgreSQL: the time
     spent inside storage calls (outermost calls only, measured by wrapping the storage class's
     methods) over the wall time.
+
+--quick: one tiny size (a sliver of the data), one run of each, 1-epoch probes: seconds, to check
+that it runs (the test suite does); its figures mean nothing.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ SIZES = {  # name: (hist, pred, subset ratio); subsets chosen for about a minute
     "smoke size (hist 20, pred 10, 25 % of the data)": (20, 10, 0.25),
     "paper size (hist 50, pred 50, 5 % of the data)": (50, 50, 0.05),
 }
+QUICK_SIZES = {"quick size (hist 5, pred 5, 0.5 % of the data)": (5, 5, 0.005)}
 PROBE_EPOCHS, PROBE_REPEAT = 4, 3
 
 
@@ -92,11 +96,11 @@ def probes(threads: int, copies: int, size: tuple[int, int, float], data_dir: Pa
     return [float(p.communicate()[0]) for p in running]
 
 
-def worker_scaling(work: Path, repeat: int) -> None:
+def worker_scaling(work: Path, repeat: int, sizes: dict[str, tuple[int, int, float]], probe_repeat: int) -> None:
     data = work / "data"
     print("(a) workers on this machine (same workload, fresh storage, data cache warm; best of "
           f"{repeat}, alternating)")
-    for name, size in SIZES.items():
+    for name, size in sizes.items():
         args = workload(*size)
         timed_run([*args, "--skip-compare", "--n-trials", "1", "--out", str(work / f"warm-{hist_pred(size)}"),
                    "--data-dir", str(data)])
@@ -106,8 +110,8 @@ def worker_scaling(work: Path, repeat: int) -> None:
                 out = work / f"{hist_pred(size)}-w{n}-{k}"
                 seconds[n] = min(seconds[n], timed_run([*args, "--workers", str(n), "--out", str(out),
                                                         "--data-dir", str(data)]))
-        alone = min(min(probes(2, 1, size, data)) for _ in range(PROBE_REPEAT))
-        together = min(max(probes(1, 2, size, data)) for _ in range(PROBE_REPEAT))
+        alone = min(min(probes(2, 1, size, data)) for _ in range(probe_repeat))
+        together = min(max(probes(1, 2, size, data)) for _ in range(probe_repeat))
         print(f"    {name}, {EPOCHS} epochs planned:")
         for n, s in seconds.items():
             print(f"      {n} worker(s): {s:6.1f} s wall, {EPOCHS / s:5.2f} epochs/s")
@@ -148,7 +152,7 @@ class StorageClock:
             setattr(self.cls, name, method)
 
 
-def storage_overhead(work: Path, postgres: str | None) -> None:
+def storage_overhead(work: Path, postgres: str | None, size: tuple[int, int, float]) -> None:
     import optuna
 
     import run_all
@@ -160,8 +164,7 @@ def storage_overhead(work: Path, postgres: str | None) -> None:
     print("(b) time inside storage calls / wall time, one worker")
     for kind, (url, cls) in kinds.items():
         project = f"bench-{uuid.uuid4().hex[:8]}"
-        smoke_size = workload(*next(iter(SIZES.values())))
-        sys.argv = ["run_all.py", *smoke_size, "--storage", url, "--project", project, "--out", str(work / kind),
+        sys.argv = ["run_all.py", *workload(*size), "--storage", url, "--project", project, "--out", str(work / kind),
                     "--data-dir", str(work / "data")]
         start = time.perf_counter()
         with StorageClock(cls) as clock, open(os.devnull, "w") as quiet, \
@@ -178,6 +181,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--postgres", default=None, help="a PostgreSQL URL for (b) (a scratch database is best)")
     parser.add_argument("--repeat", type=int, default=2, help="runs of each configuration in (a); the best counts")
+    parser.add_argument("--quick", action="store_true", help="tiny sizes, seconds: checks that it runs")
     parser.add_argument("--probe", nargs=5, default=None, help=argparse.SUPPRESS)  # threads hist pred subset data
     args = parser.parse_args()
     if args.probe is not None:
@@ -185,8 +189,9 @@ def main() -> None:
         print(probe(int(threads), int(hist), int(pred), float(subset), Path(data_dir)))
         return
     with tempfile.TemporaryDirectory() as folder:
-        worker_scaling(Path(folder), args.repeat)
-        storage_overhead(Path(folder), args.postgres)
+        sizes = QUICK_SIZES if args.quick else SIZES
+        worker_scaling(Path(folder), 1 if args.quick else args.repeat, sizes, 1 if args.quick else PROBE_REPEAT)
+        storage_overhead(Path(folder), args.postgres, next(iter(sizes.values())))
 
 
 if __name__ == "__main__":

@@ -11,6 +11,8 @@ import numpy as np
 import pytest
 import torchvision.datasets.cifar
 
+from tests.processes import HANG_SECONDS
+
 
 def write_cifar(root: Path, variant: str, per_file: int = 8, seed: int = 0) -> dict[str, np.ndarray]:
     """Official python-format CIFAR files (N x 3072 uint8 R,G,B planes) with random pixels."""
@@ -46,12 +48,12 @@ class CommandTimeout(Exception):
     """An in-process command ran past its time limit."""
 
 
-def run_cli(*args: str, timeout: int = 120) -> int:
+def run_cli(*args: str, timeout: int = HANG_SECONDS) -> int:
     """Run the real command line (run_all.main) in-process; returns its exit status (0 = success).
 
     In-process keeps the tests fast (no interpreter and torch start per call) while going
     through exactly what a user types: option parsing, resolution, validation, the pipeline.
-    ``timeout`` bounds the call like a subprocess timeout (SIGALRM; pytest runs tests in the
+    ``timeout`` only stops a hang, like a subprocess timeout (SIGALRM; pytest runs tests in the
     main thread): a resume bug that loops forever fails the test instead of hanging CI.
     """
     import signal

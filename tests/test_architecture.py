@@ -19,6 +19,7 @@ from results.report import SCHEMA_VERSION
 from schedulers.recipes import Recipe
 from tasks import DataConfig, get_task
 from tasks.training import TrainConfig, train
+from tests.processes import HANG_SECONDS
 
 ROOT = Path(__file__).resolve().parents[1]
 LEGACY = ROOT / "tests" / "fixtures" / "legacy-run"  # written by commit 471f7e8 with the command below
@@ -28,12 +29,12 @@ LEGACY_COMMAND = ["--task", "osc", "--preset", "smoke", "--schedulers", "N,H", "
 
 def run_cli(args: list[str], cwd: Path, script: str | None = None) -> subprocess.CompletedProcess:
     command = [sys.executable, "-c", script, *args] if script else [sys.executable, str(ROOT / "run_all.py"), *args]
-    return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=300)
+    return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=HANG_SECONDS)
 
 
 def test_building_a_report_imports_no_torch() -> None:
     probe = "import sys, results.report, results.tables; print('torch' in sys.modules)"
-    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=HANG_SECONDS)
     assert done.stdout.strip() == "False", done.stderr
 
 
@@ -57,12 +58,14 @@ def test_bad_input_is_refused_before_torch_is_imported(tmp_path: Path, args: lis
     argv = [a.format(tmp=tmp_path, file=tmp_path / "file") for a in args]
     probe = ("import sys, run_all\nsys.argv = ['run_all.py', *sys.argv[1:]]\ntry:\n    run_all.main()\n"
              "except SystemExit as done:\n    print(done.code, 'torch' in sys.modules)")
-    done = subprocess.run([sys.executable, "-c", probe, *argv], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    done = subprocess.run([sys.executable, "-c", probe, *argv], cwd=ROOT, capture_output=True, text=True,
+                          timeout=HANG_SECONDS)
     assert done.stdout.split() == ["2", "False"], done.stderr
     assert message in done.stderr and done.stderr.count("\n") == 1, done.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]  # nothing written
 
 
+@pytest.mark.slow
 def test_legacy_storage_rebuilds_the_report_it_wrote(tmp_path: Path) -> None:
     shutil.copytree(LEGACY, tmp_path / "legacy-run")
     done = run_cli(["report", "legacy-run", "--out", "rebuilt"], tmp_path)
@@ -85,6 +88,7 @@ def _trial_counts(folder: Path) -> dict[str, int]:
     return {s.study_name: s.n_trials for s in optuna.get_all_study_summaries(storage)}
 
 
+@pytest.mark.slow
 def test_legacy_run_resumes_with_nothing_to_train(tmp_path: Path) -> None:
     shutil.copytree(LEGACY, tmp_path / "legacy-run")
     before = _trial_counts(tmp_path / "legacy-run")
@@ -138,6 +142,7 @@ tasks.TASKS["toy"] = TaskSpec(name="toy", models={"Line": ModelDefaults(lr=0.05)
 '''
 
 
+@pytest.mark.slow
 def test_a_new_task_is_one_module_and_one_registry_line(tmp_path: Path) -> None:
     """The toy task's module is TOY_TASK; registering it (and its model) is one line each."""
     script = f"import sys; sys.path.insert(0, {str(ROOT)!r})\n{TOY_TASK}\nimport run_all\nrun_all.main()\n"
@@ -177,6 +182,7 @@ class SGDWithHalving(Recipe):
         return optimizer, torch.optim.lr_scheduler.StepLR(optimizer, step_size=1, gamma=0.5)
 
 
+@pytest.mark.slow
 def test_a_new_recipe_kind_trains_without_trainer_changes(tmp_path: Path) -> None:
     data = get_task("osc").load(DataConfig(data_dir=tmp_path, subset_ratio=0.01, options={"hist": 5, "pred": 3}))
     recipe = SGDWithHalving(data.steps_per_epoch(16))

@@ -13,8 +13,10 @@ import pytest
 from runner import checkpoints
 from runner.config import resolve
 from runner.pipeline import run_benchmark
+from tests.processes import HANG_SECONDS
 
 ROOT = Path(__file__).resolve().parents[1]
+pytestmark = [pytest.mark.slow]
 SEVEN = ("N", "S", "E", "CW", "WSD", "C", "H")
 
 
@@ -23,7 +25,7 @@ def options(tmp_path: Path, out: str, schedulers: tuple[str, ...], lr_free: tupl
     """Tiny osc runs; one Phase 1 trial, so the tuned parameters are the registry defaults."""
     return {"task": "osc", "schedulers": schedulers, "lr_free": lr_free, "n_trials": 1, "epoch_budgets": (4,),
             "compare_seeds": 1, "out": tmp_path / out, "data_dir": tmp_path / "data", "checkpoint_seconds": 0,
-            **more}
+            "subset_ratio": 0.002, **more}
 
 
 def report_of(folder: Path) -> dict:
@@ -61,9 +63,10 @@ run_benchmark(resolve({{**options, "out": Path(options["out"]), "data_dir": Path
 def run_killing(victim: str, opts: dict) -> subprocess.CompletedProcess:
     script = KILLER.format(root=str(ROOT), options={k: str(v) if isinstance(v, Path) else v for k, v in opts.items()})
     return subprocess.run([sys.executable, "-c", script, victim], cwd=ROOT, capture_output=True, text=True,
-                          timeout=300)
+                          timeout=HANG_SECONDS)
 
 
+@pytest.mark.multiprocess
 def test_sigkill_mid_run_then_resume_gives_the_uninterrupted_curves(tmp_path: Path, one_torch_thread) -> None:
     """Killed at epoch 2 of 4 in a per-epoch (C), a per-batch (CY) and an LR-free (Prodigy) run, one
     after the other: each rerun continues the killed run from its checkpoint, and the curves and

@@ -56,6 +56,7 @@ def test_lr_trace_bad_input_is_one_line_and_nonzero(args: list[str], message: st
     assert result.stderr.count("\n") == 1
 
 
+@pytest.mark.slow
 def test_lr_trace_all_plots_one_png_per_scheduler(tmp_path) -> None:
     result = runner.invoke(app, ["lr-trace", "--all", "--epochs", "50,100", "--plot", str(tmp_path)])
     assert result.exit_code == 0

@@ -17,6 +17,7 @@ from results.analysis import analyze_curves
 from results.multi_run import merge_reports, performance_profile
 from run_all import app
 from tests.curve_factory import synthetic_curves
+from tests.processes import HANG_SECONDS
 
 PAPER = Path(__file__).parent / "fixtures" / "paper-curves"
 SHARED_PAPER = Path(__file__).parents[2] / "shared" / "reference" / "paper-curves"
@@ -72,6 +73,7 @@ def test_golden_osc_lstm_hyperbolic_with_non_positive_smoothing() -> None:
     assert analysis["contenders"]["H"]["decoupling"]["strict"]["mean"] is None  # smoothed values go negative
 
 
+@pytest.mark.slow
 def test_analyze_our_curves_with_diverged_run(tmp_path: Path) -> None:
     curves = synthetic_curves()
     (tmp_path / "run").mkdir()
@@ -111,7 +113,7 @@ def test_analyze_bad_input_is_one_error_line_and_status_2(tmp_path: Path, conten
     if content is not None:
         target.write_text(content)
     result = subprocess.run([sys.executable, "run_all.py", "analyze", str(target), "--out", str(tmp_path / "o")],
-                            cwd=ROOT, capture_output=True, text=True, timeout=120)
+                            cwd=ROOT, capture_output=True, text=True, timeout=HANG_SECONDS)
     assert result.returncode == 2
     [line] = result.stderr.splitlines()
     assert line.startswith(f"error: {target}: {expected}")
@@ -133,6 +135,7 @@ def test_merge_reports_ranks_and_performance_profile() -> None:
     assert performance_profile({"A": {"t": -1.0}}, taus=(1.0,)) == ({"A": [0.0]}, ["t"])
 
 
+@pytest.mark.slow
 def test_analyze_folder_with_several_groups_writes_a_cross_task_summary(tmp_path: Path) -> None:
     source = tmp_path / "in"
     source.mkdir()
@@ -153,5 +156,6 @@ def test_analyze_folder_with_several_groups_writes_a_cross_task_summary(tmp_path
 def test_results_modules_leave_torch_out() -> None:
     code = ("import sys, results.analysis, results.curve_files, results.figures, results.markdown, "
             "results.multi_run, results.analyze_command, results.metrics; print('torch' in sys.modules)")
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                            timeout=HANG_SECONDS)
     assert result.stdout.strip() == "False", result.stderr

@@ -26,6 +26,7 @@ def test_normalisation_constants_are_the_cited_values() -> None:
 
 @pytest.mark.skipif(not DEBIAN_FASHION_MNIST.is_dir(),
                     reason="Debian's dataset-fashion-mnist is not installed (apt-get install dataset-fashion-mnist)")
+@pytest.mark.slow
 def test_fashion_mnist_constants_are_the_training_set_statistics() -> None:
     """Fashion-MNIST's mean/std (design.md cites none) recomputed from the real training images:
     pixel mean and population std over all 60000 training images scaled to [0, 1], to 4 decimals."""

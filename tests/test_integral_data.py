@@ -25,6 +25,7 @@ def test_dataset_shapes_zero_start_and_normalisation() -> None:
     assert np.mean(np.abs(arrays["sensors"]) <= 1.0) > 0.8
 
 
+@pytest.mark.slow
 def test_random_field_has_unit_variance_and_kernel_correlation() -> None:
     fields = sample_fields(3000, seed=1)
     assert fields.var(axis=0).mean() == pytest.approx(1.0, abs=0.08)

@@ -17,6 +17,8 @@ from optuna.trial import TrialState
 from results.storage import default_url, open_storage
 from tests.conftest import run_cli
 
+pytestmark = [pytest.mark.slow]
+
 PROJECT = "osc-LSTM_Seq2Seq"
 N_TRIALS = 10
 # MedianPruner's defaults (optuna.pruners.MedianPruner): no pruning before 5 trials completed, from step 0 on.
@@ -47,7 +49,7 @@ def median_pruner_decision(trials: list[optuna.trial.FrozenTrial], trial: optuna
 @pytest.fixture(scope="module")
 def pruned_run(tmp_path_factory, one_torch_thread) -> Path:
     root = tmp_path_factory.mktemp("pruning")
-    assert run_cli(*ARGS, "--pruner", "median", "--out", root / "out", "--data-dir", root / "data", timeout=60) == 0
+    assert run_cli(*ARGS, "--pruner", "median", "--out", root / "out", "--data-dir", root / "data") == 0
     return root
 
 
@@ -78,7 +80,7 @@ def test_rerun_does_not_redo_pruned_trials(pruned_run: Path) -> None:
     before = tune_trials(out)
     assert any(t.state == TrialState.PRUNED for t in before)
     report = (out / "report.json").read_bytes()
-    assert run_cli(*ARGS, "--pruner", "median", "--out", out, "--data-dir", pruned_run / "data", timeout=60) == 0
+    assert run_cli(*ARGS, "--pruner", "median", "--out", out, "--data-dir", pruned_run / "data") == 0
     after = tune_trials(out)
     assert len(after) == len(before) == N_TRIALS
     assert [(t.number, t.state, t.user_attrs["status"], t.datetime_start, t.intermediate_values) for t in after] == \
@@ -89,7 +91,7 @@ def test_rerun_does_not_redo_pruned_trials(pruned_run: Path) -> None:
 def test_without_a_pruner_the_same_trials_all_complete(pruned_run: Path, tmp_path: Path) -> None:
     """The paper protocol (--pruner none, the default) never prunes: the pruning above is the pruner's."""
     out = tmp_path / "out"
-    assert run_cli(*ARGS, "--out", out, "--data-dir", pruned_run / "data", timeout=60) == 0
+    assert run_cli(*ARGS, "--out", out, "--data-dir", pruned_run / "data") == 0
     trials = tune_trials(out)
     assert [t.state for t in trials] == [TrialState.COMPLETE] * N_TRIALS
     assert json.loads((out / "report.json").read_text())["optimization"]["N"]["pruned"] == 0

@@ -11,15 +11,18 @@ from pathlib import Path
 
 import pytest
 
+from tests.processes import HANG_SECONDS
+
 ROOT = Path(__file__).resolve().parents[1]
 LEGACY = ROOT / "tests" / "fixtures" / "legacy-run"  # a stored smoke run of N and H (see test_architecture)
 
 
 def report(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, str(ROOT / "run_all.py"), "report", *args], cwd=cwd, capture_output=True,
-                          text=True, timeout=120)
+                          text=True, timeout=HANG_SECONDS)
 
 
+@pytest.mark.slow
 def test_several_runs_merge_into_ranks_and_a_performance_profile(tmp_path: Path) -> None:
     for name in ("first", "second"):
         shutil.copytree(LEGACY, tmp_path / name)

@@ -17,6 +17,9 @@ import pytest
 
 from results.storage import default_url, open_storage
 from tests.conftest import run_cli
+from tests.processes import HANG_SECONDS
+
+pytestmark = [pytest.mark.slow]
 
 NAMES, BUDGETS, SEEDS = ["N", "C"], ["1", "2"], [1, 2]  # report order: the registry's, not the command line's
 
@@ -46,7 +49,7 @@ def run(tmp_path_factory, one_torch_thread) -> tuple[dict, list[dict[str, str]],
     out = root / "out"
     assert run_cli("--task", "osc", "--preset", "smoke", "--schedulers", "C,N", "--skip-lr-free", "--n-trials", "1",
                    "--epochs", "1", "--epoch-budgets", "1,2", "--compare-seeds", "2", "--hist", "5", "--pred", "5",
-                   "--subset-ratio", "0.005", "--out", out, "--data-dir", root / "data", timeout=300) == 0
+                   "--subset-ratio", "0.005", "--out", out, "--data-dir", root / "data", timeout=HANG_SECONDS) == 0
     report = json.loads((out / "report.json").read_text())
     with open(out / "curves.csv", newline="") as handle:
         rows = list(csv.DictReader(handle))

@@ -20,6 +20,8 @@ from optuna.trial import TrialState
 from results.storage import default_url, open_storage
 from tests.conftest import run_cli, write_cifar
 
+pytestmark = [pytest.mark.slow]
+
 # Tiny finished base runs: 1 tuning trial of 1 epoch, Phase 2 at budget 1 with seed 1.
 TINY = {"--preset": "smoke", "--schedulers": "C", "--n-trials": "1", "--epochs": "1", "--epoch-budgets": "1",
         "--compare-seeds": "1"}
@@ -78,7 +80,7 @@ def bases(tmp_path_factory, one_torch_thread) -> dict[str, tuple[Path, Path]]:
         patch.setattr(torchvision.datasets.cifar, "check_integrity", lambda path, md5=None: Path(path).is_file())
         for task, options in BASES.items():
             out = root / task
-            assert run_cli(*command(options, out, root / "data"), timeout=60) == 0, task
+            assert run_cli(*command(options, out, root / "data")) == 0, task
             assert json.loads((out / "report.json").read_text())["comparison"]["C"]
             found[task] = (out, root / "data")
     return found
@@ -92,7 +94,7 @@ def test_changed_identity_setting_is_refused(bases, tmp_path: Path, capsys, sett
     shutil.copytree(base, out)
     before = snapshot(out)
     capsys.readouterr()
-    code = run_cli(*command({**BASES[task], **change}, out, data), timeout=60)
+    code = run_cli(*command({**BASES[task], **change}, out, data))
     err = capsys.readouterr().err
     assert code == 2, err
     assert err.startswith("error: ") and err.count("\n") == 1, err
@@ -129,7 +131,7 @@ def test_growing_budgets_seeds_and_schedulers_trains_only_the_new_runs(bases, tm
     assert [(t.user_attrs["budget"], t.user_attrs["seed"]) for t in old_compare] == [(1, 1)]
 
     grown = {**BASES["osc"], "--epoch-budgets": "1,2", "--compare-seeds": "2", "--schedulers": "C,E"}
-    assert run_cli(*command(grown, out, data), timeout=60) == 0
+    assert run_cli(*command(grown, out, data)) == 0
 
     # C: Phase 1 untouched; Phase 2 keeps its run and adds exactly the three new budget x seed units.
     assert [_fingerprint(t) for t in _trials(out, "tune", "C")] == [_fingerprint(t) for t in old_tune]

@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import optuna
@@ -16,6 +15,18 @@ import pytest
 
 from results import storage as store
 from tests.conftest import run_cli
+from tests.processes import (
+    HANG_SECONDS,
+    claims_held,
+    freeze_when,
+    stored_trials,
+    thaw,
+    thaw_group_but,
+    wait_until,
+    worker_pid,
+)
+
+pytestmark = [pytest.mark.multiprocess, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[1]
 PROJECT = "osc-LSTM_Seq2Seq"
@@ -25,7 +36,9 @@ TINY = ["--task", "osc", "--preset", "smoke", "--schedulers", "N,C", "--skip-lr-
 
 
 def units(url: str, phase: str, name: str) -> collections.Counter:
-    """How many finished trials each unit of a study has (index, or (budget, seed))."""
+    """How many finished trials each unit of a study has (index, or (budget, seed)); none before the storage exists."""
+    if not store.exists(url):
+        return collections.Counter()
     trials = store.trials(store.open_storage(url), store.study_name(PROJECT, phase, name))
     key = (lambda t: t.user_attrs["index"]) if phase == "tune" else (
         lambda t: (t.user_attrs["budget"], t.user_attrs["seed"]))
@@ -59,8 +72,24 @@ def test_tpe_past_its_random_start_samples_as_in_a_serial_run(tmp_path: Path, on
 
     args = [*TINY, "--schedulers", "C", "--n-trials", str(TPE_STARTUP + 3), "--epochs", "1", "--skip-compare",
             "--data-dir", tmp_path / "data"]
-    done = cli(*args, "--workers", "2", "--out", tmp_path / "two")
-    assert done.returncode == 0, done.stderr
+    url = store.default_url(tmp_path / "two")
+    pool = subprocess.Popen([sys.executable, str(ROOT / "run_all.py"), *map(str, args), "--workers", "2", "--out",
+                             str(tmp_path / "two")], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, start_new_session=True)
+    try:  # both take part by arrangement: the first worker to claim a trial is held until another finishes one
+        [(_, held)] = freeze_when([pool.pid], lambda: claims_held(url), "the first claim", group=True)
+        first = worker_pid(held)
+        thaw_group_but(pool.pid, first)
+        wait_until(lambda: [t for _, t in stored_trials(url) if t.state.is_finished() and worker_pid(t) != first],
+                   "another worker to finish a trial")
+        thaw([first])
+        _, err = pool.communicate(timeout=HANG_SECONDS)
+    finally:
+        thaw([pool.pid], group=True)
+        if pool.poll() is None:
+            os.killpg(pool.pid, signal.SIGKILL)
+            pool.communicate(timeout=HANG_SECONDS)
+    assert pool.returncode == 0, err
     assert run_cli(*args, "--out", tmp_path / "one") == 0
 
     def sampled(folder: Path) -> dict[int, tuple]:
@@ -69,9 +98,9 @@ def test_tpe_past_its_random_start_samples_as_in_a_serial_run(tmp_path: Path, on
 
     two, one = sampled(tmp_path / "two"), sampled(tmp_path / "one")
     assert sorted(two) == list(range(TPE_STARTUP + 3)) and two == one
-    workers = {t.user_attrs["worker"] for t in store.trials(store.open_storage(store.default_url(tmp_path / "two")),
+    workers = {t.user_attrs["worker"] for t in store.trials(store.open_storage(url),
                                                             store.study_name(PROJECT, "tune", "C"))}
-    assert len(workers) == 2  # both took part
+    assert len(workers) == 2
 
 
 def test_a_worker_joins_a_run_from_its_storage_alone(tmp_path: Path, one_torch_thread) -> None:
@@ -79,11 +108,9 @@ def test_a_worker_joins_a_run_from_its_storage_alone(tmp_path: Path, one_torch_t
     started = subprocess.Popen([sys.executable, str(ROOT / "run_all.py"), *TINY, "--storage", url, "--out",
                                 str(tmp_path / "out"), "--data-dir", str(tmp_path / "data")], cwd=ROOT,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 120
-    while time.time() < deadline and not (Path(url[8:]).exists() and units(url, "tune", "N")):
-        time.sleep(0.1)
+    freeze_when([started.pid], lambda: units(url, "tune", "N"), "the first finished unit")
     started.send_signal(signal.SIGKILL)  # the starting process is gone after its first unit
-    started.wait(timeout=30)
+    started.wait(timeout=HANG_SECONDS)
     assert not (tmp_path / "out" / "report.json").exists()
 
     assert run_cli("worker", "--storage", url, "--project", PROJECT) == 0
@@ -97,7 +124,7 @@ def test_a_worker_joins_a_run_from_its_storage_alone(tmp_path: Path, one_torch_t
     (["--storage", "journal:/nonexistent/x.journal", "--project", PROJECT], "holds no EpochBench project"),
 ])
 def test_worker_bad_storage_is_one_line(tmp_path: Path, args: list[str], message: str) -> None:
-    done = cli("worker", *args, timeout=60)
+    done = cli("worker", *args, timeout=HANG_SECONDS)
     assert done.returncode == 2 and done.stderr.count("\n") == 1 and message in done.stderr, done.stderr
 
 
@@ -106,7 +133,7 @@ def test_worker_for_a_project_not_in_the_storage_is_one_line(tmp_path: Path, one
     assert run_cli(*TINY, "--schedulers", "N", "--skip-compare", "--storage", url, "--out", tmp_path / "out",
                    "--data-dir", tmp_path / "data") == 0
     before = Path(url[8:]).read_bytes()
-    done = cli("worker", "--storage", url, "--project", "nope", timeout=60)
+    done = cli("worker", "--storage", url, "--project", "nope", timeout=HANG_SECONDS)
     assert done.returncode == 2 and done.stderr.strip() == (
         f"error: project 'nope' is not in {url}; found: {PROJECT}")
     assert Path(url[8:]).read_bytes() == before
@@ -149,7 +176,7 @@ def test_a_killed_worker_loses_nothing_and_its_retry_is_recorded(request, tmp_pa
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     killed = kill_holding_a_unit(victim, url)
     survivor = subprocess.run([*args, "--out", str(tmp_path / "survivor")], cwd=ROOT, env=env, capture_output=True,
-                              text=True, timeout=300)
+                              text=True, timeout=HANG_SECONDS)
     assert survivor.returncode == 0, survivor.stderr
     for name in ("N", "C"):
         assert units(url, "compare", name) == {(b, s): 1 for b in (2, 3) for s in (1, 2)}  # none lost or doubled
@@ -159,35 +186,23 @@ def test_a_killed_worker_loses_nothing_and_its_retry_is_recorded(request, tmp_pa
             {"phase": "compare", "unit": unit, "retry_of": ["killed"], "status": "complete", "reason": None}]
 
 
-def kill_holding_a_unit(victim: subprocess.Popen, url: str) -> list[tuple[str, str]]:
+def kill_holding_a_unit(victim: subprocess.Popen, url: str, epochs_left: int = 2) -> list[tuple[str, str]]:
     """SIGKILL the victim while it holds a Phase 2 unit and return the units it held.
 
-    Tiny units finish within a poll, so the victim is frozen (SIGSTOP) before the storage is read
-    again: a unit still RUNNING then is one it dies holding, not one it finished in between."""
-    deadline = time.time() + 180
-    while time.time() < deadline and victim.poll() is None:
-        if held_units(url):
-            victim.send_signal(signal.SIGSTOP)
-            time.sleep(0.2)  # a commit already sent reaches the server
-            held = held_units(url)
-            if held:
-                victim.send_signal(signal.SIGKILL)
-                victim.wait(timeout=30)
-                return held
-            victim.send_signal(signal.SIGCONT)
-        time.sleep(0.05)
-    raise AssertionError("the victim never held a Phase 2 unit")
+    The victim is frozen (SIGSTOP) whenever the storage is read, and killed holding units with at
+    least ``epochs_left`` epochs to go: then no write it had already sent (to a PostgreSQL server,
+    which may apply it after the freeze) can be the one that finishes the unit."""
+    def held() -> list[tuple[str, str]]:
+        return [(name.rsplit("/", 1)[1], f"{t.user_attrs['budget']}/{t.user_attrs['seed']}")
+                for name, t in claims_held(url, [victim.pid])
+                if "/compare/" in name and t.user_attrs["budget"] - len(t.intermediate_values) >= epochs_left]
 
-
-def held_units(url: str) -> list[tuple[str, str]]:
-    """(contender, "budget/seed") of every Phase 2 unit left RUNNING in the storage; [] while it is unreadable."""
     try:
-        storage = store.open_storage(url)
-        return [(name, f"{t.user_attrs['budget']}/{t.user_attrs['seed']}") for name in ("N", "C")
-                for t in store.trials(storage, f"{PROJECT}/compare/{name}")
-                if t.state == optuna.trial.TrialState.RUNNING and "budget" in t.user_attrs]
-    except Exception:
-        return []
+        killed = freeze_when([victim.pid], held, "the victim to hold a Phase 2 unit")
+    finally:
+        victim.send_signal(signal.SIGKILL)
+        victim.wait(timeout=HANG_SECONDS)
+    return killed
 
 
 @pytest.mark.parametrize("stop, status", [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["ctrl-c", "sigterm"])
@@ -201,11 +216,10 @@ def test_a_stopped_pool_stops_every_worker_and_the_same_command_resumes(tmp_path
     pool = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)  # its own process group, as a terminal's foreground job
     url = store.default_url(tmp_path / "out")
-    deadline = time.time() + 120
-    while time.time() < deadline and not (Path(url[8:]).exists() and units(url, "tune", "N")):
-        time.sleep(0.1)
-    os.killpg(pool.pid, stop)  # Ctrl-C sends SIGINT to the parent and both workers
-    err = pool.communicate(timeout=120)[1]
+    freeze_when([pool.pid], lambda: units(url, "tune", "N"), "the first finished unit", group=True)
+    os.killpg(pool.pid, stop)  # Ctrl-C sends SIGINT to the parent and both workers: delivered as they resume
+    thaw([pool.pid], group=True)
+    err = pool.communicate(timeout=HANG_SECONDS)[1]
     assert pool.returncode == status and "run the same command again to resume" in err
     assert not (tmp_path / "out" / "report.json").exists()
     assert_the_same_command_finishes_without_faults(args, tmp_path / "out")
@@ -213,27 +227,30 @@ def test_a_stopped_pool_stops_every_worker_and_the_same_command_resumes(tmp_path
 
 def test_a_killed_pool_parent_takes_its_workers_with_it(tmp_path: Path) -> None:
     """A SIGKILL (the OOM killer) reaches the parent alone: its workers stop as on Ctrl-C instead of
-    training on unseen beside the pool a rerun starts, and the same command finishes the run."""
-    args = [sys.executable, str(ROOT / "run_all.py"), *TINY, "--workers", "2", "--out", str(tmp_path / "out"),
-            "--data-dir", str(tmp_path / "data")]
+    training on unseen beside the pool a rerun starts, and the same command finishes the run.
+
+    The parent is killed while the pool is frozen with a worker at the start of a 40-epoch unit:
+    that unit is stopped (interrupted), not finished, once the worker sees its parent gone."""
+    args = [sys.executable, str(ROOT / "run_all.py"), *TINY, "--epoch-budgets", "2,40", "--workers", "2",
+            "--out", str(tmp_path / "out"), "--data-dir", str(tmp_path / "data")]
     pool = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
     url = store.default_url(tmp_path / "out")
-    deadline = time.time() + 120
-    while time.time() < deadline and not (Path(url[8:]).exists() and units(url, "tune", "N")):
-        time.sleep(0.1)
-    pool.kill()
-    pool.wait(timeout=30)
-    deadline = time.time() + 60
-    while time.time() < deadline and group_alive(pool.pid):  # the fork server and both workers
-        time.sleep(0.1)
-    assert not group_alive(pool.pid)
+    try:
+        freeze_when([pool.pid], lambda: [t for name, t in claims_held(url) if "/compare/" in name
+                                         and t.user_attrs["budget"] - len(t.intermediate_values) >= 30],
+                    "a worker at the start of a long unit", group=True)
+        pool.kill()
+        pool.wait(timeout=HANG_SECONDS)
+    finally:
+        thaw([pool.pid], group=True)
+    wait_until(lambda: not group_alive(pool.pid), "the fork server and both workers to exit")
     storage = store.open_storage(url)
     statuses = collections.Counter(t.user_attrs.get("status") if t.state != optuna.trial.TrialState.RUNNING
                                    else "left running" for name in ("N", "C") for phase in ("tune", "compare")
                                    for t in store.trials(storage, store.study_name(PROJECT, phase, name)))
     assert statuses["interrupted"] >= 1 and statuses["left running"] == 0, statuses  # stopped, not finished unseen
-    assert_the_same_command_finishes_without_faults(args, tmp_path / "out")
+    assert_the_same_command_finishes_without_faults(args, tmp_path / "out", budgets=(2, 40))
 
 
 def group_alive(group: int) -> bool:
@@ -244,12 +261,12 @@ def group_alive(group: int) -> bool:
     return True
 
 
-def assert_the_same_command_finishes_without_faults(args: list[str], out: Path) -> None:
+def assert_the_same_command_finishes_without_faults(args: list[str], out: Path, budgets=(2, 3)) -> None:
     """Stopped units are "interrupted", which is no fault: the rerun trains each unit exactly once more."""
     done = cli(*args[2:])
     assert done.returncode == 0, done.stderr
     url = store.default_url(out)
     for name in ("N", "C"):
         assert units(url, "tune", name) == {0: 1, 1: 1}
-        assert units(url, "compare", name) == {(b, s): 1 for b in (2, 3) for s in (1, 2)}
+        assert units(url, "compare", name) == {(b, s): 1 for b in budgets for s in (1, 2)}
     assert json.loads((out / "report.json").read_text())["faults"] == {}

@@ -18,6 +18,9 @@ import optuna
 import pytest
 
 from tests.conftest import run_cli
+from tests.processes import HANG_SECONDS
+
+pytestmark = [pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ["--task", "osc", "--preset", "smoke", "--skip-lr-free", "--n-trials", "1", "--epochs", "1",
@@ -31,9 +34,9 @@ def test_two_workers_share_one_storage_and_report_from_it(request, tmp_path: Pat
     project = "shared"
     common = [*TINY, "--storage", url, "--project", project, "--data-dir", tmp_path / "data"]
     # Two workers (here one after the other) take different schedulers of one benchmark.
-    assert run_cli(*common, "--schedulers", "C", "--out", tmp_path / "a", timeout=120) == 0
-    assert run_cli(*common, "--schedulers", "EH", "--out", tmp_path / "b", timeout=120) == 0
-    assert run_cli("report", url, "--project", project, "--out", tmp_path / "merged", timeout=60) == 0
+    assert run_cli(*common, "--schedulers", "C", "--out", tmp_path / "a") == 0
+    assert run_cli(*common, "--schedulers", "EH", "--out", tmp_path / "b") == 0
+    assert run_cli("report", url, "--project", project, "--out", tmp_path / "merged") == 0
     report = json.loads((tmp_path / "merged" / "report.json").read_text())
     assert list(report["comparison"]) == ["C", "EH"]
     assert all(list(per_budget) == ["1", "2"] for per_budget in report["comparison"].values())
@@ -83,11 +86,12 @@ def test_a_damaged_sqlite_file_is_named_as_such_in_one_line(tmp_path: Path, one_
         db.write(b"\xff" * (size - 8192))
     for args in (run, ["report", url, "--out", tmp_path / "report"]):
         result = subprocess.run([sys.executable, str(ROOT / "run_all.py"), *map(str, args)], cwd=ROOT,
-                                capture_output=True, text=True, timeout=120)
+                                capture_output=True, text=True, timeout=HANG_SECONDS)
         assert result.returncode == 2
         assert result.stderr == f"error: cannot open storage {url}: database disk image is malformed\n"
 
 
+@pytest.mark.multiprocess
 def test_workers_creating_one_new_sqlite_storage_at_once_all_succeed(tmp_path: Path) -> None:
     """Two processes creating the schema at the same moment raced on alembic_version (one failed)."""
     opener = "import sys; from results.storage import open_storage; open_storage(sys.argv[1], for_writing=True)"
@@ -95,5 +99,5 @@ def test_workers_creating_one_new_sqlite_storage_at_once_all_succeed(tmp_path: P
         url = f"sqlite:///{tmp_path}/new{attempt}.db"
         openers = [subprocess.Popen([sys.executable, "-c", opener, url], cwd=ROOT, stderr=subprocess.PIPE, text=True)
                    for _ in range(3)]
-        errors = [p.communicate(timeout=60)[1] for p in openers]
+        errors = [p.communicate(timeout=HANG_SECONDS)[1] for p in openers]
         assert [p.returncode for p in openers] == [0, 0, 0], errors

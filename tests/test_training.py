@@ -48,6 +48,7 @@ def test_osc_training_lowers_loss_and_is_deterministic(osc_data) -> None:
     assert first.val_accuracy is None and math.isfinite(first.test_loss)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("model, lr", [("DeepONet", 1e-4), ("TFONet", 1e-3)])
 def test_integral_training_lowers_loss(integral_data, model: str, lr: float) -> None:
     config = small("integral", model, integral_data, lr=lr, batch_size=32, epochs=3)
@@ -56,6 +57,7 @@ def test_integral_training_lowers_loss(integral_data, model: str, lr: float) -> 
     assert record.train_loss[-1] < record.train_loss[0]
 
 
+@pytest.mark.slow
 def test_cifar_training_lowers_loss_with_accuracy(tmp_path: Path, unchecked_cifar_md5) -> None:
     write_cifar(tmp_path, "CIFAR10", per_file=40)
     data = get_task("cifar10").load(DataConfig(data_dir=tmp_path, dataset="CIFAR10"))
@@ -87,6 +89,7 @@ def test_lr_free_optimizers_train(osc_data, name: str) -> None:
     assert record.status == "complete" and all(v > 0 for v in record.lr)
 
 
+@pytest.mark.slow
 def test_bf16_autocast_runs(integral_data) -> None:
     record = train(get_task("integral"), integral_data, small("integral", "DeepONet", integral_data, lr=1e-4,
                                                               epochs=1, precision="bf16"))
@@ -127,6 +130,7 @@ def test_schedule_free_trains_in_train_mode_and_evaluates_its_averaged_weights(o
     assert not torch.equal(training[-1][2], evaluating[-1][2])  # the evaluated x is not the training iterate y
 
 
+@pytest.mark.slow
 def test_bf16_forward_runs_in_bfloat16_and_tracks_fp32(integral_data) -> None:
     import torch
 

@@ -17,9 +17,12 @@ import pytest
 
 from results.storage import default_url, open_storage
 from tests.conftest import run_cli
+from tests.processes import HANG_SECONDS
 
 wandb = pytest.importorskip("wandb", reason="wandb is not installed (pip install -e '.[dev]')")
 from wandb.proto import wandb_internal_pb2  # noqa: E402
+
+pytestmark = [pytest.mark.slow]
 
 PROJECT = "osc-LSTM_Seq2Seq"
 BLOCK, HEADER = 32768, 7
@@ -85,7 +88,7 @@ def test_offline_wandb_logs_every_run_with_its_curves(tmp_path: Path, offline_wa
     code = run_cli("--task", "osc", "--preset", "smoke", "--schedulers", "C", "--skip-lr-free", "--n-trials", "2",
                    "--epochs", "2", "--epoch-budgets", "3", "--compare-seeds", "1", "--hist", "5", "--pred", "5",
                    "--subset-ratio", "0.005", "--wandb-mode", "offline", "--out", out,
-                   "--data-dir", tmp_path / "data", timeout=120)
+                   "--data-dir", tmp_path / "data", timeout=HANG_SECONDS)
     assert code == 0
     runs = {run["name"]: run for run in map(read_offline_run, sorted((out / "wandb").glob("offline-run-*")))}
     assert sorted(runs) == ["compare/C/E3-seed1", "tune/C/trial0-seed1", "tune/C/trial1-seed1"]

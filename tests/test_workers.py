@@ -10,19 +10,20 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 import optuna
 import pytest
 
+import runner.worker
 from errors import UserError
 from results.storage import finish, open_storage, study_name
 from runner import claims
 from runner.progress import Progress
 from runner.worker import idle, work_through
 from tests.conftest import run_cli
+from tests.processes import HANG_SECONDS, claims_held, freeze_when, thaw, units_finished_by, wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -39,7 +40,7 @@ def test_claim_liveness(monkeypatch) -> None:
     monkeypatch.setenv(claims.STALE_ENV, "60")
     study = optuna.create_study()
     dead = int(subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
-                              text=True, timeout=60).stdout)
+                              text=True, timeout=HANG_SECONDS).stdout)
     now, here, host, pid = time.time(), claims.pid_namespace(), socket.gethostname(), os.getpid()
     cases = {  # this process's PID with another token: another process in another namespace, or a reused PID
         "same pid, fresh": (_trial_with(study, worker=f"{host}:{pid}:x", pid_namespace=here, alive=now), True),
@@ -67,7 +68,7 @@ def test_worker_ids_are_one_per_process_even_with_the_same_pid() -> None:
     assert claims.worker_id() == claims.worker_id()
     as_pid_1 = "import os; os.getpid = lambda: 1; from runner.claims import worker_id; print(worker_id())"
     ids = [subprocess.run([sys.executable, "-c", as_pid_1], cwd=ROOT, capture_output=True, text=True,
-                          check=True, timeout=60).stdout.strip() for _ in range(2)]
+                          check=True, timeout=HANG_SECONDS).stdout.strip() for _ in range(2)]
     assert ids[0] != ids[1]
     assert all(i.startswith(f"{socket.gethostname()}:1:") for i in ids)  # readable: host:pid:token
 
@@ -87,26 +88,55 @@ def test_the_heartbeat_advances(monkeypatch) -> None:
     monkeypatch.setenv(claims.STALE_ENV, "1")
     study = optuna.create_study()
     trial = study.ask()
+
+    def stored_beat() -> float:
+        return study.get_trials()[0].user_attrs["alive"]
+
     with claims.heartbeat(trial):
-        first = study.get_trials()[0].user_attrs["alive"]
-        time.sleep(0.7)
-        last = study.get_trials()[0].user_attrs["alive"]
-    assert last - first >= 0.35  # at least two beats
+        beats = [stored_beat()]
+        for _ in range(2):  # two beats after the first stamp, however long the machine takes to run them
+            beats.append(wait_until(lambda: (beat := stored_beat()) != beats[-1] and beat, "a heartbeat"))
+    assert beats == sorted(beats) and len(set(beats)) == 3
 
 
 def test_an_idle_worker_polls_as_often_as_the_heartbeat(monkeypatch) -> None:
+    """A waiting worker sleeps one heartbeat interval (0.1 s here), not POLL_SECONDS, between looks."""
     monkeypatch.setenv(claims.HEARTBEAT_ENV, "0.1")
     monkeypatch.setenv(claims.STALE_ENV, "60")
     study = optuna.create_study()
     rival = study.ask()
     for key, value in {"unit": "a", "worker": "elsewhere:1:z", "alive": time.time(), "claimed": True}.items():
         rival.set_user_attr(key, value)
-    threading.Timer(0.3, finish, (study, rival, "complete"), {"value": 1.0}).start()
-    start = time.time()
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:  # the rival finishes while this worker waits
+        slept.append(seconds)
+        finish(study, rival, "complete", value=1.0)
+
+    monkeypatch.setattr(runner.worker.time, "sleep", sleep)
+    looks = 1
     while not work_through(study, ["a"], lambda t: t.user_attrs.get("unit"), lambda unit: pytest.fail("unit was held"),
                            lambda unit: 1, Progress(1, io.StringIO(), live=False)):
         idle()
-    assert time.time() - start < 2  # was a 5 s sleep whatever the heartbeat
+        looks += 1
+    assert slept == [0.1] and looks == 2  # was a 5 s sleep whatever the heartbeat
+
+
+def test_an_interrupt_while_a_claim_is_asked_still_marks_it_interrupted() -> None:
+    """study.ask stores a RUNNING trial before it returns it; a Ctrl-C in between left that trial
+    RUNNING with no one to mark it (a killed pool's rerun then found a unit "left running")."""
+    study = optuna.create_study()
+
+    def ask_then_ctrl_c() -> optuna.Trial:
+        trial = study.ask()
+        signal.raise_signal(signal.SIGINT)  # Ctrl-C after the trial is stored, before ask returns
+        return trial
+
+    with pytest.raises(KeyboardInterrupt):
+        with claims.claim(study, ask_then_ctrl_c, {"unit": "a"}, lambda t: t.user_attrs.get("unit") == "a"):
+            pytest.fail("an interrupted claim must not run its unit")
+    [trial] = study.get_trials()
+    assert (trial.state, trial.user_attrs["status"]) == (optuna.trial.TrialState.FAIL, "interrupted")
 
 
 def test_lowest_live_claim_wins_and_interrupts_are_recorded() -> None:
@@ -128,22 +158,35 @@ TINY = ["--task", "osc", "--preset", "smoke", "--schedulers", "C", "--skip-lr-fr
         "--hist", "5", "--pred", "5", "--subset-ratio", "0.005"]
 
 
+@pytest.mark.multiprocess
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["journal", "postgresql"])
 def test_two_concurrent_workers_share_one_scheduler_without_duplicates(request, tmp_path: Path, kind: str) -> None:
+    """Both take part by arrangement: the first is frozen holding a unit until the second has finished one."""
     url = request.getfixturevalue(f"{kind}_url")
-    # A 0.5 s heartbeat: a worker waiting on the other's claim polls every 0.5 s, not every 5 s.
-    env = {**os.environ, claims.HEARTBEAT_ENV: "0.5", claims.STALE_ENV: "60", "OMP_NUM_THREADS": "1"}
+    # A 0.5 s heartbeat: a worker waiting on the other's claim polls every 0.5 s, not every 5 s. Staleness
+    # far above any freeze: the frozen worker's claim must stay live.
+    env = {**os.environ, claims.HEARTBEAT_ENV: "0.5", claims.STALE_ENV: "3600", "OMP_NUM_THREADS": "1"}
     args = [sys.executable, str(ROOT / "run_all.py"), *TINY, "--n-trials", "3", "--epoch-budgets", "2,3",
             "--compare-seeds", "3", "--storage", url, "--data-dir", str(tmp_path / "data")]
-    workers = [subprocess.Popen([*args, "--out", str(tmp_path / f"w{i}")], cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, text=True) for i in range(2)]
+
+    def start(i: int) -> subprocess.Popen:
+        return subprocess.Popen([*args, "--out", str(tmp_path / f"w{i}")], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True)
+
+    workers = [start(0)]
     try:
-        logs = [w.communicate(timeout=300)[0] for w in workers]
+        freeze_when([workers[0].pid], lambda: claims_held(url, [workers[0].pid]), "the first worker's first claim")
+        workers.append(start(1))
+        wait_until(lambda: units_finished_by(url, workers[1].pid), "the second worker to finish a unit")
+        thaw([workers[0].pid])
+        logs = [w.communicate(timeout=HANG_SECONDS)[0] for w in workers]
     finally:
+        thaw([w.pid for w in workers])
         for w in workers:
             if w.poll() is None:
                 w.kill()
-                w.communicate(timeout=30)
+                w.communicate(timeout=HANG_SECONDS)
     assert [w.returncode for w in workers] == [0, 0], logs
 
     storage = open_storage(url)
@@ -175,6 +218,8 @@ for round_ in range(int(sys.argv[4])):
 """
 
 
+@pytest.mark.multiprocess
+@pytest.mark.slow
 def test_workers_starting_at_once_on_a_fresh_postgresql_database_all_open_it(postgresql_url: str,
                                                                               tmp_path: Path) -> None:
     """The first workers on an empty database create Optuna's tables at the same moment; none may fail.
@@ -190,7 +235,7 @@ def test_workers_starting_at_once_on_a_fresh_postgresql_database_all_open_it(pos
                  for i in range(workers)]
     try:
         for round_ in range(rounds):
-            deadline = time.time() + 120
+            deadline = time.time() + HANG_SECONDS
             while time.time() < deadline and all(p.poll() is None for p in processes) and not all(
                     (tmp_path / f"ready{round_}-{i}").exists() for i in range(workers)):
                 time.sleep(0.01)
@@ -202,15 +247,16 @@ def test_workers_starting_at_once_on_a_fresh_postgresql_database_all_open_it(pos
                     admin.execute("CREATE SCHEMA public")
             (tmp_path / f"go{round_}").touch()
         else:
-            [p.wait(timeout=120) for p in processes]
+            [p.wait(timeout=HANG_SECONDS) for p in processes]
     finally:
         for p in processes:
             if p.poll() is None:
                 p.kill()
-    logs = [p.communicate(timeout=30)[0] for p in processes]
+    logs = [p.communicate(timeout=HANG_SECONDS)[0] for p in processes]
     assert [p.returncode for p in processes] == [0] * workers, logs
 
 
+@pytest.mark.slow
 def test_a_stale_claim_from_another_machine_is_redone_exactly_once(journal_url: str, tmp_path: Path, monkeypatch,
                                                                    one_torch_thread) -> None:
     """A RUNNING claim whose worker (on another host, in another PID namespace) stopped beating an hour ago."""
@@ -228,7 +274,7 @@ def test_a_stale_claim_from_another_machine_is_redone_exactly_once(journal_url: 
 
     assert run_cli(*TINY, "--n-trials", "1", "--epoch-budgets", "1,2", "--compare-seeds", "1",
                    "--storage", journal_url, "--out", tmp_path / "out", "--data-dir", tmp_path / "data",
-                   timeout=60) == 0  # a bug that waits on the lost claim forever fails here
+                   ) == 0  # a bug that waits on the lost claim forever fails here (run_cli's limit)
 
     report = json.loads((tmp_path / "out" / "report.json").read_text())
     assert report["optimization"]["C"]["best_params"] == params  # so the seeded Phase 2 claim is a real unit
@@ -243,6 +289,8 @@ def test_a_stale_claim_from_another_machine_is_redone_exactly_once(journal_url: 
         assert [(t.state, t.user_attrs["status"]) for t in redone] == [(optuna.trial.TrialState.COMPLETE, "complete")]
 
 
+@pytest.mark.multiprocess
+@pytest.mark.slow
 def test_a_killed_zombie_workers_unit_is_taken_over_once_stale(tmp_path: Path) -> None:
     """SIGKILLed and never waited for, the victim's PID still exists: only its heartbeat can tell it died."""
     journal = tmp_path / "journal.log"
@@ -253,37 +301,23 @@ def test_a_killed_zombie_workers_unit_is_taken_over_once_stale(tmp_path: Path) -
             "--data-dir", str(tmp_path / "data")]
     victim = subprocess.Popen([*args, "--out", str(tmp_path / "victim")], cwd=ROOT, env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        held = _wait_for_claim(journal, f":{victim.pid}:", deadline=time.time() + 300)
+    try:  # frozen while the storage is read: the claim seen is one it dies holding, not one it finished meanwhile
+        [(study, held)] = freeze_when([victim.pid], lambda: claims_held(f"journal:{journal}", [victim.pid]),
+                                      "the victim's first claim")
         os.kill(victim.pid, signal.SIGKILL)  # no wait(): a zombie, so its PID stays taken
         survivor = subprocess.run([*args, "--out", str(tmp_path / "survivor")], cwd=ROOT, env=env,
-                                  capture_output=True, text=True, timeout=120)  # stalls if the zombie holds on
+                                  capture_output=True, text=True, timeout=HANG_SECONDS)  # stalls if the zombie holds on
         assert survivor.returncode == 0, survivor.stderr
     finally:
         if victim.poll() is None:  # the test failed before the kill: do not wait for a whole run
             victim.kill()
-        victim.wait(timeout=60)
-    trials = optuna.load_study(study_name=held[0], storage=open_storage(f"journal:{journal}")).get_trials()
-    assert trials[held[1]].state == optuna.trial.TrialState.RUNNING  # the victim's claim, never finished
-    keys = ("index",) if "/tune/" in held[0] else ("budget", "seed")
+        victim.wait(timeout=HANG_SECONDS)
+    trials = optuna.load_study(study_name=study, storage=open_storage(f"journal:{journal}")).get_trials()
+    assert trials[held.number].state == optuna.trial.TrialState.RUNNING  # the victim's claim, never finished
+    keys = ("index",) if "/tune/" in study else ("budget", "seed")
 
     def unit(trial: optuna.trial.FrozenTrial) -> tuple:
         return tuple(trial.user_attrs.get(key) for key in keys)
 
-    assert [unit(t) for t in trials if t.user_attrs.get("status") == "complete"].count(unit(trials[held[1]])) == 1
+    assert [unit(t) for t in trials if t.user_attrs.get("status") == "complete"].count(unit(held)) == 1
     assert (tmp_path / "survivor" / "report.json").is_file()
-
-
-def _wait_for_claim(journal: Path, marker: str, deadline: float) -> tuple[str, int]:
-    """(study name, trial number) of a claim whose worker id contains ``marker``, once one is stored."""
-    while time.time() < deadline:
-        time.sleep(0.1)
-        if not journal.is_file():
-            continue
-        storage = open_storage(f"journal:{journal}")
-        for summary in optuna.get_all_study_summaries(storage):
-            for trial in optuna.load_study(study_name=summary.study_name, storage=storage).get_trials():
-                if trial.state == optuna.trial.TrialState.RUNNING and "claimed" in trial.user_attrs \
-                        and marker in trial.user_attrs.get("worker", ""):
-                    return summary.study_name, trial.number
-    raise AssertionError("the worker never claimed a unit")

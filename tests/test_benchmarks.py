@@ -1,0 +1,49 @@
+"""Every script in benchmarks/ runs: each at tiny sizes (--quick), so a change that breaks one fails CI.
+
+The figures of a quick run mean nothing; what is checked is that every part ran and printed its
+comparison (and that prefix sharing changed no number)."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.processes import HANG_SECONDS
+
+ROOT = Path(__file__).resolve().parents[1]
+pytestmark = [pytest.mark.slow]
+
+
+def run_quick(script: str, *args: str) -> str:
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / script), "--quick", *args], cwd=ROOT,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True,
+                          timeout=HANG_SECONDS)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout
+
+
+def test_throughput(tmp_path: Path) -> None:
+    out = run_quick("throughput.py", "--data-dir", str(tmp_path / "data"))
+    for model in ("SimpleCNN", "ResNetCIFAR", "SimpleViT", "LSTM_Seq2Seq", "DeepONet", "TFONet"):
+        assert re.search(rf"^{model}\s+\d+\s+fp32\s+[\d.]+", out, re.M), out
+    assert re.search(r"^\(a\) augmentation.* -> [\d.]+x$", out, re.M), out
+    assert re.search(r"^\(b\) DeepONet step.* -> [\d.]+x$", out, re.M), out
+
+
+def test_prefix_sharing(tmp_path: Path) -> None:
+    out = run_quick("prefix_sharing.py", "--out", str(tmp_path / "out"))
+    assert re.search(r"^all\s+\d+\s+\d+\s+\d+%$", out, re.M), out  # (b): the paper protocol's total
+    assert re.search(r"^wall-time ratio shared/alone: [\d.]+; curves.csv identical: True$", out, re.M), out
+
+
+def test_scaling(postgresql_url: str) -> None:
+    out = run_quick("scaling.py", "--postgres", postgresql_url)
+    assert re.search(r"2 workers / 1 worker throughput: [\d.]+x", out), out
+    assert re.search(r"training epochs alone: [\d.]+x", out), out
+    for kind in ("SQLite", "journal", "PostgreSQL"):
+        assert re.search(rf"^\s+{kind}\s*: +[\d.]+ s of +[\d.]+ s = +[\d.]+ %$", out, re.M), out
