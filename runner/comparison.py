@@ -18,7 +18,7 @@ from runner.checkpoints import Checkpoints, encode
 from runner.claims import claim
 from runner.prefix import Start, epochs_to_train, fork_points, plan_starts
 from runner.trials import RunContext, train_run
-from runner.worker import work_through
+from runner.units import work_through
 from schedulers.recipes import Recipe
 from tasks.training import RunRecord, Trainer
 

@@ -10,6 +10,6 @@ import signal
 
 import torch._dynamo  # noqa: F401
 
-import runner.pipeline  # noqa: F401
+import runner.worker  # noqa: F401
 
 signal.signal(signal.SIGTERM, signal.SIG_IGN)

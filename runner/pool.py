@@ -28,7 +28,7 @@ from results import storage as store
 from runner.config import RunConfig
 from runner.progress import Progress
 
-POLL_SECONDS = 1.0  # progress refresh; a worker's exit is seen at once
+PROGRESS_SECONDS = 1.0  # how often the parent reads the epochs done; a worker's exit is seen at once
 SETTINGS_PREFIX = "EPOCHBENCH_"  # environment settings read while working (heartbeat, staleness)
 
 
@@ -89,7 +89,7 @@ def _child(config: RunConfig, device: str, threads: int, settings: dict[str, str
 
     import torch
 
-    from runner.pipeline import load_data, work
+    from runner.worker import load_data, work
 
     def interrupt(signum, frame):
         for stop in (signal.SIGINT, signal.SIGTERM):  # once: a second stop (the group's, then the
@@ -152,7 +152,7 @@ def run_pool(config: RunConfig, storage: optuna.storages.BaseStorage) -> None:
     replacements = config.max_retries * config.workers  # a crash loop ends; the claims bound each unit
     try:
         while workers:
-            wait([process.sentinel for process in workers.values()], timeout=POLL_SECONDS)
+            wait([process.sentinel for process in workers.values()], timeout=PROGRESS_SECONDS)
             progress.advance_to(epochs_done(storage, config) - already, "training")
             for k, process in list(workers.items()):
                 if process.exitcode is None:

@@ -1,47 +1,52 @@
-"""The worker loop: do every unit of a study that is not finished, sharing work with other workers."""
+"""The worker loop: one process's share of both phases of a run, in passes over every study.
+
+Run in the CLI's own process (one worker) or in each process of a pool (runner.pool); the
+storage decides who trains what (runner.claims), so any number of workers anywhere can share it.
+"""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Hashable
-
 import optuna
-from optuna.trial import FrozenTrial
 
-from results.storage import is_finished
-from runner.claims import is_live, timing
+from runner.checkpoints import artifact_store
+from runner.comparison import compare
+from runner.config import RunConfig
 from runner.progress import Progress
-
-POLL_SECONDS = 1.0  # at most: a shorter heartbeat (tests simulating a lost machine) polls as often
-
-
-def work_through(study: optuna.Study, units: list[Hashable], unit_of: Callable[[FrozenTrial], Hashable | None],
-                 run: Callable[[Hashable], bool], epochs_of: Callable[[Hashable], int], progress: Progress,
-                 ready: Callable[[Hashable, set[Hashable]], bool] = lambda unit, done: True) -> bool:
-    """Run ``units`` in order, skipping finished ones and those other workers hold or that are not
-    ``ready(unit, done units)`` yet. True once every unit is finished; False when only such units
-    are left, so the caller can find free work elsewhere before it waits (``idle``).
-
-    ``run(unit)`` trains one unit and returns False if it yielded the unit to another worker.
-    Alone on a storage this is a plain loop over the missing units, so results do not depend
-    on interruptions; with other workers each unit is trained by exactly one of them.
-    """
-    while True:
-        trials = study.get_trials(deepcopy=False)
-        done = {unit_of(t) for t in trials if is_finished(t)}
-        held = {unit_of(t) for t in trials if is_live(t)}
-        for unit in done & set(units):
-            progress.skip(epochs_of(unit), key=(study.study_name, unit))  # counted once per process
-        todo = [u for u in units if u not in done]
-        if not todo:
-            return True
-        free = [u for u in todo if u not in held and ready(u, done)]
-        if not free:
-            return False
-        if run(free[0]):  # False: another worker claimed it first
-            progress.skip(0, key=(study.study_name, free[0]))  # trained here: its epochs were counted
+from runner.trials import RunContext
+from runner.tuning import tune
+from runner.units import idle
+from runner.wandb_log import WandbLog
+from tasks import DataConfig
+from tasks.data import TaskData
 
 
-def idle() -> None:
-    """Wait before looking for work again: POLL_SECONDS, or the heartbeat interval if shorter."""
-    time.sleep(min(POLL_SECONDS, timing()[0]))
+def load_data(config: RunConfig) -> TaskData:
+    """The run's task data (built into the cache once; each worker reads it there)."""
+    return config.task_spec.load(DataConfig(
+        data_dir=config.data_dir, dataset=config.dataset, download=config.download,
+        subset_ratio=config.subset_ratio, options=config.options))
+
+
+def work(config: RunConfig, storage: optuna.storages.BaseStorage, data: TaskData, progress: Progress) -> None:
+    """One worker: every unit of both phases that no other worker has done or holds."""
+    logger = WandbLog(config.project, config.wandb_mode, config.out) if config.wandb_mode != "disabled" else None
+    artifacts = artifact_store(config.artifacts_dir) if config.uses_checkpoints else None
+    ctx = RunContext(config, config.task_spec, data, storage, progress, logger, artifacts)
+    recipes = [config.recipe(name, data.steps_per_epoch(config.batch_size)) for name in config.names]
+    tuned: set[str] = set()  # contenders whose Phase 1 is finished (compared: Phase 2)
+    compared: set[str] = set(config.names) if config.skip_compare else set()
+    try:
+        # Passes over every study, Phase 1 first: each takes the free units anywhere; a worker
+        # waits only when no study has one (the rest are held by others or not ready yet).
+        while True:
+            for recipe in recipes:
+                if recipe.name not in tuned and tune(ctx, recipe):
+                    tuned.add(recipe.name)
+            for recipe in recipes:  # a contender's Phase 2 starts once its whole Phase 1 is finished
+                if recipe.name in tuned and recipe.name not in compared and compare(ctx, recipe):
+                    compared.add(recipe.name)
+            if len(tuned) == len(compared) == len(recipes):
+                return
+            idle()
+    finally:
+        progress.close()

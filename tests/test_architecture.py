@@ -191,3 +191,47 @@ def test_a_new_recipe_kind_trains_without_trainer_changes(tmp_path: Path) -> Non
     record = train(get_task("osc"), data, config)
     assert record.status == "complete"
     assert record.lr == [0.04, 0.02, 0.01]
+
+
+PACKAGES = ("schedulers", "models", "tasks", "results", "runner")
+
+
+def project_imports() -> dict[str, set[str]]:
+    """module -> the project modules it imports anywhere in its source (lazy imports in functions too)."""
+    import ast
+
+    modules = {str(p.relative_to(ROOT).with_suffix("")).replace("/", "."): p
+               for package in PACKAGES for p in (ROOT / package).glob("*.py") if p.name != "__init__.py"}
+    modules.update({name: ROOT / f"{name}.py" for name in ("run_all", "errors")})
+    graph = {}
+    for name, path in modules.items():
+        found = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                found.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                found.add(node.module)
+                found.update(f"{node.module}.{alias.name}" for alias in node.names)
+        graph[name] = {m for m in found if m in modules and m != name}
+    return graph
+
+
+def test_no_import_cycle_between_project_modules() -> None:
+    """Function-level imports count too: a cycle hidden in one is still two modules that need each other."""
+    graph, cycles = project_imports(), []
+    state: dict[str, str] = {}
+
+    def visit(module: str, path: list[str]) -> None:
+        state[module] = "open"
+        for target in sorted(graph[module]):
+            if state.get(target) == "open":
+                cycles.append(" -> ".join([*path[path.index(target):], target]))
+            elif target not in state:
+                visit(target, [*path, target])
+        state[module] = "done"
+
+    for module in sorted(graph):
+        if module not in state:
+            visit(module, [module])
+    assert graph["runner.pool"] and graph["runner.worker"]  # the walk sees lazy imports
+    assert cycles == []

@@ -16,12 +16,12 @@ from pathlib import Path
 import optuna
 import pytest
 
-import runner.worker
+import runner.units
 from errors import UserError
 from results.storage import finish, open_storage, study_name
 from runner import claims
 from runner.progress import Progress
-from runner.worker import idle, work_through
+from runner.units import idle, work_through
 from tests.conftest import run_cli
 from tests.processes import HANG_SECONDS, claims_held, freeze_when, thaw, units_finished_by, wait_until
 
@@ -113,7 +113,7 @@ def test_an_idle_worker_polls_as_often_as_the_heartbeat(monkeypatch) -> None:
         slept.append(seconds)
         finish(study, rival, "complete", value=1.0)
 
-    monkeypatch.setattr(runner.worker.time, "sleep", sleep)
+    monkeypatch.setattr(runner.units.time, "sleep", sleep)
     looks = 1
     while not work_through(study, ["a"], lambda t: t.user_attrs.get("unit"), lambda unit: pytest.fail("unit was held"),
                            lambda unit: 1, Progress(1, io.StringIO(), live=False)):
