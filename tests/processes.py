@@ -22,6 +22,13 @@ POLL_SECONDS = 0.05
 T = TypeVar("T")
 
 
+def as_foreground_job() -> None:
+    """``preexec_fn`` of a process that a test stops with Ctrl-C (SIGINT): SIGINT at its default, as in a
+    terminal's foreground job. A shell starts background jobs with SIGINT ignored, and Python then
+    never turns it into KeyboardInterrupt, so a test run from one would see Ctrl-C do nothing."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def wait_until(condition: Callable[[], T], what: str, timeout: float = HANG_SECONDS) -> T:
     """Poll ``condition`` until it returns something truthy, and return that."""
     deadline = time.monotonic() + timeout

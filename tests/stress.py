@@ -21,6 +21,9 @@ import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.processes import as_foreground_job  # noqa: E402
 
 
 def failed_tests(junit: Path) -> dict[str, str]:
@@ -50,7 +53,8 @@ def main() -> int:
                 junit = Path(folder) / f"run{run}.xml"
                 started = time.perf_counter()
                 done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                                       f"--junitxml={junit}", *pytest_args], cwd=ROOT, capture_output=True, text=True)
+                                       f"--junitxml={junit}", *pytest_args], cwd=ROOT, capture_output=True, text=True,
+                                      preexec_fn=as_foreground_job)  # Ctrl-C works even if this runs under nohup
                 failed = failed_tests(junit) if junit.is_file() else {"(pytest wrote no report)": ""}
                 if done.returncode not in (0, 1) and not failed:
                     failed = {f"(pytest exit status {done.returncode})": ""}

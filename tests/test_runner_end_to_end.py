@@ -20,7 +20,7 @@ from results import storage as store
 from runner.config import resolve
 from runner.pipeline import run_benchmark
 from tests.conftest import write_cifar
-from tests.processes import HANG_SECONDS, freeze_when
+from tests.processes import HANG_SECONDS, as_foreground_job, freeze_when
 
 pytestmark = [pytest.mark.slow]
 
@@ -184,7 +184,8 @@ def test_a_stop_signal_exits_with_a_resume_hint_and_the_rerun_completes(tmp_path
     """Ctrl-C and SIGTERM (a job scheduler, docker stop) both mark the run interrupted; 128 + signal."""
     args = [sys.executable, str(ROOT / "run_all.py"), "--task", "osc", "--preset", "smoke", "--schedulers", "C,EH",
             "--skip-lr-free", *TINY_OSC, "--out", str(tmp_path / "out"), "--data-dir", str(tmp_path / "data")]
-    process = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=as_foreground_job)
     url = store.default_url(tmp_path / "out")
     try:  # the stop reaches it as it resumes from a freeze taken once its first run is stored
         freeze_when([process.pid], lambda: store.exists(url) and any(store.is_finished(t) for t in store.trials(

@@ -17,6 +17,7 @@ from results import storage as store
 from tests.conftest import run_cli
 from tests.processes import (
     HANG_SECONDS,
+    as_foreground_job,
     claims_held,
     freeze_when,
     stored_trials,
@@ -214,7 +215,7 @@ def test_a_stopped_pool_stops_every_worker_and_the_same_command_resumes(tmp_path
     args = [sys.executable, str(ROOT / "run_all.py"), *TINY, "--workers", "2", "--out", str(tmp_path / "out"),
             "--data-dir", str(tmp_path / "data")]
     pool = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)  # its own process group, as a terminal's foreground job
+                            start_new_session=True, preexec_fn=as_foreground_job)  # as a terminal's foreground job
     url = store.default_url(tmp_path / "out")
     freeze_when([pool.pid], lambda: units(url, "tune", "N"), "the first finished unit", group=True)
     os.killpg(pool.pid, stop)  # Ctrl-C sends SIGINT to the parent and both workers: delivered as they resume
