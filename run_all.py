@@ -13,9 +13,11 @@ from pathlib import Path
 import typer
 
 from errors import UserError
+from runner import plugins
 from runner.config import RunConfig
 from runner.parsing import parse_assignments, parse_budgets, parse_names
 from schedulers.params import Budget
+from schedulers.recipes import RECIPES
 from schedulers.registry import SCHEDULERS, get_scheduler
 from tasks import TASKS, TaskOption
 
@@ -74,22 +76,34 @@ def task_options() -> dict[str, tuple[TaskOption, list[str]]]:
         for option in task.options:
             first = found.setdefault(option.name, (option, []))
             if first[0].type is not option.type:
-                raise TypeError(f"task option {option.name} has type {first[0].type.__name__} in task "
+                raise UserError(f"task option {option.name} has type {first[0].type.__name__} in task "
                                 f"{first[1][0]} but {option.type.__name__} in task {task.name}")
             first[1].append(task.name)
     return found
 
 
 def with_task_options(command: Callable) -> Callable:
-    """Give ``command`` one CLI option per task option (None = not given); they arrive in **kwargs."""
+    """Give ``command`` one CLI option per task option (None = not given); they arrive in **kwargs.
+    ``command.refresh_task_options()`` adds those of tasks registered since (plugins)."""
     signature = inspect.signature(command)
-    params = [p for p in signature.parameters.values() if p.kind != inspect.Parameter.VAR_KEYWORD]
-    for name, (option, tasks) in task_options().items():
-        help_text = f"{', '.join(tasks)} task: {option.help} [{option.default}]."
-        params.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=option.type | None,
-                                        default=typer.Option(None, option.flag, help=help_text)))
-    command.__signature__ = signature.replace(parameters=params)
+    base = [p for p in signature.parameters.values() if p.kind != inspect.Parameter.VAR_KEYWORD]
+
+    def refresh() -> None:
+        params = list(base)
+        for name, (option, tasks) in task_options().items():
+            if name in {p.name for p in base}:
+                raise UserError(f"task {tasks[0]}: option {name!r} clashes with the command's own --{name}")
+            help_text = f"{', '.join(tasks)} task: {option.help} [{option.default}]."
+            params.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=option.type | None,
+                                            default=typer.Option(None, option.flag, help=help_text)))
+        command.__signature__ = signature.replace(parameters=params)
+
+    command.refresh_task_options = refresh
+    refresh()
     return command
+
+
+PLUGIN_HELP = "A file or module that registers schedules, recipes, tasks or models (repeatable; see examples/)."
 
 
 @app.callback(invoke_without_command=True)
@@ -118,7 +132,7 @@ def benchmark(
         f"{t.name}: {', '.join(t.datasets)}" for t in TASKS.values() if t.datasets) + "."),
     subset_ratio: float | None = typer.Option(None, help="Seeded fraction of the data in (0, 1]."),
     out: Path | None = typer.Option(None, help="Output folder [runs/<project>]."),
-    storage: str | None = typer.Option(None, help="Optuna storage URL [sqlite file in --out]."),
+    storage: str | None = typer.Option(None, help="Optuna storage URL [the journal file --out/epochbench.journal]."),
     preset: str | None = typer.Option(None, help="smoke (minutes on a CPU) or paper (the full protocol)."),
     pruner: str = typer.Option("none", help="none (the paper protocol), median or hyperband."),
     sampler_seed: int = typer.Option(0, help="Seed of the TPE sampler."),
@@ -136,6 +150,7 @@ def benchmark(
                                            "from it (exact; changes no number)."),
     checkpoint_dir: Path | None = typer.Option(None, help="Folder of the checkpoints (an Optuna artifact store) "
                                                           "[--out/artifacts]; shared by workers on several machines."),
+    plugin: list[str] = typer.Option([], metavar="PATH_OR_MODULE", help=PLUGIN_HELP),
     **given_task_options: object,
 ) -> None:
     """Tune every scheduler at one budget (Phase 1), re-train at every budget (Phase 2), report."""
@@ -148,7 +163,7 @@ def benchmark(
         "infimum_lr": infimum_lr, "n_trials": n_trials, "n_seeds": n_seeds, "compare_seeds": compare_seeds,
         "epoch_budgets": tuple(parse_budgets(epoch_budgets)) if epoch_budgets is not None else None,
         "project": project, "device": device, "wandb_mode": wandb_mode,
-        "schedulers": tuple(parse_names(schedulers, list(SCHEDULERS), "scheduler code", "--schedulers"))
+        "schedulers": tuple(parse_names(schedulers, [*SCHEDULERS, *RECIPES], "scheduler code", "--schedulers"))
         if schedulers is not None else None,
         "lr_free": () if skip_lr_free else None, "skip_compare": skip_compare, "dataset": dataset,
         "subset_ratio": subset_ratio, "out": out, "storage": storage, "pruner": pruner, "sampler_seed": sampler_seed,
@@ -156,6 +171,7 @@ def benchmark(
         "max_retries": max_retries, "checkpoint_every": checkpoint_every,
         "checkpoint_seconds": checkpoint_seconds, "share_prefix": share_prefix,
         "checkpoint_dir": checkpoint_dir,
+        "plugins": tuple(dict.fromkeys([*plugins.installed(), *map(plugins.canonical, plugin)])),
     }
     run(resolve(options, preset, given_task_options))
 
@@ -214,6 +230,10 @@ def report_command(
     """Rebuild report.json, curves.csv, plots and report.md from the storage alone; merge several runs."""
     opened = [open_project(target, project) for target in targets]
     from results.report import write_outputs  # pandas, scipy: after the checks
+    from results.storage import stored_meta
+
+    for storage_, chosen in opened:  # the run's plugins: its schedules are drawn like the built-in ones
+        plugins.load((stored_meta(storage_, chosen) or {}).get("config", {}).get("plugins", []))
 
     if len(opened) == 1:
         folder = out or (Path(targets[0]) if Path(targets[0]).is_dir() else Path("report"))
@@ -286,6 +306,7 @@ def schedulers_command(
     epochs: int = typer.Option(50, min=1, help="Budget at which defaults and search spaces are shown."),
     lr: float = typer.Option(0.01, help="Base LR for LR-dependent defaults."),
     steps_per_epoch: int = typer.Option(1, min=1, help="Batches per epoch (per-batch schedules)."),
+    plugin: list[str] = typer.Option([], metavar="PATH_OR_MODULE", help=PLUGIN_HELP + " Its schedules are listed too."),
 ) -> None:
     """List the scheduler registry: codes, families, defaults and search spaces."""
     from schedulers.trace import describe
@@ -329,6 +350,7 @@ def lr_trace_command(
     json_out: bool = typer.Option(False, "--json", help="Print JSON."),
     plot: Path | None = typer.Option(None, help="PNG file (one code) or folder (--all)."),
     metrics: bool = typer.Option(False, help="Add sum(LR) and the convex bound (gamma*, Omega*) per budget."),
+    plugin: list[str] = typer.Option([], metavar="PATH_OR_MODULE", help=PLUGIN_HELP),
 ) -> None:
     """Print the LR used in each epoch (each batch for per-batch schedules)."""
     if all_codes == (code is not None):
@@ -378,11 +400,23 @@ def _plot_traces(traces: dict[str, dict[int, list[float]]], target: Path, many: 
         typer.echo(f"wrote {path}", err=True)
 
 
+def given_plugins(argv: list[str]) -> list[str]:
+    """The --plugin values on a command line: loaded before it is parsed, since a plugin task's
+    options are flags of the command."""
+    found = [argv[i + 1] for i, arg in enumerate(argv[:-1]) if arg == "--plugin"]
+    return found + [arg.split("=", 1)[1] for arg in argv if arg.startswith("--plugin=")]
+
+
 def main() -> None:
     """Entry point: usage errors become one line; Ctrl-C and SIGTERM leave a resumable state."""
     previous = signal.signal(signal.SIGTERM, _terminate)
     try:
+        plugins.load([*plugins.installed(), *given_plugins(sys.argv[1:])])
+        benchmark.refresh_task_options()
         status = app(standalone_mode=False)  # returns the exit status of typer.Exit
+    except UserError as err:  # a plugin that cannot load
+        print(f"error: {err}", file=sys.stderr)
+        sys.exit(2)
     except typer.Exit as done:
         status = done.exit_code
     except typer.TyperException as err:  # usage errors: unknown option, value of the wrong type

@@ -14,8 +14,7 @@ from results import storage as store
 from results.analysis import analyze_curves, json_ready
 from results.files import atomic_write_text
 from results.metrics import decoupling_matrix, final_loss_change, mean_std
-from schedulers.lr_free import LR_FREE
-from schedulers.params import Budget
+from schedulers.recipes import ScheduledRecipe, contender_names
 from schedulers.registry import SCHEDULERS
 
 SCHEMA_VERSION = 3  # 2: adds analysis, training_time_s and the curves.csv status column; 3: adds epochs
@@ -65,18 +64,13 @@ def tuned_schedules(name: str, params: dict[str, Any] | None, budgets: list[int]
                     infimum_lr: float) -> dict[int, list[float]] | None:
     """A scheduler's LR per step at each budget from its tuned parameters alone (no training).
 
-    None for LR-free optimizers (no schedule) and for per-batch schedules of runs that did not
-    store their steps per epoch."""
+    None for contenders without a registry schedule (LR-free optimizers, plugin recipe kinds) and
+    for per-batch schedules of runs that did not store their steps per epoch."""
     spec = SCHEDULERS.get(name)
     if spec is None or params is None or (spec.per_batch and steps_per_epoch is None):
         return None
-    own = {k: v for k, v in params.items() if k != "lr"}
-    schedules = {}
-    for epochs in budgets:
-        budget = Budget(epochs, steps_per_epoch or 1, params["lr"], infimum_lr)
-        values = spec.resolve(budget, own)
-        schedules[epochs] = [spec.lr_at(t, budget, values) for t in range(spec.horizon(budget))]
-    return schedules
+    recipe = ScheduledRecipe(spec, steps_per_epoch or 1, infimum_lr=infimum_lr)
+    return {epochs: recipe.planned_lrs(params, epochs) for epochs in budgets}
 
 
 def faults(trials: list[FrozenTrial], phase: str) -> list[dict[str, Any]]:
@@ -109,7 +103,8 @@ def build_report(storage: BaseStorage, project: str) -> tuple[dict[str, Any], pd
     meta = store.stored_meta(storage, project) or {}
     config = meta["config"]
     present = store.study_names(storage)
-    names = [n for n in [*SCHEDULERS, *LR_FREE] if store.study_name(project, "tune", n) in present]
+    tuned = {name.rsplit("/", 1)[1] for name in present if name.startswith(store.study_name(project, "tune", ""))}
+    names = [n for n in contender_names() if n in tuned] + sorted(tuned - set(contender_names()))  # plugins' last
     report: dict[str, Any] = {"schema_version": SCHEMA_VERSION, "config": config,
                               "environment": meta.get("environment", {}), "optimization": {}, "comparison": {},
                               "comparison_detail": {}, "sensitivity": {}, "decoupling": {}, "faults": {},

@@ -9,7 +9,7 @@ from typing import Any
 
 from errors import UserError
 from schedulers.lr_free import LR_FREE
-from schedulers.recipes import Recipe, check_optimizer, make_recipe
+from schedulers.recipes import RECIPES, Recipe, check_optimizer, make_recipe
 from schedulers.registry import SCHEDULERS
 from tasks import TASKS, TaskSpec, get_task
 
@@ -59,6 +59,14 @@ class RunConfig:
     checkpoint_seconds: float = 60.0  # ... and at least this long after the run's last save
     share_prefix: bool = True  # Phase 2 budgets continue an earlier budget's run over their common LR prefix
     checkpoint_dir: Path | None = None  # Optuna artifact store of the checkpoints [--out/artifacts]
+    plugins: tuple[str, ...] = ()  # files (absolute paths) and modules the run's code comes from (runner.plugins)
+
+    @property
+    def plugin_sha256(self) -> dict[str, str]:
+        """{plugin: sha256 of its file}, importing the plugins (once per process) to find them."""
+        from runner import plugins
+
+        return plugins.load(self.plugins)
 
     @property
     def artifacts_dir(self) -> Path:
@@ -96,6 +104,9 @@ class RunConfig:
     @classmethod
     def from_json(cls, stored: dict[str, Any]) -> RunConfig:
         """The config a command stored (``to_json``), for a worker that joins a run."""
+        from runner import plugins
+
+        plugins.load(stored.get("plugins", []))  # a plugin may define the task, the model, a contender
         known = {f.name for f in fields(cls)}
         task = get_task(stored["task"])
         values = {k: tuple(v) if isinstance(v, list) else v for k, v in stored.items() if k in known}
@@ -118,6 +129,7 @@ class RunConfig:
                 data[key] = list(value)
             else:
                 data[key] = str(value) if isinstance(value, Path) else value
+        data["plugin_sha256"] = self.plugin_sha256
         return data
 
     def differences(self, stored: dict[str, Any]) -> list[str]:
@@ -127,8 +139,11 @@ class RunConfig:
         mine = self.to_json()
         expected = {name: stored.get(name) for name in IDENTITY}
         expected.update({o.name: stored.get(o.name, o.default) for o in self.task_spec.options if o.identity})
+        from runner import plugins
+
         return [f"--{name.replace('_', '-')} {old!r} -> {mine[name]!r}"
-                for name, old in expected.items() if old != mine[name]]
+                for name, old in expected.items() if old != mine[name]] + plugins.differences(
+            stored.get("plugin_sha256", {}), mine["plugin_sha256"])
 
 
 PRESETS: dict[str, dict[str, Any]] = {
@@ -148,7 +163,8 @@ def resolve(options: dict[str, Any], preset: str | None, task_options: dict[str,
     given = {k: v for k, v in options.items() if v is not None}
     task = get_task(given.get("task", RunConfig.task))
     smoke = preset == "smoke"
-    chosen = {**PRESETS.get(preset or "", {}), **(task.smoke if smoke else {}), **given}
+    chosen = {"schedulers": (*SCHEDULERS, *RECIPES),  # all: built-in and plugin ones (RunConfig's is built-in)
+              **PRESETS.get(preset or "", {}), **(task.smoke if smoke else {}), **given}
     known = {f.name for f in fields(RunConfig)}
     config = RunConfig(**{k: v for k, v in chosen.items() if k in known})
     model = config.model or task.default_model

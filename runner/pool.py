@@ -89,6 +89,7 @@ def _child(config: RunConfig, device: str, threads: int, settings: dict[str, str
 
     import torch
 
+    from runner import plugins
     from runner.worker import load_data, work
 
     def interrupt(signum, frame):
@@ -103,6 +104,7 @@ def _child(config: RunConfig, device: str, threads: int, settings: dict[str, str
         del os.environ[name]
     os.environ.update(settings)
     torch.set_num_threads(threads)
+    plugins.load(config.plugins)  # the fork server started before the parent loaded them
     config = replace(config, device=device, workers=1)
     storage = store.open_storage(config.storage or store.default_url(config.out), for_writing=True)
     try:

@@ -1,28 +1,21 @@
-"""LR traces: the LR actually used at each step, read back from a real torch optimizer."""
+"""LR traces: the LR actually used at each step, read back from a real torch optimizer (torch loads on use)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import torch
-
 from schedulers.params import Budget, distribution_to_json
+from schedulers.recipes import ScheduledRecipe
 from schedulers.registry import get_scheduler
 from schedulers.theory import convex_bound
-from schedulers.torch_adapter import build_scheduler
 
 
 def lr_trace(code: str, budget: Budget, params: dict[str, Any] | None = None) -> list[float]:
-    """One LR per scheduler step over the run (epochs, or epochs x batches if per-batch)."""
-    weight = torch.nn.Parameter(torch.zeros(1))
-    optimizer = torch.optim.SGD([weight], lr=budget.lr)
-    scheduler = build_scheduler(optimizer, code, params or {}, budget)
-    used = []
-    for _ in range(get_scheduler(code).horizon(budget)):
-        used.append(optimizer.param_groups[0]["lr"])
-        optimizer.step()
-        scheduler.step()
-    return used
+    """One LR per scheduler step over the run (epochs, or epochs x batches if per-batch): the LRs a
+    training run of this schedule uses, stepped as the trainer steps them (schedulers.stepping)."""
+    recipe = ScheduledRecipe(get_scheduler(code), budget.steps_per_epoch, lr=budget.lr, infimum_lr=budget.infimum_lr)
+    trace = recipe.schedule_trace({"lr": budget.lr, **(params or {})}, budget.epochs)
+    return [lr for epoch in trace for lr in (epoch if recipe.per_batch else epoch[:1])]
 
 
 def describe(code: str, budget: Budget) -> dict[str, Any]:

@@ -72,10 +72,6 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-def _effective_lr(group: dict) -> float:
-    return float(group["lr"]) * float(group.get("d", 1.0))
-
-
 def epoch_seed(seed: int, epoch: int) -> int:
     """The seed of one epoch's shuffle and augmentation: a function of (seed, epoch) only, so
     runs with the same seed see the same batches whatever their budget, and a run resumed at
@@ -101,6 +97,7 @@ class Trainer:
         if self.channels_last:
             self.model = self.model.to(memory_format=torch.channels_last)
         self.optimizer, self.scheduler = self.recipe.build(self.model.parameters(), config.params, config.epochs)
+        self.stepper = self.recipe.stepper(self.optimizer, self.scheduler)
         self.generator = torch.Generator(device=self.device)
 
     def _autocast(self) -> torch.autocast:
@@ -119,7 +116,6 @@ class Trainer:
         self.generator.manual_seed(epoch_seed(self.config.seed, epoch))
         self.model.train()
         self.recipe.train_mode(self.optimizer)
-        per_batch = self.scheduler is not None and self.recipe.per_batch
         train = self.data.train
         order = torch.randperm(len(train), device=self.device, generator=self.generator)
         loss_sum = torch.zeros((), device=self.device)
@@ -131,13 +127,9 @@ class Trainer:
             loss = self.loss_fn(output.float(), batch.target)
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
-            lr_sum += _effective_lr(self.optimizer.param_groups[0])
-            self.optimizer.step()
+            lr_sum += self.stepper.step()
             loss_sum += loss.detach() * len(batch)
-            if per_batch:
-                self.scheduler.step()
-        if self.scheduler is not None and not per_batch:
-            self.scheduler.step()
+        self.stepper.end_epoch()
         return (loss_sum / len(train)).item(), lr_sum / self.steps_per_epoch
 
     @torch.no_grad()

@@ -103,10 +103,11 @@ def test_legacy_run_resumes_with_nothing_to_train(tmp_path: Path) -> None:
     # The config is this command's: the osc task's own options, no other task's, and settings added
     # since that say how this command ran (they change no number).
     added = {"mode", "workers", "max_retries", "checkpoint_every", "checkpoint_seconds", "share_prefix",
-             "checkpoint_dir"}
+             "checkpoint_dir", "plugins", "plugin_sha256"}
     assert {k: v for k, v in now["config"].items() if k not in added} == {
         k: v for k, v in legacy["config"].items() if k != "n_functions"}
     assert now["config"]["checkpoint_every"] == 1 and now["config"]["share_prefix"] is True
+    assert now["config"]["plugins"] == [] and now["config"]["plugin_sha256"] == {}
     assert now["config"]["mode"] == "S" and set(now["environment"]) >= set(legacy["environment"]) | {"git_dirty"}
     assert_legacy_curves(tmp_path / "legacy-run" / "curves.csv")
 
@@ -200,8 +201,8 @@ def project_imports() -> dict[str, set[str]]:
     """module -> the project modules it imports anywhere in its source (lazy imports in functions too)."""
     import ast
 
-    modules = {str(p.relative_to(ROOT).with_suffix("")).replace("/", "."): p
-               for package in PACKAGES for p in (ROOT / package).glob("*.py") if p.name != "__init__.py"}
+    modules = {str(p.relative_to(ROOT).with_suffix("")).replace("/", ".").removesuffix(".__init__"): p
+               for package in PACKAGES for p in (ROOT / package).rglob("*.py")}
     modules.update({name: ROOT / f"{name}.py" for name in ("run_all", "errors")})
     graph = {}
     for name, path in modules.items():

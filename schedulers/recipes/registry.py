@@ -1,0 +1,59 @@
+"""Which recipe a study name runs: a registry schedule, an LR-free optimizer, or a registered recipe kind.
+
+Plugins add recipe kinds with :func:`register_recipe` (say SGD with momentum under a schedule of
+their own); schedules added with ``schedulers.registry.register_scheduler`` get the built-in
+scheduled recipe like every registry code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from errors import UserError
+from schedulers.lr_free import LR_FREE
+from schedulers.recipes.contract import Recipe, check_optimizer
+from schedulers.recipes.lr_free import LRFreeRecipe
+from schedulers.recipes.scheduled import ScheduledRecipe
+from schedulers.registry import SCHEDULERS
+
+# name -> factory(steps_per_epoch=, optimizer=, lr=, infimum_lr=) -> Recipe, for recipe kinds of plugins
+RecipeFactory = Callable[..., Recipe]
+RECIPES: dict[str, RecipeFactory] = {}
+
+
+def check_new_contender(name: str, what: str) -> None:
+    """Refuse a new contender name that is empty, not a plain word, or taken (built-in or registered)."""
+    if not name or not name.replace("_", "").replace("-", "").isalnum():
+        raise UserError(f"{what} name {name!r} must be a non-empty word (letters, digits, '_', '-')")
+    if name in contender_names():
+        raise UserError(f"{what} {name!r} clashes with a scheduler, recipe or LR-free optimizer of that name")
+
+
+def register_recipe(name: str, factory: RecipeFactory) -> None:
+    """Make ``name`` a contender whose study tunes ``factory(steps_per_epoch=..., optimizer=..., lr=...,
+    infimum_lr=...)``: the run's base optimizer, default LR and LR floor come as keywords."""
+    check_new_contender(name, "recipe")
+    if not callable(factory):
+        raise UserError(f"recipe {name!r}: the factory must be callable, got {factory!r}")
+    RECIPES[name] = factory
+
+
+def contender_names() -> list[str]:
+    """Every name a study can be run for: scheduler codes, registered recipes, then LR-free optimizers."""
+    return [*SCHEDULERS, *RECIPES, *LR_FREE]
+
+
+def make_recipe(name: str, *, steps_per_epoch: int, optimizer: str = "AdamW", lr: float = 1e-2,
+                infimum_lr: float = 1e-6) -> Recipe:
+    """The recipe a study called ``name`` tunes."""
+    check_optimizer(optimizer)
+    if name in SCHEDULERS:
+        return ScheduledRecipe(SCHEDULERS[name], steps_per_epoch, optimizer, lr, infimum_lr)
+    if name in RECIPES:
+        recipe = RECIPES[name](steps_per_epoch=steps_per_epoch, optimizer=optimizer, lr=lr, infimum_lr=infimum_lr)
+        if not isinstance(recipe, Recipe) or recipe.name != name:
+            raise UserError(f"recipe {name!r}: its factory must return a Recipe named {name!r}, got {recipe!r}")
+        return recipe
+    if name in LR_FREE:
+        return LRFreeRecipe(LR_FREE[name], steps_per_epoch, optimizer)
+    raise UserError(f"unknown scheduler or LR-free optimizer {name!r}; known: {', '.join(contender_names())}")
