@@ -16,6 +16,7 @@ from errors import UserError
 from runner import plugins
 from runner.config import RunConfig
 from runner.parsing import parse_assignments, parse_budgets, parse_names
+from runner.progress import DEFAULT_LOG_EVERY
 from schedulers.params import Budget
 from schedulers.recipes import RECIPES
 from schedulers.registry import SCHEDULERS, get_scheduler
@@ -150,6 +151,9 @@ def benchmark(
                                            "from it (exact; changes no number)."),
     checkpoint_dir: Path | None = typer.Option(None, help="Folder of the checkpoints (an Optuna artifact store) "
                                                           "[--out/artifacts]; shared by workers on several machines."),
+    log_every: str = typer.Option(DEFAULT_LOG_EVERY, help="When output is not a terminal (logs, batch jobs): a "
+                                  "progress line every so many seconds (60s), per cent of the work (5%), or finished "
+                                  "run (0)."),
     plugin: list[str] = typer.Option([], metavar="PATH_OR_MODULE", help=PLUGIN_HELP),
     **given_task_options: object,
 ) -> None:
@@ -170,7 +174,7 @@ def benchmark(
         "precision": precision, "data_dir": data_dir, "download": download, "workers": workers,
         "max_retries": max_retries, "checkpoint_every": checkpoint_every,
         "checkpoint_seconds": checkpoint_seconds, "share_prefix": share_prefix,
-        "checkpoint_dir": checkpoint_dir,
+        "checkpoint_dir": checkpoint_dir, "log_every": log_every,
         "plugins": tuple(dict.fromkeys([*plugins.installed(), *map(plugins.canonical, plugin)])),
     }
     run(resolve(options, preset, given_task_options))

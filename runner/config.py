@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from errors import UserError
+from runner.progress import DEFAULT_LOG_EVERY, parse_log_every
 from schedulers.lr_free import LR_FREE
 from schedulers.recipes import RECIPES, Recipe, check_optimizer, make_recipe
 from schedulers.registry import SCHEDULERS
@@ -59,6 +60,7 @@ class RunConfig:
     checkpoint_seconds: float = 60.0  # ... and at least this long after the run's last save
     share_prefix: bool = True  # Phase 2 budgets continue an earlier budget's run over their common LR prefix
     checkpoint_dir: Path | None = None  # Optuna artifact store of the checkpoints [--out/artifacts]
+    log_every: str = DEFAULT_LOG_EVERY  # plain progress lines (not a terminal): '60s', '5%', '0' = every run
     plugins: tuple[str, ...] = ()  # files (absolute paths) and modules the run's code comes from (runner.plugins)
 
     @property
@@ -223,6 +225,7 @@ def validate(config: RunConfig) -> None:
                                    ("--wandb-mode", config.wandb_mode, WANDB_MODES)):
         if value not in allowed:
             raise UserError(f"{option} {value!r} is unknown; allowed: {', '.join(allowed)}")
+    parse_log_every(config.log_every)
     if not config.names:
         raise UserError("nothing to run: --schedulers is empty and --skip-lr-free is set")
     for name in config.names:  # the defaults (Phase 1's first trial) must work at every budget

@@ -139,7 +139,7 @@ def run_pool(config: RunConfig, storage: optuna.storages.BaseStorage) -> None:
     context = worker_context()
     devices = worker_devices(config.device, config.workers)
     threads = threads_per_worker(config.workers)
-    progress = Progress(config.planned_epochs)
+    progress = Progress(config.planned_epochs, log_every=config.log_every)
     already = epochs_done(storage, config)
     progress.skip(already)
     progress.note(f"{config.workers} workers, {threads} thread(s) each, on {', '.join(sorted(set(devices)))}")

@@ -168,7 +168,7 @@ def test_two_concurrent_workers_share_one_scheduler_without_duplicates(request, 
     # far above any freeze: the frozen worker's claim must stay live.
     env = {**os.environ, claims.HEARTBEAT_ENV: "0.5", claims.STALE_ENV: "3600", "OMP_NUM_THREADS": "1"}
     args = [sys.executable, str(ROOT / "run_all.py"), *TINY, "--n-trials", "3", "--epoch-budgets", "2,3",
-            "--compare-seeds", "3", "--storage", url, "--data-dir", str(tmp_path / "data")]
+            "--compare-seeds", "3", "--storage", url, "--data-dir", str(tmp_path / "data"), "--log-every", "0"]
 
     def start(i: int) -> subprocess.Popen:
         return subprocess.Popen([*args, "--out", str(tmp_path / f"w{i}")], cwd=ROOT, env=env, stdout=subprocess.PIPE,
