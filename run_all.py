@@ -372,13 +372,12 @@ def lr_trace_command(
     overrides = parse_assignments(set_values, lambda name, text: get_scheduler(codes[0]).param(name).parse(text))
     from schedulers.trace import lr_trace, schedule_metrics  # torch: after the checks
 
-    traces = {
-        c: {e: lr_trace(c, Budget(e, steps_per_epoch, lr, infimum_lr), overrides) for e in budgets} for c in codes
-    }
+    runs = {e: Budget(e, steps_per_epoch, lr, infimum_lr) for e in budgets}
+    traces = {c: {e: lr_trace(c, budget, overrides) for e, budget in runs.items()} for c in codes}
     if plot is not None:
         _plot_traces(traces, plot, all_codes, steps_per_epoch)
-    extra = {(c, e): schedule_metrics(c, Budget(e, steps_per_epoch, lr, infimum_lr), overrides) if metrics else {}
-             for c in codes for e in budgets}
+    extra = {(c, e): schedule_metrics(c, budget, overrides) if metrics else {} for c in codes
+             for e, budget in runs.items()}
     if json_out:
         objects = [{"code": c, "epochs": e, "steps_per_epoch": steps_per_epoch if SCHEDULERS[c].per_batch else 1,
                     "lr": values, **extra[c, e]}

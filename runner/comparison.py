@@ -39,7 +39,8 @@ def compare(ctx: RunContext, recipe: Recipe) -> bool:
     planned = [(budget, seed) for budget in config.epoch_budgets for seed in config.comparison_seeds]
     if params is None:
         ctx.progress.note(f"[phase 2] {recipe.name}: no complete Phase 1 trial; skipped")
-        ctx.progress.skip(sum(budget for budget, _ in planned), key=("no Phase 1", recipe.name))
+        ctx.progress.skip(sum(config.unit_epochs("compare", budget) for budget, _ in planned),
+                          key=("no Phase 1", recipe.name))
         return True
     study = ctx.study(study_name(config.project, "compare", recipe.name))
     if recipe.name not in ctx.plans:  # replaying every budget's schedule takes seconds; a waiting worker asks often
@@ -133,4 +134,5 @@ def compare(ctx: RunContext, recipe: Recipe) -> bool:
         ctx.progress.note(f"[phase 2] {recipe.name}: prefix sharing trains {shared} of {total} epochs "
                           f"(saves {total - shared}, {100 * (total - shared) / total:.0f} %)",
                           key=("prefix sharing", recipe.name))
-    return work_through(study, planned, unit_of, run, lambda unit: unit[0], ctx.progress)
+    return work_through(study, planned, unit_of, run, lambda unit: config.unit_epochs("compare", unit[0]),
+                        ctx.progress)

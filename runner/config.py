@@ -91,12 +91,17 @@ class RunConfig:
     def comparison_seeds(self) -> list[int]:
         return list(range(1, self.compare_seeds + 1))
 
+    def unit_epochs(self, phase: str, budget: int = 0) -> int:
+        """Training epochs of one unit: a Phase 1 trial trains every tuning seed at the tuning budget,
+        a Phase 2 run its own ``budget``."""
+        return self.n_seeds * self.epochs if phase == "tune" else budget
+
     @property
     def planned_epochs(self) -> int:
         """Training epochs of the whole run without prefix sharing: what the progress display counts."""
-        tuning = self.n_trials * self.n_seeds * self.epochs
-        comparison = 0 if self.skip_compare else sum(self.epoch_budgets) * self.compare_seeds
-        return len(self.names) * (tuning + comparison)
+        tuning = self.n_trials * self.unit_epochs("tune")
+        comparison = 0 if self.skip_compare else sum(self.unit_epochs("compare", b) for b in self.epoch_budgets)
+        return len(self.names) * (tuning + comparison * self.compare_seeds)
 
     def recipe(self, name: str, steps_per_epoch: int) -> Recipe:
         """What study ``name`` tunes, with this run's base optimizer, default LR and LR floor."""

@@ -122,7 +122,7 @@ def epochs_done(storage: optuna.storages.BaseStorage, config: RunConfig) -> int:
         for phase in ("tune", "compare"):
             for trial in store.trials(storage, store.study_name(config.project, phase, name)):
                 if store.is_finished(trial):
-                    done += config.n_seeds * config.epochs if phase == "tune" else trial.user_attrs.get("budget", 0)
+                    done += config.unit_epochs(phase, trial.user_attrs.get("budget", 0))
                 elif trial.state == TrialState.RUNNING:
                     done += len(trial.intermediate_values)
     return done

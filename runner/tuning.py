@@ -40,7 +40,7 @@ def tune(ctx: RunContext, recipe: Recipe) -> bool:
     study = ctx.study(study_name(config.project, "tune", recipe.name))
     space = recipe.search_space(config.epochs)
     budgets = sorted({config.epochs, *config.epoch_budgets})
-    run_epochs = config.epochs * config.n_seeds
+    run_epochs = config.unit_epochs("tune")
 
     def ask(index: int) -> optuna.Trial:
         study.sampler = trial_sampler(recipe, config.epochs, index, config.sampler_seed)
