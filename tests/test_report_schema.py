@@ -29,7 +29,7 @@ CONFIG = ["task", "model", "optimizer", "epochs", "batch_size", "lr", "infimum_l
           "compare_seeds", "epoch_budgets", "schedulers", "lr_free", "skip_compare", "project", "dataset",
           "subset_ratio", "dtype", "mode", "hist", "pred", "sampler_seed", "pruner", "precision", "device",
           "wandb_mode", "workers", "max_retries", "data_dir", "download", "out", "storage", "checkpoint_every",
-          "checkpoint_seconds", "share_prefix", "checkpoint_dir"]
+          "checkpoint_seconds", "share_prefix", "checkpoint_dir", "log_every", "plugins", "plugin_sha256"]
 ENVIRONMENT = ["python", "torch", "optuna", "platform", "device", "device_name", "git_commit", "git_dirty",
                "cyclic_momentum", "run_devices"]
 OPTIMIZATION = ["best_val_loss", "best_params", "complete", "pruned", "failed", "failure_reasons"]
