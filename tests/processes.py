@@ -67,13 +67,14 @@ def _group_members(groups: list[int]) -> list[int]:
 
 
 def _is_stopped(pid: int) -> bool:
-    """Every thread of ``pid`` is stopped (or the process is gone or a zombie)."""
+    """Every thread of ``pid`` is stopped, or blocked in the kernel (D: a thread waiting there on a lock that a
+    stopped sibling holds never reaches its stop; it runs no user code until thawed), or the process is gone."""
     try:
         threads = os.listdir(f"/proc/{pid}/task")
     except OSError:
         return True
     states = [fields[0] for tid in threads if (fields := _stat_fields(f"/proc/{pid}/task/{tid}/stat"))]
-    return all(state in "tTZX" for state in states)
+    return all(state in "tTZXD" for state in states)
 
 
 @contextmanager
