@@ -21,7 +21,7 @@ from optuna.distributions import FloatDistribution
 
 from runner.plugins import register_recipe, register_schedule
 from schedulers.params import InvalidParameter, float_range, infimum_lr, searched_float
-from schedulers.recipes import ScheduledRecipe
+from schedulers.recipes import ScheduledRecipe, schedule_params
 from schedulers.registry import SCHEDULERS, SchedulerSpec
 
 # --- 1. A schedule: one pure function of (step t, horizon T, base LR, its parameters) -> LR. -----
@@ -84,8 +84,8 @@ class SGDMomentumCosine(ScheduledRecipe):
 
         optimizer = torch.optim.SGD(parameters, lr=params["lr"], momentum=params["momentum"], nesterov=True,
                                     weight_decay=SGD_WEIGHT_DECAY)
-        schedule = build_scheduler(optimizer, self.spec.code, {k: v for k, v in schedule_only(params).items()
-                                                               if k != "lr"}, self.budget(epochs, params["lr"]))
+        schedule = build_scheduler(optimizer, self.spec.code, schedule_params(schedule_only(params)),
+                                   self.budget(epochs, params["lr"]))
         return optimizer, schedule
 
     def planned_lrs(self, params: dict[str, Any], epochs: int) -> list[float]:
