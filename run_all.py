@@ -7,22 +7,23 @@ import inspect
 import json
 import signal
 import sys
+import typing
 from collections.abc import Callable
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
 from errors import UserError
 from runner import plugins
-from runner.config import RunConfig
-from runner.parsing import parse_assignments, parse_budgets, parse_names
-from runner.progress import DEFAULT_LOG_EVERY
+from runner.config import PRESETS, RunConfig
+from runner.options import PANELS, declared, default_of, help_of
+from runner.parsing import parse_assignments, parse_budgets
 from schedulers.params import Budget
-from schedulers.recipes import RECIPES
 from schedulers.registry import SCHEDULERS, get_scheduler
 from tasks import TASKS, TaskOption
 
-app = typer.Typer(add_completion=False, help=__doc__, pretty_exceptions_enable=False, rich_markup_mode=None)
+app = typer.Typer(add_completion=False, help=__doc__, pretty_exceptions_enable=False, rich_markup_mode="rich")
 
 
 INTERRUPTED = "interrupted: finished work is stored; run the same command again to resume"
@@ -57,7 +58,7 @@ def user_errors_exit(command: Callable) -> Callable:
         except Exception as err:
             if not _is_storage_fault(err):
                 raise  # a bug: the traceback is what a report needs
-            from results.storage import root_cause
+            from runstate.storage import root_cause
 
             typer.echo(f"error: the storage or a file could not be written or read: {root_cause(err)}; "
                        "finished work is kept, run the same command again once this is fixed", err=True)
@@ -83,101 +84,77 @@ def task_options() -> dict[str, tuple[TaskOption, list[str]]]:
     return found
 
 
-def with_task_options(command: Callable) -> Callable:
-    """Give ``command`` one CLI option per task option (None = not given); they arrive in **kwargs.
-    ``command.refresh_task_options()`` adds those of tasks registered since (plugins)."""
+PLUGIN_HELP = help_of(RunConfig, "plugins")
+
+
+def run_parameters() -> list[inspect.Parameter]:
+    """One option per declared RunConfig field (runner.options), grouped, defaults from the code."""
+    hints = typing.get_type_hints(RunConfig)
+    params = []
+    for f, option in declared(RunConfig):
+        kind, text = option.cli_type or hints[f.name], option.help_text()
+        if option.resolved_by is not None:  # not given: the preset, the task or the folder decides
+            default, shown, kind, text = None, False, kind | None, f"{text} [default: {option.resolved_by}]"
+        else:
+            default, shown = default_of(f) if option.cli_default is None else option.cli_default, True
+        flags = [option.flag] if option.flag else []
+        params.append(inspect.Parameter(
+            option.cli_name or f.name, inspect.Parameter.KEYWORD_ONLY, annotation=kind, default=typer.Option(
+                default, *flags, help=escape(text), rich_help_panel=option.panel, show_default=shown,
+                metavar=option.metavar)))
+    return params
+
+
+def task_parameters(taken: set[str]) -> list[inspect.Parameter]:
+    """One option per task option (None = not given), in the Task group."""
+    params = []
+    for name, (option, tasks) in task_options().items():
+        if name in taken:
+            raise UserError(f"task {tasks[0]}: option {name!r} clashes with the command's own --{name}")
+        help_text = escape(f"{', '.join(tasks)} task: {option.help} [default: {option.default}].")
+        params.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=option.type | None,
+                                        default=typer.Option(None, option.flag, help=help_text,
+                                                             rich_help_panel="Task")))
+    return params
+
+
+def with_run_options(command: Callable) -> Callable:
+    """Give ``command`` the run options and every task's own options; they arrive in **kwargs.
+    ``command.refresh_options()`` adds those of tasks (and help of names) registered since (plugins)."""
     signature = inspect.signature(command)
     base = [p for p in signature.parameters.values() if p.kind != inspect.Parameter.VAR_KEYWORD]
 
     def refresh() -> None:
-        params = list(base)
-        for name, (option, tasks) in task_options().items():
-            if name in {p.name for p in base}:
-                raise UserError(f"task {tasks[0]}: option {name!r} clashes with the command's own --{name}")
-            help_text = f"{', '.join(tasks)} task: {option.help} [{option.default}]."
-            params.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=option.type | None,
-                                            default=typer.Option(None, option.flag, help=help_text)))
+        options = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in base[1:]] + run_parameters()
+        options += task_parameters({p.name for p in options})
+        options.sort(key=lambda p: PANELS.index(p.default.rich_help_panel))  # stable: declared order in a group
+        params = [base[0], *options]
         command.__signature__ = signature.replace(parameters=params)
 
-    command.refresh_task_options = refresh
+    command.refresh_options = refresh
     refresh()
     return command
 
 
-PLUGIN_HELP = "A file or module that registers schedules, recipes, tasks or models (repeatable; see examples/)."
-
-
 @app.callback(invoke_without_command=True)
-@with_task_options
+@with_run_options
 @user_errors_exit
 def benchmark(
     ctx: typer.Context,
-    task: str = typer.Option("cifar10", help=f"Task: {', '.join(TASKS)}."),
-    model: str | None = typer.Option(None, help="Model (default: the task's first model)."),
-    optimizer: str = typer.Option("AdamW", help="Base optimizer for schedulers: Adam or AdamW."),
-    epochs: int | None = typer.Option(None, help="Phase 1 (tuning) budget in epochs [50]."),
-    batch_size: int | None = typer.Option(None, help="Batch size [task default]."),
-    lr: float | None = typer.Option(None, help="Base LR of the default trial [task/model default]."),
-    infimum_lr: float = typer.Option(1e-6, help="Default LR floor of the schedules."),
-    n_trials: int | None = typer.Option(None, help="Optuna trials per scheduler [25]."),
-    n_seeds: int | None = typer.Option(None, help="Seeds averaged inside each tuning trial [1]."),
-    compare_seeds: int | None = typer.Option(None, help="Seeds per budget in Phase 2 [5]."),
-    epoch_budgets: str | None = typer.Option(None, help="Phase 2 budgets, comma list [50,100,150,200]."),
-    project: str | None = typer.Option(None, help="Project name [task-dataset-model]."),
-    device: str = typer.Option("auto", help="auto, cpu or cuda."),
-    wandb_mode: str = typer.Option("disabled", help="W&B logging: online, offline or disabled (needs wandb)."),
-    schedulers: str | None = typer.Option(None, help="Comma list of scheduler codes [all]."),
-    skip_lr_free: bool = typer.Option(False, help="Do not run Prodigy, DAdapt and ScheduleFree."),
-    skip_compare: bool = typer.Option(False, help="Stop after Phase 1."),
-    dataset: str | None = typer.Option(None, help="Dataset of tasks that have several: " + "; ".join(
-        f"{t.name}: {', '.join(t.datasets)}" for t in TASKS.values() if t.datasets) + "."),
-    subset_ratio: float | None = typer.Option(None, help="Seeded fraction of the data in (0, 1]."),
-    out: Path | None = typer.Option(None, help="Output folder [runs/<project>]."),
-    storage: str | None = typer.Option(None, help="Optuna storage URL [the journal file --out/epochbench.journal]."),
-    preset: str | None = typer.Option(None, help="smoke (minutes on a CPU) or paper (the full protocol)."),
-    pruner: str = typer.Option("none", help="none (the paper protocol), median or hyperband."),
-    sampler_seed: int = typer.Option(0, help="Seed of the TPE sampler."),
-    precision: str = typer.Option("fp32", help="fp32 or bf16 (autocast)."),
-    data_dir: Path = typer.Option(Path("data"), help="Where datasets are read and generated data cached."),
-    download: bool = typer.Option(False, help="Download missing dataset files (cifar10 task; needs internet)."),
-    workers: int = typer.Option(1, help="Worker processes on this machine sharing the run (GPUs round-robin)."),
-    max_retries: int = typer.Option(2, help="Retries of a unit whose worker died or raised, before it fails."),
-    checkpoint_every: int = typer.Option(1, help="Phase 2 runs save a checkpoint every K epochs, from which a "
-                                                 "rerun resumes exactly; 0: off."),
-    checkpoint_seconds: float = typer.Option(60.0, help="...and at least this many seconds after the run's last "
-                                                        "save (fork points are always saved); 0: every K epochs."),
-    share_prefix: bool = typer.Option(True, "--share-prefix/--no-share-prefix",
-                                      help="Train the LR prefix budgets share once in Phase 2, and fork each budget "
-                                           "from it (exact; changes no number)."),
-    checkpoint_dir: Path | None = typer.Option(None, help="Folder of the checkpoints (an Optuna artifact store) "
-                                                          "[--out/artifacts]; shared by workers on several machines."),
-    log_every: str = typer.Option(DEFAULT_LOG_EVERY, help="When output is not a terminal (logs, batch jobs): a "
-                                  "progress line every so many seconds (60s), per cent of the work (5%), or finished "
-                                  "run (0)."),
-    plugin: list[str] = typer.Option([], metavar="PATH_OR_MODULE", help=PLUGIN_HELP),
-    **given_task_options: object,
+    preset: str | None = typer.Option(None, help=f"Settings for a purpose: {', '.join(PRESETS)} (smoke: minutes "
+                                      "on a CPU; paper: the full protocol).", rich_help_panel="Protocol"),
+    **given: object,
 ) -> None:
     """Tune every scheduler at one budget (Phase 1), re-train at every budget (Phase 2), report."""
     if ctx.invoked_subcommand is not None:
         return
     from runner.config import resolve
 
-    options = {
-        "task": task, "model": model, "optimizer": optimizer, "epochs": epochs, "batch_size": batch_size, "lr": lr,
-        "infimum_lr": infimum_lr, "n_trials": n_trials, "n_seeds": n_seeds, "compare_seeds": compare_seeds,
-        "epoch_budgets": tuple(parse_budgets(epoch_budgets)) if epoch_budgets is not None else None,
-        "project": project, "device": device, "wandb_mode": wandb_mode,
-        "schedulers": tuple(parse_names(schedulers, [*SCHEDULERS, *RECIPES], "scheduler code", "--schedulers"))
-        if schedulers is not None else None,
-        "lr_free": () if skip_lr_free else None, "skip_compare": skip_compare, "dataset": dataset,
-        "subset_ratio": subset_ratio, "out": out, "storage": storage, "pruner": pruner, "sampler_seed": sampler_seed,
-        "precision": precision, "data_dir": data_dir, "download": download, "workers": workers,
-        "max_retries": max_retries, "checkpoint_every": checkpoint_every,
-        "checkpoint_seconds": checkpoint_seconds, "share_prefix": share_prefix,
-        "checkpoint_dir": checkpoint_dir, "log_every": log_every,
-        "plugins": tuple(dict.fromkeys([*plugins.installed(), *map(plugins.canonical, plugin)])),
-    }
-    run(resolve(options, preset, given_task_options))
+    options = {}
+    for f, option in declared(RunConfig):
+        value = given.pop(option.cli_name or f.name)
+        options[f.name] = option.parse(value) if option.parse is not None and value is not None else value
+    run(resolve(options, preset, given))  # what is left: the task options
 
 
 def run(config: RunConfig) -> None:
@@ -197,7 +174,7 @@ def run(config: RunConfig) -> None:
 
 def open_project(target: str, project: str | None):
     """(storage, project) of a run folder or storage URL; creates nothing, even for a new file URL."""
-    from results import storage as store
+    from runstate import storage as store
 
     folder = Path(target)
     if folder.is_dir():
@@ -234,7 +211,7 @@ def report_command(
     """Rebuild report.json, curves.csv, plots and report.md from the storage alone; merge several runs."""
     opened = [open_project(target, project) for target in targets]
     from results.report import write_outputs  # pandas, scipy: after the checks
-    from results.storage import stored_meta
+    from runstate.storage import stored_meta
 
     for storage_, chosen in opened:  # the run's plugins: its schedules are drawn like the built-in ones
         plugins.load((stored_meta(storage_, chosen) or {}).get("config", {}).get("plugins", []))
@@ -264,17 +241,17 @@ def report_command(
 def worker_command(
     storage: str = typer.Option(..., help="The run's Optuna storage URL (e.g. postgresql://me@db/bench)."),
     project: str = typer.Option(..., help="The run's project name in the storage."),
-    workers: int = typer.Option(1, help="Worker processes on this machine."),
-    device: str | None = typer.Option(None, help="auto, cpu, cuda or cuda:N [the run's]."),
-    out: Path | None = typer.Option(None, help="Where to write the report at the end [the run's --out]."),
-    data_dir: Path | None = typer.Option(None, help="Datasets and cache on this machine [the run's --data-dir]."),
-    max_retries: int | None = typer.Option(None, help="Retries of a failing unit [the run's]."),
+    workers: int = typer.Option(1, help=help_of(RunConfig, "workers")),
+    device: str | None = typer.Option(None, help=help_of(RunConfig, "device") + " [default: the run's]"),
+    out: Path | None = typer.Option(None, help="Where to write the report at the end [default: the run's --out]."),
+    data_dir: Path | None = typer.Option(None, help=help_of(RunConfig, "data_dir") + " [default: the run's]"),
+    max_retries: int | None = typer.Option(None, help=help_of(RunConfig, "max_retries") + " [default: the run's]"),
 ) -> None:
     """Join a run from anywhere: its settings are read from the storage, no options repeated."""
     from dataclasses import replace
 
-    from results.storage import stored_meta
     from runner.config import validate
+    from runstate.storage import stored_meta
 
     opened, chosen = open_project(storage, project)
     stored = (stored_meta(opened, chosen) or {}).get("config")
@@ -415,7 +392,7 @@ def main() -> None:
     previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         plugins.load([*plugins.installed(), *given_plugins(sys.argv[1:])])
-        benchmark.refresh_task_options()
+        benchmark.refresh_options()
         status = app(standalone_mode=False)  # returns the exit status of typer.Exit
     except UserError as err:  # a plugin that cannot load
         print(f"error: {err}", file=sys.stderr)

@@ -13,9 +13,9 @@ from typing import Any
 from results.analysis import analyze_curves
 from results.curve_files import load_curves
 from results.figures import write_figures
-from results.files import atomic_write_text
 from results.markdown import fmt, write_markdown
 from results.multi_run import write_summary
+from runstate.files import atomic_write_text
 
 
 def decoupling_lines(group: str, analysis: dict[str, Any]) -> list[str]:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from results.files import atomic_write_text
+from runstate.files import atomic_write_text
 
 READINGS = {
     "decoupling": "How far apart the validation curves of two budgets lie, epoch by epoch, after 9-point "

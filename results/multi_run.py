@@ -81,8 +81,8 @@ def merge_reports(reports: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
 def write_summary(analyses: Mapping[str, Mapping[str, Any]], links: Mapping[str, Path], out: Path) -> Path:
     """summary.json, the performance-profile plot and the cross-task report.md in ``out``."""
     from results.figures import plot_performance_profile
-    from results.files import atomic_write_text
     from results.markdown import write_multi_markdown
+    from runstate.files import atomic_write_text
 
     merged = merge_reports(analyses)
     atomic_write_text(out / "summary.json", json.dumps(merged, indent=2, allow_nan=False) + "\n")

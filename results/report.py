@@ -10,10 +10,10 @@ import pandas as pd
 from optuna.storages import BaseStorage
 from optuna.trial import FrozenTrial, TrialState
 
-from results import storage as store
 from results.analysis import analyze_curves, json_ready
-from results.files import atomic_write_text
 from results.metrics import decoupling_matrix, final_loss_change, mean_std
+from runstate import storage as store
+from runstate.files import atomic_write_text
 from schedulers.recipes import ScheduledRecipe, contender_names
 from schedulers.registry import SCHEDULERS
 

@@ -27,7 +27,7 @@ from pathlib import Path
 from optuna.trial import FrozenTrial, Trial, TrialState
 
 from errors import UserError
-from results.storage import finish, is_finished
+from runstate.storage import finish, is_finished
 
 HEARTBEAT_ENV, STALE_ENV = "EPOCHBENCH_HEARTBEAT_SECONDS", "EPOCHBENCH_STALE_SECONDS"
 HEARTBEAT, STALE_AFTER = 30.0, 300.0  # defaults

@@ -8,9 +8,12 @@ from pathlib import Path
 from typing import Any
 
 from errors import UserError
+from runner.options import declared, identity_names, run_option
+from runner.parsing import parse_budgets, parse_names
 from runner.progress import DEFAULT_LOG_EVERY, parse_log_every
+from runstate.storage import JOURNAL_FILE
 from schedulers.lr_free import LR_FREE
-from schedulers.recipes import RECIPES, Recipe, check_optimizer, make_recipe
+from schedulers.recipes import OPTIMIZERS, RECIPES, Recipe, check_optimizer, make_recipe
 from schedulers.registry import SCHEDULERS
 from tasks import TASKS, TaskSpec, get_task
 
@@ -18,50 +21,95 @@ PRUNERS = ("none", "median", "hyperband")
 PRECISIONS = ("fp32", "bf16")  # bf16: autocast (tasks.training)
 WANDB_MODES = ("online", "offline", "disabled")
 
-# Settings that change a stored number: a folder holding results made with other values
-# cannot be resumed with these (nor with another value of a task option marked ``identity``).
-# Budgets, seeds-to-compare and the scheduler list may grow.
-IDENTITY = ("task", "model", "dataset", "optimizer", "epochs", "batch_size", "lr", "infimum_lr", "n_trials",
-            "n_seeds", "subset_ratio", "sampler_seed", "pruner", "precision")
+def _task_help() -> str:
+    return f"Task: {', '.join(TASKS)}."
+
+
+def _dataset_help() -> str:
+    return "Dataset of tasks that have several: " + "; ".join(
+        f"{t.name}: {', '.join(t.datasets)}" for t in TASKS.values() if t.datasets) + "."
+
+
+def _parse_schedulers(text: str) -> tuple[str, ...]:
+    return tuple(parse_names(text, [*SCHEDULERS, *RECIPES], "scheduler code", "--schedulers"))
+
+
+def _with_installed_plugins(given: list[str]) -> tuple[str, ...]:
+    from runner import plugins
+
+    return tuple(dict.fromkeys([*plugins.installed(), *map(plugins.canonical, given)]))
 
 
 @dataclass(frozen=True)
 class RunConfig:
-    task: str = "cifar10"
-    model: str = ""
-    optimizer: str = "AdamW"
-    epochs: int = 50
-    batch_size: int = 0
-    lr: float = 0.0
-    infimum_lr: float = 1e-6
-    n_trials: int = 25
-    n_seeds: int = 1
-    compare_seeds: int = 5
-    epoch_budgets: tuple[int, ...] = (50, 100, 150, 200)
-    schedulers: tuple[str, ...] = tuple(SCHEDULERS)
-    lr_free: tuple[str, ...] = tuple(LR_FREE)
-    skip_compare: bool = False
-    project: str = ""
-    dataset: str | None = None
-    subset_ratio: float = 1.0
+    """Every setting of a run. Fields declared with ``run_option`` are the command's options
+    (runner.options); ``identity`` ones change a stored number, so a folder holding results made
+    with other values cannot be resumed with these (budgets, seeds to compare and the scheduler
+    list may grow)."""
+
+    task: str = run_option("cifar10", _task_help, "Task", identity=True)
+    model: str = run_option("", "Model.", "Task", identity=True, resolved_by="the task's first model")
+    dataset: str | None = run_option(None, _dataset_help, "Task", identity=True, resolved_by="the task's first")
+    subset_ratio: float = run_option(1.0, "Seeded fraction of the data in (0, 1].", "Task", identity=True,
+                                     resolved_by="the task's, 1 for most")
+    batch_size: int = run_option(0, "Batch size.", "Task", identity=True, minimum=1, resolved_by="the task's")
+    data_dir: Path = run_option(Path("data"), "Where datasets are read and generated data cached.", "Task")
+    download: bool = run_option(False, "Download missing dataset files (cifar10 task; needs internet).", "Task")
+    plugins: tuple[str, ...] = run_option(  # files (absolute paths) and modules the run's code comes from
+        (), "A file or module that registers schedules, recipes, tasks or models (repeatable; see examples/).",
+        "Task", flag="--plugin", cli_name="plugin", cli_type=list[str], cli_default=[],
+        parse=_with_installed_plugins,
+        metavar="PATH_OR_MODULE")
+    optimizer: str = run_option("AdamW", f"Base optimizer of the schedules: {', '.join(OPTIMIZERS)}.", "Protocol",
+                                identity=True)
+    epochs: int = run_option(50, "Phase 1 (tuning) budget in epochs.", "Protocol", identity=True, minimum=1,
+                             resolved_by="50, or the preset's")
+    lr: float = run_option(0.0, "Base LR of the default trial.", "Protocol", identity=True,
+                           resolved_by="the task's for the model")
+    infimum_lr: float = run_option(1e-6, "Default LR floor of the schedules.", "Protocol", identity=True)
+    n_trials: int = run_option(25, "Optuna trials per scheduler.", "Protocol", identity=True, minimum=1,
+                               resolved_by="25, or the preset's")
+    n_seeds: int = run_option(1, "Seeds averaged inside each tuning trial.", "Protocol", identity=True, minimum=1,
+                              resolved_by="1, or the preset's")
+    compare_seeds: int = run_option(5, "Seeds per budget in Phase 2.", "Protocol", minimum=1,
+                                    resolved_by="5, or the preset's")
+    epoch_budgets: tuple[int, ...] = run_option(
+        (50, 100, 150, 200), "Phase 2 budgets, a comma list.", "Protocol", cli_type=str,
+        parse=lambda text: tuple(parse_budgets(text)), resolved_by="50,100,150,200, or the preset's")
+    schedulers: tuple[str, ...] = run_option(tuple(SCHEDULERS), "Comma list of scheduler codes.", "Protocol",
+                                             cli_type=str, parse=_parse_schedulers, resolved_by="all")
+    lr_free: tuple[str, ...] = run_option(
+        tuple(LR_FREE), f"Do not run the LR-free optimizers ({', '.join(LR_FREE)}).", "Protocol",
+        cli_name="skip_lr_free", cli_type=bool, cli_default=False, parse=lambda skip: () if skip else None)
+    skip_compare: bool = run_option(False, "Stop after Phase 1.", "Protocol")
+    pruner: str = run_option("none", f"Trial pruner: {', '.join(PRUNERS)} (none: the paper protocol).", "Protocol",
+                             identity=True)
+    sampler_seed: int = run_option(0, "Seed of the TPE sampler.", "Protocol", identity=True)
+    precision: str = run_option("fp32", f"{' or '.join(PRECISIONS)} (autocast).", "Protocol", identity=True)
     options: dict[str, Any] = field(default_factory=dict)  # the task's own options (TaskSpec.options)
-    sampler_seed: int = 0
-    pruner: str = "none"
-    precision: str = "fp32"
-    device: str = "auto"
-    wandb_mode: str = "disabled"
-    workers: int = 1  # processes on this machine sharing the run (not part of the identity)
-    max_retries: int = 2  # attempts after a unit's worker died or raised, before it is stored as failed
-    data_dir: Path = Path("data")
-    download: bool = False
-    out: Path = Path()
-    storage: str | None = None
-    checkpoint_every: int = 1  # Phase 2 runs save a checkpoint every k epochs; 0: never
-    checkpoint_seconds: float = 60.0  # ... and at least this long after the run's last save
-    share_prefix: bool = True  # Phase 2 budgets continue an earlier budget's run over their common LR prefix
-    checkpoint_dir: Path | None = None  # Optuna artifact store of the checkpoints [--out/artifacts]
-    log_every: str = DEFAULT_LOG_EVERY  # plain progress lines (not a terminal): '60s', '5%', '0' = every run
-    plugins: tuple[str, ...] = ()  # files (absolute paths) and modules the run's code comes from (runner.plugins)
+    device: str = run_option("auto", "auto, cpu, cuda or cuda:N.", "Scale-out")
+    workers: int = run_option(1, "Worker processes on this machine sharing the run (GPUs round-robin).",
+                              "Scale-out", minimum=1)
+    max_retries: int = run_option(2, "Retries of a unit whose worker died or raised, before it fails.",
+                                  "Scale-out", minimum=0)
+    storage: str | None = run_option(None, "Optuna storage URL (e.g. postgresql://me@db/bench) that workers on "
+                                     "other machines join.", "Scale-out",
+                                     resolved_by=f"the journal file --out/{JOURNAL_FILE}")
+    checkpoint_dir: Path | None = run_option(None, "Folder of the checkpoints (an Optuna artifact store); shared by "
+                                             "workers on several machines.", "Scale-out", resolved_by="--out/artifacts")
+    checkpoint_every: int = run_option(1, "Phase 2 runs save a checkpoint every K epochs, from which a rerun resumes "
+                                       "exactly; 0: off.", "Scale-out", minimum=0)
+    checkpoint_seconds: float = run_option(60.0, "...and at least this many seconds after the run's last save (fork "
+                                           "points are always saved); 0: every K epochs.", "Scale-out")
+    share_prefix: bool = run_option(True, "Train the LR prefix budgets share once in Phase 2, and fork each budget "
+                                    "from it (exact; changes no number).", "Scale-out",
+                                    flag="--share-prefix/--no-share-prefix")
+    project: str = run_option("", "Project name.", "Output", resolved_by="task-dataset-model")
+    out: Path = run_option(Path(), "Output folder.", "Output", resolved_by="runs/<project>")
+    log_every: str = run_option(DEFAULT_LOG_EVERY, "When output is not a terminal (logs, batch jobs): a progress "
+                                "line every so many seconds (60s), per cent of the work (5%), or finished run (0).",
+                                "Output")
+    wandb_mode: str = run_option("disabled", f"W&B logging: {', '.join(WANDB_MODES)} (needs wandb).", "Output")
 
     @property
     def plugin_sha256(self) -> dict[str, str]:
@@ -144,7 +192,7 @@ class RunConfig:
 
         A task option the stored run predates counts as its default."""
         mine = self.to_json()
-        expected = {name: stored.get(name) for name in IDENTITY}
+        expected = {name: stored.get(name) for name in identity_names(RunConfig)}
         expected.update({o.name: stored.get(o.name, o.default) for o in self.task_spec.options if o.identity})
         from runner import plugins
 
@@ -211,13 +259,10 @@ def validate(config: RunConfig) -> None:
         raise UserError(f"--dataset {config.dataset!r} is unknown for task {task.name}; allowed: "
                         f"{', '.join(task.datasets)}")
     check_optimizer(config.optimizer)
-    for name, value, low in (("--n-trials", config.n_trials, 1), ("--n-seeds", config.n_seeds, 1),
-                             ("--compare-seeds", config.compare_seeds, 1), ("--epochs", config.epochs, 1),
-                             ("--batch-size", config.batch_size, 1), ("--workers", config.workers, 1),
-                             ("--max-retries", config.max_retries, 0),
-                             ("--checkpoint-every", config.checkpoint_every, 0)):
-        if value < low:
-            raise UserError(f"{name} must be an integer >= {low}, got {value}")
+    for f, option in declared(RunConfig):
+        value = getattr(config, f.name)
+        if option.minimum is not None and value < option.minimum:
+            raise UserError(f"--{f.name.replace('_', '-')} must be an integer >= {option.minimum}, got {value}")
     if not 0.0 <= config.checkpoint_seconds < math.inf:
         raise UserError(f"--checkpoint-seconds must be a finite number >= 0, got {config.checkpoint_seconds:g}")
     if not 0.0 < config.subset_ratio <= 1.0:

@@ -10,11 +10,11 @@ from typing import Any
 import optuna
 import torch
 
-from results import storage as store
 from runner.config import RunConfig
 from runner.preflight import preflight
 from runner.progress import Progress
 from runner.worker import load_data, work
+from runstate import storage as store
 from tasks.data import TaskData
 from tasks.training import resolve_device
 

@@ -24,9 +24,9 @@ from multiprocessing.process import BaseProcess
 import optuna
 from optuna.trial import TrialState
 
-from results import storage as store
 from runner.config import RunConfig
 from runner.progress import Progress
+from runstate import storage as store
 
 PROGRESS_SECONDS = 1.0  # how often the parent reads the epochs done; a worker's exit is seen at once
 SETTINGS_PREFIX = "EPOCHBENCH_"  # environment settings read while working (heartbeat, staleness)

@@ -7,9 +7,9 @@ import os
 from pathlib import Path
 
 from errors import UserError
-from results import storage as store
 from runner.claims import timing
 from runner.config import RunConfig
+from runstate import storage as store
 
 
 def preflight(config: RunConfig) -> str:

@@ -7,10 +7,10 @@ import warnings
 
 import optuna
 
-from results.storage import finish, study_name
 from runner.claims import claim
 from runner.trials import RunContext, curves, derived_seed, train_run
 from runner.units import work_through
+from runstate.storage import finish, study_name
 from schedulers.params import InvalidParameter
 from schedulers.recipes import Recipe
 

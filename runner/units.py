@@ -8,9 +8,9 @@ from collections.abc import Callable, Hashable
 import optuna
 from optuna.trial import FrozenTrial
 
-from results.storage import is_finished
 from runner.claims import is_live, timing
 from runner.progress import Progress
+from runstate.storage import is_finished
 
 POLL_SECONDS = 1.0  # at most: a shorter heartbeat (tests simulating a lost machine) polls as often
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from results.files import atomic_file
+from runstate.files import atomic_file
 
 _CHECKSUM = "__checksum__"
 

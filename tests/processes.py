@@ -116,7 +116,7 @@ def thaw_group_but(group: int, held: int) -> None:
 
 def stored_trials(url: str) -> list[tuple[str, FrozenTrial]]:
     """(study name, trial) of every trial in the storage at ``url``; [] while it does not exist yet."""
-    from results.storage import exists, open_storage, study_names, trials
+    from runstate.storage import exists, open_storage, study_names, trials
 
     if not exists(url):
         return []

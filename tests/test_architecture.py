@@ -14,8 +14,8 @@ import optuna
 import pytest
 import torch
 
-from results import storage as store
 from results.report import SCHEMA_VERSION
+from runstate import storage as store
 from schedulers.recipes import Recipe
 from tasks import DataConfig, get_task
 from tasks.training import TrainConfig, train
@@ -194,7 +194,7 @@ def test_a_new_recipe_kind_trains_without_trainer_changes(tmp_path: Path) -> Non
     assert record.lr == [0.04, 0.02, 0.01]
 
 
-PACKAGES = ("schedulers", "models", "tasks", "results", "runner")
+PACKAGES = ("runstate", "schedulers", "models", "tasks", "results", "runner")
 
 
 def project_imports() -> dict[str, set[str]]:
@@ -236,3 +236,13 @@ def test_no_import_cycle_between_project_modules() -> None:
             visit(module, [module])
     assert graph["runner.pool"] and graph["runner.worker"]  # the walk sees lazy imports
     assert cycles == []
+
+
+def test_the_run_state_sits_below_every_other_package() -> None:
+    """tasks, runner and results all read and write the run's state; it must need none of them."""
+    graph = project_imports()
+    below = {m: targets for m, targets in graph.items() if m.startswith("runstate")}
+    assert set(below) == {"runstate", "runstate.storage", "runstate.files"}
+    assert {t for targets in below.values() for t in targets} <= {"errors"}
+    users = {m.split(".")[0] for m, targets in graph.items() if any(t.startswith("runstate") for t in targets)}
+    assert {"tasks", "runner", "results"} <= users

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from results.files import atomic_write_text
+from runstate.files import atomic_write_text
 from tasks.cache import load_or_build
 
 

@@ -14,7 +14,7 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
-from results.storage import default_url, open_storage
+from runstate.storage import default_url, open_storage
 from tests.conftest import run_cli
 
 pytestmark = [pytest.mark.slow]

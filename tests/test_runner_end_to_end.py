@@ -16,9 +16,9 @@ import pandas as pd
 import pytest
 
 import run_all
-from results import storage as store
 from runner.config import resolve
 from runner.pipeline import run_benchmark
+from runstate import storage as store
 from tests.conftest import write_cifar
 from tests.processes import HANG_SECONDS, as_foreground_job, freeze_when
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import optuna
 import pytest
 
-from results import storage as store
+from runstate import storage as store
 from tests.conftest import run_cli
 from tests.processes import (
     HANG_SECONDS,

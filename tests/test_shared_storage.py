@@ -94,7 +94,7 @@ def test_a_damaged_sqlite_file_is_named_as_such_in_one_line(tmp_path: Path, one_
 @pytest.mark.multiprocess
 def test_workers_creating_one_new_sqlite_storage_at_once_all_succeed(tmp_path: Path) -> None:
     """Two processes creating the schema at the same moment raced on alembic_version (one failed)."""
-    opener = "import sys; from results.storage import open_storage; open_storage(sys.argv[1], for_writing=True)"
+    opener = "import sys; from runstate.storage import open_storage; open_storage(sys.argv[1], for_writing=True)"
     for attempt in range(4):
         url = f"sqlite:///{tmp_path}/new{attempt}.db"
         openers = [subprocess.Popen([sys.executable, "-c", opener, url], cwd=ROOT, stderr=subprocess.PIPE, text=True)

@@ -15,7 +15,7 @@ from pathlib import Path
 import optuna
 import pytest
 
-from results.storage import default_url, open_storage
+from runstate.storage import default_url, open_storage
 from tests.conftest import run_cli
 from tests.processes import HANG_SECONDS
 

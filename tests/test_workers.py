@@ -18,10 +18,10 @@ import pytest
 
 import runner.units
 from errors import UserError
-from results.storage import finish, open_storage, study_name
 from runner import claims
 from runner.progress import Progress
 from runner.units import idle, work_through
+from runstate.storage import finish, open_storage, study_name
 from tests.conftest import run_cli
 from tests.processes import HANG_SECONDS, claims_held, freeze_when, thaw, units_finished_by, wait_until
 
@@ -208,7 +208,7 @@ def test_two_concurrent_workers_share_one_scheduler_without_duplicates(request, 
 
 _OPEN_AT_ONCE = """
 import pathlib, sys, time
-from results.storage import open_storage
+from runstate.storage import open_storage
 folder, me, url = pathlib.Path(sys.argv[1]), sys.argv[2], sys.argv[3]
 for round_ in range(int(sys.argv[4])):
     (folder / f"ready{round_}-{me}").touch()
