@@ -21,6 +21,7 @@ PRUNERS = ("none", "median", "hyperband")
 PRECISIONS = ("fp32", "bf16")  # bf16: autocast (tasks.training)
 WANDB_MODES = ("online", "offline", "disabled")
 
+
 def _task_help() -> str:
     return f"Task: {', '.join(TASKS)}."
 
@@ -49,21 +50,11 @@ class RunConfig:
 
     task: str = run_option("cifar10", _task_help, "Task", identity=True)
     model: str = run_option("", "Model.", "Task", identity=True, resolved_by="the task's first model")
-    dataset: str | None = run_option(None, _dataset_help, "Task", identity=True, resolved_by="the task's first")
-    subset_ratio: float = run_option(1.0, "Seeded fraction of the data in (0, 1].", "Task", identity=True,
-                                     resolved_by="the task's, 1 for most")
-    batch_size: int = run_option(0, "Batch size.", "Task", identity=True, minimum=1, resolved_by="the task's")
-    data_dir: Path = run_option(Path("data"), "Where datasets are read and generated data cached.", "Task")
-    download: bool = run_option(False, "Download missing dataset files (cifar10 task; needs internet).", "Task")
-    plugins: tuple[str, ...] = run_option(  # files (absolute paths) and modules the run's code comes from
-        (), "A file or module that registers schedules, recipes, tasks or models (repeatable; see examples/).",
-        "Task", flag="--plugin", cli_name="plugin", cli_type=list[str], cli_default=[],
-        parse=_with_installed_plugins,
-        metavar="PATH_OR_MODULE")
     optimizer: str = run_option("AdamW", f"Base optimizer of the schedules: {', '.join(OPTIMIZERS)}.", "Protocol",
                                 identity=True)
     epochs: int = run_option(50, "Phase 1 (tuning) budget in epochs.", "Protocol", identity=True, minimum=1,
                              resolved_by="50, or the preset's")
+    batch_size: int = run_option(0, "Batch size.", "Task", identity=True, minimum=1, resolved_by="the task's")
     lr: float = run_option(0.0, "Base LR of the default trial.", "Protocol", identity=True,
                            resolved_by="the task's for the model")
     infimum_lr: float = run_option(1e-6, "Default LR floor of the schedules.", "Protocol", identity=True)
@@ -82,21 +73,28 @@ class RunConfig:
         tuple(LR_FREE), f"Do not run the LR-free optimizers ({', '.join(LR_FREE)}).", "Protocol",
         cli_name="skip_lr_free", cli_type=bool, cli_default=False, parse=lambda skip: () if skip else None)
     skip_compare: bool = run_option(False, "Stop after Phase 1.", "Protocol")
+    project: str = run_option("", "Project name.", "Output", resolved_by="task-dataset-model")
+    dataset: str | None = run_option(None, _dataset_help, "Task", identity=True, resolved_by="the task's first")
+    subset_ratio: float = run_option(1.0, "Seeded fraction of the data in (0, 1].", "Task", identity=True,
+                                     resolved_by="the task's, 1 for most")
+    options: dict[str, Any] = field(default_factory=dict)  # the task's own options (TaskSpec.options)
+    sampler_seed: int = run_option(0, "Seed of the TPE sampler.", "Protocol", identity=True)
     pruner: str = run_option("none", f"Trial pruner: {', '.join(PRUNERS)} (none: the paper protocol).", "Protocol",
                              identity=True)
-    sampler_seed: int = run_option(0, "Seed of the TPE sampler.", "Protocol", identity=True)
     precision: str = run_option("fp32", f"{' or '.join(PRECISIONS)} (autocast).", "Protocol", identity=True)
-    options: dict[str, Any] = field(default_factory=dict)  # the task's own options (TaskSpec.options)
     device: str = run_option("auto", "auto, cpu, cuda or cuda:N.", "Scale-out")
+    wandb_mode: str = run_option("disabled", f"W&B logging: {', '.join(WANDB_MODES)} (needs wandb).", "Output")
+
     workers: int = run_option(1, "Worker processes on this machine sharing the run (GPUs round-robin).",
                               "Scale-out", minimum=1)
     max_retries: int = run_option(2, "Retries of a unit whose worker died or raised, before it fails.",
                                   "Scale-out", minimum=0)
+    data_dir: Path = run_option(Path("data"), "Where datasets are read and generated data cached.", "Task")
+    download: bool = run_option(False, "Download missing dataset files (cifar10 task; needs internet).", "Task")
+    out: Path = run_option(Path(), "Output folder.", "Output", resolved_by="runs/<project>")
     storage: str | None = run_option(None, "Optuna storage URL (e.g. postgresql://me@db/bench) that workers on "
                                      "other machines join.", "Scale-out",
                                      resolved_by=f"the journal file --out/{JOURNAL_FILE}")
-    checkpoint_dir: Path | None = run_option(None, "Folder of the checkpoints (an Optuna artifact store); shared by "
-                                             "workers on several machines.", "Scale-out", resolved_by="--out/artifacts")
     checkpoint_every: int = run_option(1, "Phase 2 runs save a checkpoint every K epochs, from which a rerun resumes "
                                        "exactly; 0: off.", "Scale-out", minimum=0)
     checkpoint_seconds: float = run_option(60.0, "...and at least this many seconds after the run's last save (fork "
@@ -104,12 +102,16 @@ class RunConfig:
     share_prefix: bool = run_option(True, "Train the LR prefix budgets share once in Phase 2, and fork each budget "
                                     "from it (exact; changes no number).", "Scale-out",
                                     flag="--share-prefix/--no-share-prefix")
-    project: str = run_option("", "Project name.", "Output", resolved_by="task-dataset-model")
-    out: Path = run_option(Path(), "Output folder.", "Output", resolved_by="runs/<project>")
+    checkpoint_dir: Path | None = run_option(None, "Folder of the checkpoints (an Optuna artifact store); shared by "
+                                             "workers on several machines.", "Scale-out", resolved_by="--out/artifacts")
     log_every: str = run_option(DEFAULT_LOG_EVERY, "When output is not a terminal (logs, batch jobs): a progress "
                                 "line every so many seconds (60s), per cent of the work (5%), or finished run (0).",
                                 "Output")
-    wandb_mode: str = run_option("disabled", f"W&B logging: {', '.join(WANDB_MODES)} (needs wandb).", "Output")
+    plugins: tuple[str, ...] = run_option(  # files (absolute paths) and modules the run's code comes from
+        (), "A file or module that registers schedules, recipes, tasks or models (repeatable; see examples/).",
+        "Task", flag="--plugin", cli_name="plugin", cli_type=list[str], cli_default=[],
+        parse=_with_installed_plugins,
+        metavar="PATH_OR_MODULE")
 
     @property
     def plugin_sha256(self) -> dict[str, str]:

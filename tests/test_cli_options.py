@@ -4,6 +4,7 @@ default the code uses, and validation and resume identity read the same declarat
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -87,3 +88,10 @@ def test_declared_minimum_is_enforced(flag: str, value: str, minimum: int, capsy
         run_all.main()
     assert done.value.code == 2
     assert capsys.readouterr().err == f"error: {flag} must be an integer >= {minimum}, got {value}\n"
+
+
+def test_the_readme_table_lists_every_option() -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    table = readme[readme.index("| option | default | meaning |"):readme.index("Explicit options override")]
+    missing = [flag_of(f.name) for f, _ in declared(RunConfig) if f"`{flag_of(f.name)}" not in table]
+    assert missing == []
