@@ -15,6 +15,7 @@ import typer
 from rich.markup import escape
 
 from errors import UserError
+from results import ALPHA
 from runner import plugins
 from runner.config import PRESETS, RunConfig
 from runner.options import PANELS, declared, default_of, help_of
@@ -200,6 +201,15 @@ def open_project(target: str, project: str | None):
     return storage, chosen
 
 
+ALPHA_OPTION = typer.Option(ALPHA, help="Family-wise level of the budget tests, in (0, 1): a contender is "
+                                        "budget-sensitive when its Holm-adjusted p-value is at most this.")
+
+
+def check_alpha(alpha: float) -> None:
+    if not 0 < alpha < 1:
+        raise UserError(f"--alpha must lie strictly between 0 and 1, got {alpha}")
+
+
 @app.command("report")
 @user_errors_exit
 def report_command(
@@ -207,8 +217,10 @@ def report_command(
                                                   "summary)."),
     project: str | None = typer.Option(None, help="Project in the storage (needed if it holds several)."),
     out: Path | None = typer.Option(None, help="Where to write [the folder, or ./report; several: ./report]."),
+    alpha: float = ALPHA_OPTION,
 ) -> None:
     """Rebuild report.json, curves.csv, plots and report.md from the storage alone; merge several runs."""
+    check_alpha(alpha)
     opened = [open_project(target, project) for target in targets]
     from results.report import write_outputs  # pandas, scipy: after the checks
     from runstate.storage import stored_meta
@@ -218,7 +230,7 @@ def report_command(
 
     if len(opened) == 1:
         folder = out or (Path(targets[0]) if Path(targets[0]).is_dir() else Path("report"))
-        write_outputs(*opened[0], folder)
+        write_outputs(*opened[0], folder, alpha)
         typer.echo(f"wrote {folder / 'report.json'}", err=True)
         return
     from results.multi_run import write_summary
@@ -231,7 +243,7 @@ def report_command(
         raise UserError("several targets share a project and a folder name; report them one at a time")
     analyses, links = {}, {}
     for label, (storage, chosen) in zip(labels, opened):
-        report = write_outputs(storage, chosen, out / label)
+        report = write_outputs(storage, chosen, out / label, alpha)
         analyses[label], links[label] = report["analysis"], out / label / "report.md"
     typer.echo(f"wrote {write_summary(analyses, links, out)}", err=True)
 
@@ -271,12 +283,14 @@ def analyze_command(
     paths: list[Path] = typer.Argument(..., help="curves.csv files, paper Result_*.csv exports, or folders of them."),
     out: Path = typer.Option(Path("analysis"), help="Where to write analysis.json, plots/ and report.md."),
     tuning_budget: int | None = typer.Option(None, help="Budget the rank stability compares with [smallest]."),
-    seed: int = typer.Option(0, help="Seed of the bootstrap intervals."),
+    seed: int = typer.Option(0, help="Seed of the bootstrap intervals and permutation tests."),
+    alpha: float = ALPHA_OPTION,
 ) -> None:
     """Analyse learning curves from files: budget sensitivity metrics, plots and report.md."""
+    check_alpha(alpha)
     from results.analyze_command import analyze_paths
 
-    for line in analyze_paths(paths, out, tuning_budget, seed):
+    for line in analyze_paths(paths, out, tuning_budget, seed, alpha):
         typer.echo(line)
 
 

@@ -12,6 +12,8 @@ Top level:
 - ``ranking``: contenders from least to most budget-sensitive by ``sensitivity``; ``tied_with`` lists those
   whose 95% CIs overlap.
 - ``seed_mean_only``: true for curves that are already seed means (paper exports): per-seed numbers are null.
+- ``alpha``: the level at which ``budget_test.sensitive`` is decided (after Holm's adjustment).
+- ``method``: in words, how the budget test, its interval and the other intervals are computed.
 
 Per contender:
 - ``family``: the paper's scheduler family (traditional, cyclic, hyperbolic, warmup, theory-inspired, LR-free).
@@ -23,7 +25,14 @@ Per contender:
 - ``per_seed``: seed s at budget i vs seed s at budget j: ``pairs`` (mean over seeds), ``per_seed`` (mean
   over pairs), ``mean``/``std``/``ci`` over seeds, ``n`` seeds, ``undefined`` comparisons left out.
 - ``noise_floor``: decoupling between different seeds at the same budget, averaged over pairs and budgets.
-- ``noise_ratio``: per-seed cross-budget mean / noise floor (about 1: budgets differ no more than reruns).
+- ``noise_ratio``: per-seed cross-budget mean / noise floor. Kept for comparison with earlier reports, not for a
+  verdict: the floor covers each budget's whole curve, the cross-budget pairs only the shorter one's epochs, and
+  same-seed pairs share their initialisation; ``budget_test`` compares like with like.
+- ``budget_test``: does the budget move the curve more than reruns do (results.budget_test): ``statistic`` (ratio of
+  cross-budget to same-budget distances between different seeds, 1 = no effect), its ``interval``, ``p_value``,
+  ``p_adjusted`` (Holm over the contenders tested), ``sensitive`` (p_adjusted <= alpha), ``min_p`` (the smallest
+  p-value these seeds and budgets can give), ``exact``, ``window`` (epochs compared), ``seeds``, ``note`` (why a
+  number is null).
 - ``final``: per budget the final validation loss ``mean``, ``std``, bootstrap ``ci`` and ``n`` over seeds.
 - ``change_pct``: |L(E_last) - L(E_first)| / L(E_first) of the mean final loss, in percent.
 - ``slope``: final val loss change per doubling of the budget (``value``) with its t-based 95% ``ci``.
@@ -40,6 +49,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from results import ALPHA
+from results.budget_test import INTERVAL_METHOD, METHOD, budget_test, holm
 from results.metrics import (
     decoupling_matrix,
     decoupling_matrix_paper,
@@ -114,6 +125,7 @@ def _contender(group: pd.DataFrame, seed_mean_only: bool, seed: int) -> dict[str
     else:
         sensitivity = {"metric": "seed_mean", "value": paper_mean, "ci": None}
     slope = loss_slope(finals)
+    test = None if seed_mean_only else budget_test(curves, seed=seed)
     return {
         "family": family_of(name),
         "seeds": {b: sorted(by_seed) for b, by_seed in sorted(curves.items())},
@@ -128,7 +140,19 @@ def _contender(group: pd.DataFrame, seed_mean_only: bool, seed: int) -> dict[str
         "change_pct": final_loss_change(firsts[0], firsts[-1]) if len(budgets) >= 2 and firsts[0] else None,
         "slope": {"value": slope.slope, "ci": slope.ci},
         "sensitivity": sensitivity,
+        "budget_test": None if test is None else {
+            "statistic": test.ratio, "interval": test.ratio_interval, "p_value": test.p_value, "p_adjusted": None,
+            "sensitive": None, "min_p": test.min_p, "exact": test.exact, "window": test.window, "seeds": test.seeds,
+            "note": test.note},
     }
+
+
+def _decide(contenders: Mapping[str, dict[str, Any]], alpha: float) -> None:
+    """Holm-adjust the contenders' budget-test p-values together and decide each at ``alpha``."""
+    tests = {n: c["budget_test"] for n, c in contenders.items() if c["budget_test"] is not None}
+    for name, adjusted in holm({n: t["p_value"] for n, t in tests.items()}).items():
+        tests[name]["p_adjusted"] = adjusted
+        tests[name]["sensitive"] = None if adjusted is None else adjusted <= alpha
 
 
 def _stored_schedules(group: pd.DataFrame) -> dict[int, list[float]] | None:
@@ -153,18 +177,20 @@ def _ranking(contenders: Mapping[str, Mapping[str, Any]]) -> list[dict[str, Any]
 
 def analyze_curves(curves: pd.DataFrame, *, tuning_budget: int | None = None,
                    lr_schedules: dict[str, dict[int, list[float]]] | None = None,
-                   families: dict[str, str] | None = None, seed: int = 0) -> dict[str, Any]:
+                   families: dict[str, str] | None = None, seed: int = 0, alpha: float = ALPHA) -> dict[str, Any]:
     """Every metric of the module docstring for one group of tidy curves (see results.curve_files).
 
     ``lr_schedules`` (contender -> budget -> LR per step) feed the predictors; without them the stored
     ``lr`` column is used when present. ``families`` overrides the registry's family per contender.
-    ``seed`` seeds every bootstrap, so the result is reproducible.
+    ``seed`` seeds every bootstrap and permutation, so the result is reproducible; ``alpha`` is the
+    family-wise level of the budget tests.
     """
     if "status" not in curves.columns:
         curves = curves.assign(status="complete")
     seed_mean_only = "val_loss_min" in curves.columns
     contenders = {str(name): _contender(group, seed_mean_only, seed)
                   for name, group in curves.groupby("scheduler", sort=False)}
+    _decide(contenders, alpha)
     for name, family in (families or {}).items():
         if name in contenders:
             contenders[name]["family"] = family
@@ -191,4 +217,10 @@ def analyze_curves(curves: pd.DataFrame, *, tuning_budget: int | None = None,
         "predictor_source": source if predictors else None,
         "predicted_vs_measured": rho,
         "ranking": _ranking(contenders),
+        "alpha": alpha,
+        "method": None if seed_mean_only else {
+            "budget_test": METHOD, "budget_test_interval": INTERVAL_METHOD,
+            "final_and_per_seed_ci": "percentile bootstrap of the mean over seeds, nominal 95% (scipy.stats."
+                                     "bootstrap); with 2-3 seeds it is the range of the seeds [min, max]",
+            "slope_ci": "t interval of the least-squares slope (95%)"},
     })

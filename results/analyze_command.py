@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from results.analysis import analyze_curves
+from results.analysis import ALPHA, analyze_curves
 from results.curve_files import load_curves
 from results.figures import write_figures
 from results.markdown import fmt, write_markdown
@@ -41,7 +41,8 @@ def _write_json(path: Path, value: Any) -> Path:
     return path
 
 
-def analyze_paths(paths: list[Path], out: Path, tuning_budget: int | None = None, seed: int = 0) -> list[str]:
+def analyze_paths(paths: list[Path], out: Path, tuning_budget: int | None = None, seed: int = 0,
+                  alpha: float = ALPHA) -> list[str]:
     """Analyse every group found under ``paths`` into ``out``; returns the lines to print."""
     groups = load_curves(paths)
     several = len(groups.frames) > 1
@@ -50,7 +51,7 @@ def analyze_paths(paths: list[Path], out: Path, tuning_budget: int | None = None
     reports: dict[str, Path] = {}
     for group, frame in groups.frames.items():
         target = out / group if several else out
-        analysis = analyze_curves(frame, tuning_budget=tuning_budget, seed=seed)
+        analysis = analyze_curves(frame, tuning_budget=tuning_budget, seed=seed, alpha=alpha)
         analysis = {"title": f"EpochBench analysis: {group}", "sources": [str(p) for p in groups.sources[group]],
                     "skipped": [[str(p), why] for p, why in groups.skipped.get(group, [])], **analysis}
         _write_json(target / "analysis.json", analysis)

@@ -107,7 +107,8 @@ def plot_val_curves(curves: pd.DataFrame, path: Path) -> Path:
 
 
 def plot_final_loss(analysis: dict[str, Any], path: Path) -> Path:
-    """Final validation loss against budget for every contender (log x), 95% bootstrap CI bars."""
+    """Final validation loss against budget for every contender (log x), with bootstrap interval bars
+    (nominal 95%; the seeds' range with 2-3 seeds)."""
     contenders = analysis["contenders"]
     fig, ax = plt.subplots(figsize=(7.5, 4.5), dpi=DPI)
     cmap = plt.get_cmap("tab10" if len(contenders) <= 10 else "tab20")
@@ -127,7 +128,7 @@ def plot_final_loss(analysis: dict[str, Any], path: Path) -> Path:
         ax.set_yscale("log")
     ax.set_xlabel("budget (epochs, log scale)")
     ax.set_ylabel("final validation loss")
-    ax.set_title("Final validation loss vs budget (bars: 95% CI over seeds)")
+    ax.set_title("Final validation loss vs budget (bars: bootstrap interval over seeds)")
     ax.grid(alpha=0.3)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, ncol=1 + len(contenders) // 16)
     return _save(fig, path)
@@ -157,7 +158,8 @@ def plot_decoupling_heatmap(analysis: dict[str, Any], path: Path) -> Path:
 
 
 def plot_noise_floor(analysis: dict[str, Any], path: Path) -> Path:
-    """Cross-budget decoupling (bar, 95% CI) next to the seed noise floor (grey), grouped by family."""
+    """Cross-budget decoupling (bar, bootstrap interval over seeds) next to the seed noise floor (grey),
+    grouped by family."""
     contenders = analysis["contenders"]
     order = sorted(contenders, key=lambda n: (FAMILIES.index(f) if (f := contenders[n]["family"]) in FAMILIES
                                               else len(FAMILIES), n))
@@ -182,7 +184,7 @@ def plot_noise_floor(analysis: dict[str, Any], path: Path) -> Path:
     if any(contenders[n]["noise_floor"] is not None for n in order):
         handles.append(plt.Rectangle((0, 0), 1, 1, facecolor="0.7", hatch="//", edgecolor="0.4"))
         labels.append("seed noise floor")
-    metric = "per-seed cross-budget decoupling (95% CI)" if not analysis["seed_mean_only"] else \
+    metric = "per-seed cross-budget decoupling (bootstrap interval over seeds)" if not analysis["seed_mean_only"] else \
         "decoupling of seed means (paper-compatible; no seeds, no noise floor)"
     ax.set_ylabel("decoupling")
     ax.set_title(f"Budget sensitivity by family: {metric}", fontsize=10)

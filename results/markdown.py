@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -16,12 +17,19 @@ READINGS = {
     "non-positive": "A '*' marks pairs where smoothing pushed a loss to zero or below; the formula then stops "
                     "being a distance (values can be negative), so read those numbers as the paper's pipeline "
                     "output, not as a measurement.",
-    "per-seed": "The same decoupling computed within each seed (seed s at one budget vs seed s at another), "
-                "with a 95% bootstrap interval over seeds.",
-    "noise floor": "The decoupling between different seeds at the same budget: what reruns alone produce; a "
-                   "ratio near 1 means the budgets differ no more than reruns do.",
-    "final loss": "The validation loss at the end of training for each budget, with a 95% bootstrap interval "
-                  "over seeds; 'change %' compares the smallest and largest budget.",
+    "per-seed": "The same decoupling computed within each seed (seed s at one budget vs seed s at another). "
+                "Its interval is a percentile bootstrap over seeds, nominally 95%: with 2 or 3 seeds it is the "
+                "range of the seeds, and below about 10 seeds it covers clearly less than 95%. Overlapping "
+                "intervals describe; they do not test.",
+    "budget test": "Ratio to reruns: how far apart the curves of different seeds lie across budgets, over the "
+                   "epochs every budget shares (log loss, 9-point smoothing), divided by how far apart they lie at "
+                   "the same budget; 1 means the budget changes no more than a rerun does. Its interval is a "
+                   "percentile bootstrap over seeds (a range below 10 seeds). p: permutation test of the budget "
+                   "labels within each seed; adjusted p: Holm over the contenders, so 'sensitive' keeps the chance "
+                   "of any false alarm at the stated level.",
+    "final loss": "The validation loss at the end of training for each budget, with a percentile bootstrap "
+                  "interval over seeds (nominal 95%; the range of the seeds with 2-3 seeds); 'change %' compares "
+                  "the smallest and largest budget.",
     "slope": "How much the final validation loss changes per doubling of the budget (negative: longer "
              "training helps), with a 95% interval from the regression.",
     "rank stability": "Kendall's tau between the contenders' order at the tuning budget and at another budget: "
@@ -41,7 +49,7 @@ def fmt(value: Any, digits: int = 4) -> str:
 
 
 def fmt_ci(ci: Sequence[float] | None) -> str:
-    """A 95% interval as [low, high], '-' when undefined."""
+    """An interval as [low, high], '-' when undefined."""
     return "-" if ci is None else f"[{fmt(ci[0])}, {fmt(ci[1])}]"
 
 
@@ -57,24 +65,56 @@ def _diverged(contender: dict[str, Any]) -> str:
     return "0" if not d["count"] else f"{d['count']} ({', '.join(d['runs'])})"
 
 
+def seeds_for(alpha: float, tests: int, budgets: int) -> int:
+    """The fewest seeds with which the budget test, Holm-adjusted over ``tests`` contenders, can reach
+    ``alpha`` at all: its smallest p-value with S seeds is 1 / (K!)^(S - 1) for K budgets."""
+    seeds = 2
+    while math.factorial(budgets) ** (seeds - 1) * alpha < tests:
+        seeds += 1
+    return seeds
+
+
+def _test_lines(analysis: dict[str, Any]) -> list[str]:
+    """Who is budget-sensitive by the budget test, and what the run could not tell."""
+    tests = {n: c["budget_test"] for n, c in analysis["contenders"].items()
+             if c.get("budget_test") and c["budget_test"]["p_value"] is not None}
+    if not tests:
+        return []
+    alpha, budgets = analysis["alpha"], len(analysis["budgets"])
+    seeds = sorted({t["seeds"] for t in tests.values()})
+    found = sorted((n for n, t in tests.items() if t["sensitive"]), key=lambda n: tests[n]["p_adjusted"])
+    how = (f"at family-wise level {fmt(alpha)} (permutation test, Holm-adjusted over {len(tests)} contenders; "
+           f"{'/'.join(map(str, seeds))} seeds, {budgets} budgets)")
+    if not found:
+        lines = [f"**No contender is shown to be budget-sensitive {how}.**"]
+    else:
+        lines = [f"**Budget-sensitive {how}: {', '.join(found)}.**", "Across budgets their curves lie " + "; ".join(
+            f"{n} {fmt(tests[n]['statistic'], 3)}x (adjusted p {fmt(tests[n]['p_adjusted'], 2)})" for n in found)
+            + " as far apart as across reruns."]
+    others = [n for n in tests if n not in found]
+    if others:
+        lines.append(f"Not shown sensitive: {', '.join(others)} — which does not show they are insensitive.")
+    reachable = min(t["min_p"] for t in tests.values()) * len(tests)
+    if reachable > alpha:
+        lines.append(f"With {seeds[0]} seeds the smallest adjusted p-value any contender can reach is "
+                     f"{fmt(min(reachable, 1.0), 2)}, above {fmt(alpha)}: no result could have been significant. "
+                     f"At least {seeds_for(alpha, len(tests), budgets)} seeds per budget are needed.")
+    return lines
+
+
 def verdict(analysis: dict[str, Any]) -> list[str]:
-    """Two or three sentences: who is least and most budget-sensitive, and whether that beats seed noise."""
+    """The budget test's answer first, then the order of the point estimates, described as such."""
     ranking = analysis["ranking"]
     if not ranking:
         return ["No contender has a defined budget sensitivity (fewer than two budgets, or every run diverged).", ""]
+    lines = _test_lines(analysis)
     best, worst = ranking[0], ranking[-1]
-    lines = [f"**Least budget-sensitive: {best['name']}** (decoupling {fmt(best['value'])}); "
-             f"most sensitive: {worst['name']} ({fmt(worst['value'])}), over {len(ranking)} contenders."]
-    if best["tied_with"]:
-        lines.append(f"Its 95% interval overlaps those of {', '.join(best['tied_with'])}, so these are tied.")
-    ratios = {n: c["noise_ratio"] for n, c in analysis["contenders"].items() if c["noise_ratio"] is not None}
-    if ratios:
-        within = sorted(n for n, r in ratios.items() if r <= 1.5)
-        lines.append("Budgets differ no more than reruns (ratio to the seed noise floor <= 1.5) for "
-                     f"{', '.join(within)}." if within else "Every contender's budgets differ more than its reruns do.")
-    elif analysis["seed_mean_only"]:
-        lines.append("These curves are seed means (no per-seed data), so the seed noise floor is unknown and "
-                     "small differences may be noise.")
+    lines.append(f"By decoupling the lowest is {best['name']} ({fmt(best['value'])}) and the highest "
+                 f"{worst['name']} ({fmt(worst['value'])}) of {len(ranking)} contenders: point estimates, not a test "
+                 "of one contender against another.")
+    if analysis["seed_mean_only"]:
+        lines.append("These curves are seed means (no per-seed data), so the seed noise floor is unknown, the budget "
+                     "test cannot run and small differences may be noise.")
     diverged = sum(c["diverged"]["count"] for c in analysis["contenders"].values())
     if diverged:
         lines.append(f"{diverged} diverged run(s) are left out of every metric and named in the tables.")
@@ -129,16 +169,20 @@ def _phases(report: dict[str, Any]) -> list[str]:
 def _metrics(analysis: dict[str, Any]) -> list[str]:
     contenders = analysis["contenders"]
     lines = ["## Sensitivity ranking (least sensitive first)", "",
-             "Ranked by " + ("per-seed cross-budget decoupling (mean over seeds, 95% CI); contenders whose "
-                             "intervals overlap are tied." if not analysis["seed_mean_only"] else
-                             "the decoupling of the seed-mean curves (paper-compatible mean; no interval)."), ""]
-    lines += table(["rank", "contender", "family", "decoupling", "95% CI", "tied with", "noise floor", "ratio",
-                    "change %", "diverged"],
-                   [[str(i + 1), r["name"], contenders[r["name"]]["family"], r["value"], fmt_ci(r["ci"]),
-                     ", ".join(r["tied_with"]) or "-", contenders[r["name"]]["noise_floor"],
-                     contenders[r["name"]]["noise_ratio"], contenders[r["name"]]["change_pct"],
-                     _diverged(contenders[r["name"]])] for i, r in enumerate(analysis["ranking"])])
-    lines += [READINGS["decoupling"], "", READINGS["per-seed"], "", READINGS["noise floor"], ""]
+             "Ordered by " + ("per-seed cross-budget decoupling (mean over seeds, with its bootstrap interval); "
+                              "the budget test's columns say whether the budgets move the curves more than reruns "
+                              "do." if not analysis["seed_mean_only"] else
+                              "the decoupling of the seed-mean curves (paper-compatible mean; no interval)."), ""]
+    rows = []
+    for i, r in enumerate(analysis["ranking"]):
+        c = contenders[r["name"]]
+        test = c.get("budget_test") or {}
+        rows.append([str(i + 1), r["name"], c["family"], r["value"], fmt_ci(r["ci"]), ", ".join(r["tied_with"]) or "-",
+                     test.get("statistic"), fmt_ci(test.get("interval")), test.get("p_value"), test.get("p_adjusted"),
+                     {True: "yes", False: "no"}.get(test.get("sensitive"), "-"), c["change_pct"], _diverged(c)])
+    lines += table(["rank", "contender", "family", "decoupling", "bootstrap interval", "intervals overlap",
+                    "ratio to reruns", "its interval", "p", "adjusted p", "sensitive", "change %", "diverged"], rows)
+    lines += [READINGS["decoupling"], "", READINGS["per-seed"], "", READINGS["budget test"], ""]
     pairs = list(next(iter(contenders.values()))["decoupling"]["paper"]) if contenders else []
     lines += ["## Decoupling per budget pair (seed-mean curves, paper-compatible)", ""]
     lines += table(["contender", *pairs, "mean", "diverged"],
@@ -147,8 +191,8 @@ def _metrics(analysis: dict[str, Any]) -> list[str]:
                      c["decoupling"]["paper_mean"], _diverged(c)] for n, c in contenders.items()])
     lines += [READINGS["non-positive"], ""]
     budgets = [str(b) for b in analysis["budgets"]]
-    lines += ["## Final validation loss per budget (mean [95% CI])", ""]
-    lines += table(["contender", *budgets, "change %", "slope per doubling [95% CI]", "diverged"],
+    lines += ["## Final validation loss per budget (mean [bootstrap interval])", ""]
+    lines += table(["contender", *budgets, "change %", "slope per doubling [95% t interval]", "diverged"],
                    [[n, *(f"{fmt(c['final'][b]['mean'])} {fmt_ci(c['final'][b]['ci'])}" if b in c["final"] else "-"
                           for b in budgets), c["change_pct"], f"{fmt(c['slope']['value'])} {fmt_ci(c['slope']['ci'])}",
                      _diverged(c)] for n, c in contenders.items()])

@@ -10,14 +10,15 @@ import pandas as pd
 from optuna.storages import BaseStorage
 from optuna.trial import FrozenTrial, TrialState
 
-from results.analysis import analyze_curves, json_ready
+from results.analysis import ALPHA, analyze_curves, json_ready
 from results.metrics import decoupling_matrix, final_loss_change, mean_std
 from runstate import storage as store
 from runstate.files import atomic_write_text
 from schedulers.recipes import ScheduledRecipe, contender_names
 from schedulers.registry import SCHEDULERS
 
-SCHEMA_VERSION = 3  # 2: adds analysis, training_time_s and the curves.csv status column; 3: adds epochs
+SCHEMA_VERSION = 4  # 2: adds analysis, training_time_s and the curves.csv status column; 3: adds epochs;
+# 4: adds the budget tests (analysis: alpha, method; per contender budget_test)
 CURVE_COLUMNS = ["scheduler", "budget", "seed", "epoch", "lr", "train_loss", "val_loss"]
 
 
@@ -98,8 +99,9 @@ def _training_time(tuning: list[FrozenTrial], runs: list[dict[str, Any]]) -> tup
     return tune, sum(r.get("wall_time", 0.0) for r in runs)
 
 
-def build_report(storage: BaseStorage, project: str) -> tuple[dict[str, Any], pd.DataFrame]:
-    """(report, tidy curves) for ``project``: a pure function of what the storage holds."""
+def build_report(storage: BaseStorage, project: str, alpha: float = ALPHA) -> tuple[dict[str, Any], pd.DataFrame]:
+    """(report, tidy curves) for ``project``: a pure function of what the storage holds (and the
+    level ``alpha`` of the budget tests)."""
     meta = store.stored_meta(storage, project) or {}
     config = meta["config"]
     present = store.study_names(storage)
@@ -158,7 +160,7 @@ def build_report(storage: BaseStorage, project: str) -> tuple[dict[str, Any], pd
     report["training_time_s"] = {"tune": time_tune, "compare": time_compare, "total": time_tune + time_compare,
                                  "checkpoints": checkpointing}
     tuning_budget = config["epochs"] if config["epochs"] in curves["budget"].values else None
-    report["analysis"] = analyze_curves(curves, tuning_budget=tuning_budget, lr_schedules=schedules) \
+    report["analysis"] = analyze_curves(curves, tuning_budget=tuning_budget, lr_schedules=schedules, alpha=alpha) \
         if not curves.empty else None
     return json_ready(report), curves
 
@@ -177,11 +179,11 @@ def write_report(report: dict[str, Any], curves: pd.DataFrame, out: Path) -> lis
     return [*written, *figures, write_markdown({**report, **report["analysis"]}, figures, out / "report.md")]
 
 
-def write_outputs(storage: BaseStorage, project: str, out: Path) -> dict[str, Any]:
+def write_outputs(storage: BaseStorage, project: str, out: Path, alpha: float = ALPHA) -> dict[str, Any]:
     """The report of what ``storage`` holds for ``project``, written to ``out`` and summarised on stdout."""
     from results.tables import print_summary
 
-    report, curves = build_report(storage, project)
+    report, curves = build_report(storage, project, alpha)
     write_report(report, curves, out)
     print_summary(report)
     return report

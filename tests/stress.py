@@ -58,7 +58,7 @@ def main() -> int:
                 failed = failed_tests(junit) if junit.is_file() else {"(pytest wrote no report)": ""}
                 if done.returncode not in (0, 1) and not failed:
                     failed = {f"(pytest exit status {done.returncode})": ""}
-                failures.update(failed)
+                failures.update(failed.keys())  # counts runs per test (a dict would add its messages)
                 clean_runs += not failed
                 summary = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
                 print(f"run {run}/{args.runs}: {time.perf_counter() - started:5.0f} s  {summary}", flush=True)

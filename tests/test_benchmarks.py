@@ -47,3 +47,9 @@ def test_scaling(postgresql_url: str) -> None:
     assert re.search(r"training epochs alone: [\d.]+x", out), out
     for kind in ("SQLite", "journal", "PostgreSQL"):
         assert re.search(rf"^\s+{kind}\s*: +[\d.]+ s of +[\d.]+ s = +[\d.]+ %$", out, re.M), out
+
+
+def test_budget_test_power() -> None:
+    out = run_quick("budget_test_power.py")
+    assert len(re.findall(r"^\s+\d+\s+[\d.]+\s+[\d.]+$", out, re.M)) == 3, out  # (a): a row per number of seeds
+    assert len(re.findall(r"^\s+[\d.]+(\s+[\d.]+){3}$", out, re.M)) == 4, out  # (b): a row per effect

@@ -1,4 +1,4 @@
-"""report.json and curves.csv pinned exactly (schema version 2), and their summary numbers tied to their definitions.
+"""report.json and curves.csv pinned exactly (schema version 4), and their summary numbers tied to their definitions.
 
 One tiny osc run of two schedulers at budgets 1 and 2 with two seeds feeds every test. A change to
 the published schema must change these lists (and SCHEMA_VERSION) on purpose, never by accident.
@@ -36,9 +36,11 @@ OPTIMIZATION = ["best_val_loss", "best_params", "complete", "pruned", "failed", 
 BUDGET_DETAIL = ["seeds", "diverged", "val_loss", "test_loss"]  # + test_accuracy for classification tasks
 SUMMARY = ["mean", "std", "per_seed"]
 ANALYSIS = ["seed_mean_only", "budgets", "tuning_budget", "contenders", "rank_stability", "predictors",
-            "predictor_source", "predicted_vs_measured", "ranking"]
+            "predictor_source", "predicted_vs_measured", "ranking", "alpha", "method"]
 CONTENDER = ["family", "seeds", "diverged", "decoupling", "per_seed", "noise_floor", "noise_ratio", "final",
-             "change_pct", "slope", "sensitivity"]
+             "change_pct", "slope", "sensitivity", "budget_test"]
+BUDGET_TEST = ["statistic", "interval", "p_value", "p_adjusted", "sensitive", "min_p", "exact", "window", "seeds",
+               "note"]
 CURVES_HEADER = "scheduler,budget,seed,epoch,lr,train_loss,val_loss,status"
 
 
@@ -56,10 +58,10 @@ def run(tmp_path_factory, one_torch_thread) -> tuple[dict, list[dict[str, str]],
     return report, rows, out
 
 
-def test_report_json_keys_are_exactly_schema_3(run) -> None:
+def test_report_json_keys_are_exactly_schema_4(run) -> None:
     report, _, _ = run
     assert list(report) == TOP_LEVEL
-    assert report["schema_version"] == 3
+    assert report["schema_version"] == 4
     assert report["faults"] == {} and report["environment"]["run_devices"] == {"cpu": 10}  # 1 trial + 4 runs each
     # Phase 2 epochs: budgets 1 and 2 x 2 seeds planned; the 2-epoch runs continue the 1-epoch ones.
     assert report["epochs"] == {name: {"planned": 6, "trained": 4} for name in NAMES}
@@ -95,6 +97,11 @@ def test_report_json_keys_are_exactly_schema_3(run) -> None:
         assert list(contender["per_seed"]) == ["pairs", "per_seed", "mean", "std", "ci", "n", "undefined"]
         assert list(contender["slope"]) == ["value", "ci"]
         assert list(contender["sensitivity"]) == ["metric", "value", "ci"]
+        assert list(contender["budget_test"]) == BUDGET_TEST
+        # 2 budgets x 2 seeds: 2 labelings, the smallest p-value 1/2 -- never sensitive, and the report says so
+        assert contender["budget_test"]["min_p"] == 0.5 and contender["budget_test"]["sensitive"] is False
+    assert analysis["alpha"] == 0.05
+    assert list(analysis["method"]) == ["budget_test", "budget_test_interval", "final_and_per_seed_ci", "slope_ci"]
     assert [list(entry) for entry in analysis["ranking"]] == [["name", "value", "ci", "tied_with"]] * len(NAMES)
     assert list(analysis["predictors"]) == NAMES
     assert all(list(p) == ["lr_decoupling", "cumulative_ratio", "gamma_star", "omega_star"]

@@ -250,7 +250,11 @@ def test_a_killed_pool_parent_takes_its_workers_with_it(tmp_path: Path) -> None:
     statuses = collections.Counter(t.user_attrs.get("status") if t.state != optuna.trial.TrialState.RUNNING
                                    else "left running" for name in ("N", "C") for phase in ("tune", "compare")
                                    for t in store.trials(storage, store.study_name(PROJECT, phase, name)))
-    assert statuses["interrupted"] >= 1 and statuses["left running"] == 0, statuses  # stopped, not finished unseen
+    reasons = [t.user_attrs.get("reason") for name in ("N", "C") for phase in ("tune", "compare")
+               for t in store.trials(storage, store.study_name(PROJECT, phase, name))
+               if t.user_attrs.get("status") == "error"]
+    # stopped, not finished unseen (an "error" names its cause: one was seen under load, cause unknown)
+    assert statuses["interrupted"] >= 1 and statuses["left running"] == 0, (statuses, reasons)
     assert_the_same_command_finishes_without_faults(args, tmp_path / "out", budgets=(2, 40))
 
 

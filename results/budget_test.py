@@ -1,0 +1,169 @@
+"""Does the budget move a contender's learning curve more than reruns do? A permutation test.
+
+Data: complete validation curves per budget and seed. Every curve is cut to the *common window*
+(the first W epochs, W = the smallest budget), put on a log scale (losses are positive, so no pair
+drops out the way a smoothed loss <= 0 does on the paper's scale) and smoothed with the paper's
+9-point filter over that window only, so two runs that share every step (prefix sharing) are
+exactly 0 apart. The distance of two curves is the mean absolute difference of their smoothed log
+losses (for small gaps, the mean relative gap).
+
+Pairing: runs of one seed share initialisation and data order, so a same-seed distance across
+budgets is not comparable with one between seeds. The statistic therefore uses **only pairs of
+different seeds**: ``ratio`` = mean distance between different seeds at different budgets / mean
+distance between different seeds at the same budget. With no budget effect both means estimate
+the same thing (ratio about 1); a budget effect makes the first larger.
+
+Null hypothesis: within each seed, the runs at the different budgets are exchangeable over the
+common window (the budget changes nothing there). The permutation distribution permutes the budget
+labels within every seed (exact when the permutations are few, else Monte Carlo), which keeps the
+seed pairing intact; ``p_value`` is one-sided (ratio at least as large as observed). Smallest
+reachable p: 1 / (K!)^(S-1) for K budgets and S seeds, e.g. 0.5 for 2 budgets x 2 seeds.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Mapping, Sequence
+from typing import NamedTuple
+
+import numpy as np
+
+from results.metrics import savgol9
+
+SeedCurves = Mapping[int, Mapping[int, Sequence[float]]]  # budget -> seed -> validation curve
+
+METHOD = ("permutation test of the budget labels within each seed; statistic: mean distance between runs of "
+          "different seeds at different budgets / the same between runs of different seeds at the same budget, "
+          "over the first W epochs (W = the smallest budget) of the 9-point-smoothed log validation loss; "
+          "one-sided; Holm-adjusted across contenders")
+INTERVAL_METHOD = "percentile bootstrap over seeds, nominal 95% (covers less with few seeds: a range below 10)"
+N_PERMUTATIONS = 9999
+N_BOOTSTRAP = 2000
+CONFIDENCE = 0.95
+FEW_SEEDS = 10  # below this many seeds a percentile bootstrap interval covers clearly less than it claims
+
+
+class BudgetTest(NamedTuple):
+    """One contender's test; None numbers where the data cannot give them, and ``note`` says why."""
+
+    ratio: float | None  # cross-budget / same-budget distance between different seeds (effect size)
+    ratio_interval: tuple[float, float] | None  # INTERVAL_METHOD
+    p_value: float | None
+    min_p: float | None  # the smallest p-value this many seeds and budgets can give
+    exact: bool  # every permutation enumerated (else Monte Carlo)
+    window: int  # epochs compared
+    seeds: int  # seeds with runs at two or more budgets
+    note: str | None = None
+
+
+def smoothed_log(curve: Sequence[float], window: int) -> np.ndarray:
+    """The first ``window`` losses on a log scale, smoothed over that window only."""
+    return np.asarray(savgol9(np.log(np.asarray(curve[:window], dtype=np.float64)).tolist()))
+
+
+def _items(curves: SeedCurves) -> tuple[list[tuple[int, int]], int]:
+    """(budget, seed) of every run of a seed that has two or more budgets, and the window."""
+    seeds = sorted({s for by_seed in curves.values() for s in by_seed})
+    items = [(b, s) for s in seeds for b in sorted(curves) if s in curves[b]]
+    return [(b, s) for b, s in items if sum(1 for _, t in items if t == s) >= 2], min(curves)
+
+
+def _ratios(distances: np.ndarray, seeds: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """The statistic for each row of ``labels`` (labelings x items); nan where a mean is undefined."""
+    other_seed = seeds[:, None] != seeds[None, :]
+    same = labels[:, :, None] == labels[:, None, :]
+    cross_mask, floor_mask = other_seed & ~same, other_seed & same
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cross = (distances * cross_mask).sum(axis=(1, 2)) / cross_mask.sum(axis=(1, 2))
+        floor = (distances * floor_mask).sum(axis=(1, 2)) / floor_mask.sum(axis=(1, 2))
+        return cross / floor
+
+
+def _labelings(items: list[tuple[int, int]], n: int, rng: np.random.Generator) -> tuple[np.ndarray, bool]:
+    """Budget labels permuted within each seed: every distinct labeling (the first seed kept fixed,
+    since relabeling all seeds alike leaves the statistic unchanged) when there are at most ``n + 1``,
+    else the observed labeling and ``n`` random ones."""
+    seeds = sorted({s for _, s in items})
+    blocks = [[i for i, (_, t) in enumerate(items) if t == s] for s in seeds]
+    observed = np.asarray([b for b, _ in items])
+    count = math.prod(math.factorial(len(block)) for block in blocks[1:])
+    if count <= n + 1:
+        rows = []
+        for orders in itertools.product(*(itertools.permutations(block) for block in blocks[1:])):
+            row = observed.copy()
+            for block, order in zip(blocks[1:], orders):
+                row[block] = observed[list(order)]
+            rows.append(row)
+        return np.stack(rows), True
+    rows = np.tile(observed, (n + 1, 1))
+    for block in blocks:
+        rows[1:, block] = rng.permuted(rows[1:, block], axis=1)
+    return rows, False
+
+
+def ratio_interval(distances: np.ndarray, seeds: np.ndarray, labels: np.ndarray, rng: np.random.Generator,
+                   ) -> tuple[float, float] | None:
+    """INTERVAL_METHOD for the ratio: seeds drawn with replacement; copies of one seed stay one seed
+    (they are the same runs, never "different seeds"), so a resample weighs the pair of seeds (g, h)
+    by how often each was drawn. None with fewer than 3 seeds or mostly undefined resamples."""
+    unique, index = np.unique(seeds, return_inverse=True)
+    if len(unique) < 3:
+        return None
+    member = np.eye(len(unique))[index]  # items x seeds
+    other_seed = index[:, None] != index[None, :]
+    same = labels[:, None] == labels[None, :]
+    sums = [member.T @ (distances * mask) @ member for mask in (other_seed & ~same, other_seed & same)]
+    counts = [member.T @ mask.astype(float) @ member for mask in (other_seed & ~same, other_seed & same)]
+    drawn = rng.multinomial(len(unique), np.full(len(unique), 1 / len(unique)), size=N_BOOTSTRAP).astype(float)
+
+    def weighted(matrix: np.ndarray) -> np.ndarray:
+        return np.einsum("rg,gh,rh->r", drawn, matrix, drawn)
+
+    with np.errstate(divide="ignore", invalid="ignore"):
+        values = (weighted(sums[0]) / weighted(counts[0])) / (weighted(sums[1]) / weighted(counts[1]))
+    values = values[np.isfinite(values)]
+    if len(values) < N_BOOTSTRAP // 2:
+        return None
+    low, high = np.quantile(values, [(1 - CONFIDENCE) / 2, (1 + CONFIDENCE) / 2])
+    return float(low), float(high)
+
+
+def budget_test(curves: SeedCurves, *, n_permutations: int = N_PERMUTATIONS, seed: int = 0,
+                interval: bool = True) -> BudgetTest:
+    """The test of the module docstring for one contender's complete curves (``interval``: also the
+    bootstrap interval of the ratio)."""
+    if len(curves) < 2:
+        return BudgetTest(None, None, None, None, False, min(curves, default=0), 0, "fewer than two budgets")
+    items, window = _items(curves)
+    seeds = np.asarray([s for _, s in items])
+    n_seeds = len(np.unique(seeds))
+    if n_seeds < 2:
+        return BudgetTest(None, None, None, None, False, window, n_seeds, "fewer than two seeds with two budgets")
+    if any(min(curves[b][s][:window]) <= 0 for b, s in items):
+        return BudgetTest(None, None, None, None, False, window, n_seeds, "a validation loss <= 0 (no log scale)")
+    smoothed = np.stack([smoothed_log(curves[b][s], window) for b, s in items])
+    distances = np.abs(smoothed[:, None, :] - smoothed[None, :, :]).mean(axis=2)
+    rng = np.random.default_rng(seed)
+    labels, exact = _labelings(items, n_permutations, rng)
+    ratios = _ratios(distances, seeds, labels)
+    observed = ratios[0]
+    if not math.isfinite(observed):  # every run of a budget alike across seeds: no noise to compare with
+        return BudgetTest(None, None, None, None, exact, window, n_seeds, "no difference between seeds")
+    at_least = int(np.sum(ratios >= observed * (1 - 1e-12)))  # float sums in another order: equal counts
+    blocks = [int((seeds == s).sum()) for s in np.unique(seeds)]
+    min_p = 1 / math.prod(math.factorial(k) for k in blocks[1:])
+    p_value = at_least / len(ratios)  # Monte Carlo: the observed labeling is one row, so (1 + hits) / (1 + n)
+    spread = ratio_interval(distances, seeds, labels[0], rng) if interval else None
+    return BudgetTest(float(observed), spread, p_value, float(max(min_p, 1 / len(ratios))), exact, window, n_seeds)
+
+
+def holm(p_values: Mapping[str, float | None]) -> dict[str, float | None]:
+    """Holm's step-down adjustment (controls the family-wise error rate); None stays None."""
+    named = sorted(((p, n) for n, p in p_values.items() if p is not None))
+    adjusted: dict[str, float | None] = {n: None for n, p in p_values.items() if p is None}
+    running = 0.0
+    for rank, (p, name) in enumerate(named):
+        running = max(running, min(1.0, (len(named) - rank) * p))
+        adjusted[name] = running
+    return adjusted
