@@ -83,7 +83,20 @@ def read_ours(path: Path) -> pd.DataFrame:
         frame[column] = values.astype(int)
     frame["val_loss"] = pd.to_numeric(frame["val_loss"], errors="coerce")
     frame["scheduler"] = frame["scheduler"].astype(str)
+    _check_complete_runs(path, frame)
     return frame[TIDY + [c for c in frame.columns if c not in TIDY]]
+
+
+def _check_complete_runs(path: Path, frame: pd.DataFrame) -> None:
+    """A complete run has epochs 0..budget-1, each once (a diverged run's curve may stop early):
+    the metrics compare curves epoch by epoch and cannot line up one with a gap."""
+    for (name, budget, seed), run in frame.groupby(["scheduler", "budget", "seed"]):
+        if (run["status"] == "complete").all() and sorted(run["epoch"]) != list(range(budget)):
+            missing = sorted(set(range(budget)) - set(run["epoch"]))
+            found = f"missing epoch(s) {', '.join(map(str, missing[:5]))}" if missing else \
+                f"{len(run)} rows for {budget} epochs"
+            raise UserError(f"{path}: the complete run {name} budget {budget} seed {seed} needs epochs 0..{budget - 1} "
+                            f"once each; {found}")
 
 
 def read_paper(path: Path, code: str) -> pd.DataFrame:

@@ -26,10 +26,10 @@ def final_loss_change(first: float, last: float) -> float:
 
 
 def mean_std(values: Sequence[float]) -> tuple[float | None, float | None]:
-    """Mean and sample standard deviation (0 for one value); None for no values."""
+    """Mean and sample standard deviation; None where undefined (no values; the std of one value)."""
     if not values:
         return None, None
-    return statistics.fmean(values), (statistics.stdev(values) if len(values) > 1 else 0.0)
+    return statistics.fmean(values), (statistics.stdev(values) if len(values) > 1 else None)
 
 
 def savgol9(curve: Sequence[float]) -> list[float]:

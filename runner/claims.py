@@ -15,7 +15,6 @@ tests can simulate a lost machine in seconds.
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import threading
 import time
@@ -27,6 +26,7 @@ from pathlib import Path
 from optuna.trial import FrozenTrial, Trial, TrialState
 
 from errors import UserError
+from runstate.interrupts import interrupts_held
 from runstate.storage import finish, is_finished
 
 HEARTBEAT_ENV, STALE_ENV = "EPOCHBENCH_HEARTBEAT_SECONDS", "EPOCHBENCH_STALE_SECONDS"
@@ -169,30 +169,6 @@ def failed_attempt(trial: FrozenTrial, now: float | None = None) -> str | None:
 
 
 @contextmanager
-def _interrupts_held() -> Iterator[None]:
-    """Hold Ctrl-C and SIGTERM until the block ends, then deliver them as they would have been.
-
-    ``study.ask`` stores a RUNNING trial before it returns it (Phase 1 then samples and stores its
-    parameters): an interrupt raised in between left a trial no one could mark interrupted. Python
-    runs handlers in the main thread only, so only there is anything held."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    caught: list[int] = []
-    held = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)}
-    held = {number: handler for number, handler in held.items() if handler is not None}  # None: set outside Python
-    for number in held:
-        signal.signal(number, lambda signum, frame: caught.append(signum))
-    try:
-        yield
-    finally:
-        for number, handler in held.items():
-            signal.signal(number, handler)
-        if caught:
-            signal.raise_signal(caught[0])  # runs the restored handler here, e.g. raising KeyboardInterrupt
-
-
-@contextmanager
 def claim(study, ask: Callable[[], Trial], attrs: dict, same_unit: Callable[[FrozenTrial], bool],
           max_retries: int = 2) -> Iterator[Trial | None]:
     """Open a trial for one unit of work and keep it alive; None if another worker got there first
@@ -204,8 +180,8 @@ def claim(study, ask: Callable[[], Trial], attrs: dict, same_unit: Callable[[Fro
     """
     trial = None
     try:  # an interrupt at any point (even inside ask, before the trial is tagged) must not leave it RUNNING
-        with _interrupts_held():
-            trial = ask()
+        with interrupts_held():  # ask stores a RUNNING trial before it returns it (Phase 1 then samples
+            trial = ask()        # and stores its parameters): one interrupted in between could not be marked
         with heartbeat(trial):  # tags the worker before the unit, so a visible unit is always claimed
             if not _take(study, trial, attrs, same_unit, max_retries):
                 yield None

@@ -63,12 +63,14 @@ def open_storage(url: str, for_writing: bool = False) -> BaseStorage:
     Only ``for_writing`` may change the file: a journal's cut-off last line is then dropped."""
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     if url.startswith("journal:"):
-        from optuna.storages.journal import JournalFileBackend, JournalFileSymlinkLock
+        from optuna.storages.journal import JournalFileBackend
+
+        from runstate.journal_lock import InterruptSafeSymlinkLock
 
         path = Path(url.removeprefix("journal:"))
         if not path.parent.is_dir():
             raise UserError(f"--storage {url}: folder {path.parent} does not exist")
-        lock = JournalFileSymlinkLock(str(path))  # Optuna's own lock on appends
+        lock = InterruptSafeSymlinkLock(str(path))  # Optuna's lock on appends, its release not interruptible
         if for_writing and path.is_file():
             _drop_partial_line(path, lock)
         return optuna.storages.JournalStorage(JournalFileBackend(str(path), lock))

@@ -69,3 +69,22 @@ def test_missing_paths_empty_folders_and_accuracy_only(tmp_path: Path) -> None:
     (tmp_path / "Result_CIFAR10_CNN_ACC-H.csv").write_text((PAPER / "Result_CIFAR10_CNN-H.csv").read_text())
     with pytest.raises(UserError, match="no validation-loss curves"):
         load_curves([tmp_path])
+
+
+def test_a_complete_run_with_a_missing_epoch_is_one_clear_error(tmp_path: Path) -> None:
+    """It crashed analyze with numpy's "inhomogeneous shape"; a diverged run may stop early."""
+    curves = synthetic_curves(["N", "H"], budgets=(10, 20), seeds=2, diverged=None)
+    path = tmp_path / "run" / "curves.csv"
+    path.parent.mkdir()
+    gap = (curves["scheduler"] == "H") & (curves["budget"] == 20) & (curves["seed"] == 1) & (curves["epoch"] == 7)
+    curves[~gap].to_csv(path, index=False)
+    with pytest.raises(UserError, match="the complete run H budget 20 seed 1 needs epochs 0..19 once each; "
+                                        "missing epoch\\(s\\) 7$"):
+        load_curves([path])
+    duplicated = pd.concat([curves, curves[gap]])
+    duplicated.to_csv(path, index=False)
+    with pytest.raises(UserError, match="21 rows for 20 epochs"):
+        load_curves([path])
+    curves.loc[(curves["scheduler"] == "H") & (curves["budget"] == 20) & (curves["seed"] == 1), "status"] = "diverged"
+    curves[~gap].to_csv(path, index=False)
+    assert len(load_curves([path]).frames["run"]) == len(curves) - 1

@@ -35,7 +35,7 @@ def test_non_positive_smoothed_values_are_flagged() -> None:
 def test_final_loss_change_and_spread() -> None:
     assert final_loss_change(0.8, 0.6) == pytest.approx(25.0)
     assert mean_std([1.0, 3.0]) == (2.0, pytest.approx(2**0.5))
-    assert mean_std([4.0]) == (4.0, 0.0) and mean_std([]) == (None, None)
+    assert mean_std([4.0]) == (4.0, None) and mean_std([]) == (None, None)  # one value has no spread
 
 
 def paper_curves(code: str) -> dict[int, list[float]]:
