@@ -242,7 +242,8 @@ def test_the_run_state_sits_below_every_other_package() -> None:
     """tasks, runner and results all read and write the run's state; it must need none of them."""
     graph = project_imports()
     below = {m: targets for m, targets in graph.items() if m.startswith("runstate")}
-    assert set(below) == {"runstate", "runstate.storage", "runstate.files"}
-    assert {t for targets in below.values() for t in targets} <= {"errors"}
+    assert set(below) == {"runstate", "runstate.storage", "runstate.files", "runstate.interrupts",
+                          "runstate.journal_lock"}
+    assert {t for targets in below.values() for t in targets} <= {"errors", *below}
     users = {m.split(".")[0] for m, targets in graph.items() if any(t.startswith("runstate") for t in targets)}
     assert {"tasks", "runner", "results"} <= users
