@@ -15,7 +15,7 @@ from typing import NamedTuple
 import numpy as np
 from scipy import stats
 
-from schedulers.theory import convex_bound
+from schedulers.theory import Bound, convex_bound
 
 SG9 = (-21, 14, 39, 54, 59, 54, 39, 14, -21)  # 9-point quadratic Savitzky-Golay weights, /231
 
@@ -263,10 +263,11 @@ def spearman(predicted: Mapping[str, float | None], measured: Mapping[str, float
 class Predictors(NamedTuple):
     """Schedule-only numbers of one contender across budgets."""
 
-    lr_decoupling: dict[str, float | None]  # the decoupling formula on the LR curves, per pair, plus 'mean'
-    cumulative_ratio: dict[int, float]  # sum(lr) at E / sum(lr) at the largest budget
-    gamma_star: dict[int, float]  # convex bound's best base LR, as a multiple of the schedule's peak LR
-    omega_star: dict[int, float]  # convex bound at gamma_star (G = D = 1); scale-free
+    lr_decoupling: dict[str, float | None]  # the decoupling formula on the LR curves, per pair (None where the
+    # smoothed LR goes <= 0, as a step schedule's can: the formula is no distance there), plus 'mean'
+    cumulative_ratio: dict[int, float | None]  # sum(lr) at E / sum(lr) at the largest budget
+    gamma_star: dict[int, float | None]  # convex bound's best base LR, as a multiple of the schedule's peak LR
+    omega_star: dict[int, float | None]  # convex bound at gamma_star (G = D = 1); scale-free
 
 
 def lr_predictors(schedules: Mapping[int, Sequence[float]]) -> Predictors:
@@ -276,10 +277,22 @@ def lr_predictors(schedules: Mapping[int, Sequence[float]]) -> Predictors:
     evaluated at its last step. Omega* does not depend on that scale; gamma* scales inversely with it.
     """
     budgets = sorted(schedules)
-    pairs = {k: _finite_or_none(v.value) for k, v in decoupling_matrix_paper(dict(schedules)).items()}
+    pairs = {k: None if v.non_positive else _finite_or_none(v.value)  # not a distance then (step schedules)
+             for k, v in decoupling_matrix_paper(dict(schedules)).items()}
     total_max = sum(schedules[budgets[-1]])
-    bounds = {b: convex_bound([v / max(schedules[b]) for v in schedules[b]], len(schedules[b])) for b in budgets}
+    bounds = {b: _bound_or_none(schedules[b]) for b in budgets}
     return Predictors({**pairs, "mean": finite_mean(list(pairs.values()))},
-                      {b: sum(schedules[b]) / total_max for b in budgets},
-                      {b: bound.gamma_star for b, bound in bounds.items()},
-                      {b: bound.omega_star for b, bound in bounds.items()})
+                      {b: sum(schedules[b]) / total_max if total_max > 0 else None for b in budgets},
+                      {b: None if bound is None else bound.gamma_star for b, bound in bounds.items()},
+                      {b: None if bound is None else bound.omega_star for b, bound in bounds.items()})
+
+
+def _bound_or_none(schedule: Sequence[float]) -> Bound | None:
+    """The convex bound of ``schedule`` relative to its peak, at its last step with a positive LR: steps
+    of LR 0 at the end leave the last iterate where it was (and would make the bound's last term divide
+    by 0: Omega* = inf); None for a schedule that never moves."""
+    moving = len(schedule) - next((i for i, v in enumerate(reversed(schedule)) if v > 0), len(schedule))
+    if moving == 0:
+        return None
+    peak = max(schedule)
+    return convex_bound([v / peak for v in schedule[:moving]], moving)

@@ -10,6 +10,7 @@ from results.metrics import (
     SG9,
     bootstrap_ci,
     decoupling,
+    decoupling_matrix_paper,
     decoupling_paper,
     loss_slope,
     lr_predictors,
@@ -96,6 +97,26 @@ def test_spearman_on_hand_made_rankings() -> None:
     measured = {"A": 2.0, "B": 1.0, "C": 4.0, "D": 3.0, "E": 5.0, "F": 9.0}
     assert spearman(predicted, measured) == pytest.approx(1 - 6 * 4 / (5 * 24))  # sum d^2 = 4
     assert spearman({"A": 1.0, "B": 2.0}, {"A": 1.0, "B": 2.0}) is None
+
+
+def test_a_schedule_ending_at_zero_is_bounded_at_its_last_moving_step() -> None:
+    """An LR of 0 at the end leaves the iterate where it was: the bound is the one at the last positive
+    step (it was Omega* = inf, gamma* = 0); a schedule that never moves has none (it raised ZeroDivisionError)."""
+    ending = lr_predictors({2: [1.0, 0.5, 0.0], 4: [1.0, 0.75, 0.5, 0.25]})
+    moving = lr_predictors({2: [1.0, 0.5], 4: [1.0, 0.75, 0.5, 0.25]})
+    assert ending.omega_star[2] == pytest.approx(2 * math.sqrt(1.25 / 3)) == moving.omega_star[2]
+    assert ending.gamma_star[2] == pytest.approx(moving.gamma_star[2])
+    still = lr_predictors({2: [0.0, 0.0], 4: [0.0] * 4})
+    assert still.omega_star == {2: None, 4: None} and still.gamma_star == {2: None, 4: None}
+    assert still.cumulative_ratio == {2: None, 4: None}
+
+
+def test_a_step_schedule_smoothed_below_zero_has_no_lr_decoupling() -> None:
+    """SG-9 weighs the 4th point back by -21: an LR falling 100-fold at epoch 10 smooths to below 0 at
+    epoch 13, where the formula is no distance; it was kept (0.48) and entered Spearman unflagged."""
+    steps = {20: [1.0] * 10 + [0.01] * 10, 40: [1.0] * 20 + [0.01] * 20}
+    assert decoupling_matrix_paper(steps)["20-40"].non_positive
+    assert lr_predictors(steps).lr_decoupling == {"20-40": None, "mean": None}
 
 
 def test_lr_predictors_by_hand() -> None:
