@@ -156,10 +156,18 @@ def _decide(contenders: Mapping[str, dict[str, Any]], alpha: float) -> None:
 
 
 def _stored_schedules(group: pd.DataFrame) -> dict[int, list[float]] | None:
-    """Per budget the stored per-epoch LR of the first seed (None without an lr column or with gaps)."""
-    if "lr" not in group.columns or group["lr"].isna().any():
+    """Per budget the stored per-epoch LR of the lowest seed whose runs are complete at every budget (a
+    diverged run's curve stops early); None without an lr column, with gaps, or without such a seed."""
+    if "lr" not in group.columns:
         return None
-    first = group[group["seed"] == group["seed"].min()].sort_values("epoch")
+    budgets = set(group["budget"])
+    whole = group.groupby("seed").filter(lambda runs: set(runs["budget"]) == budgets
+                                         and (runs["status"] == "complete").all())
+    if whole.empty:
+        return None
+    first = whole[whole["seed"] == whole["seed"].min()].sort_values("epoch")
+    if first["lr"].isna().any():
+        return None
     return {int(b): g["lr"].astype(float).tolist() for b, g in first.groupby("budget")}
 
 
@@ -201,7 +209,8 @@ def analyze_curves(curves: pd.DataFrame, *, tuning_budget: int | None = None,
     if lr_schedules is not None:
         schedules, source = lr_schedules, "given"
     else:
-        stored = {str(n): _stored_schedules(g) for n, g in curves.groupby("scheduler", sort=False)}
+        stored = {str(n): _stored_schedules(g) for n, g in curves.groupby("scheduler", sort=False)
+                  if contenders[str(n)]["family"] != "LR-free"}  # their lr column is a step size, not a schedule
         schedules = {n: s for n, s in stored.items() if s}
         source = "lr column" if schedules else None
     predictors = {n: lr_predictors(s)._asdict() for n, s in schedules.items() if len(s) >= 2}

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from scipy.signal import savgol_coeffs
 
+from results.analysis import analyze_curves
 from results.metrics import (
     SG9,
     bootstrap_ci,
@@ -21,6 +22,7 @@ from results.metrics import (
     savgol9,
     spearman,
 )
+from tests.curve_factory import synthetic_curves
 
 
 def test_sg9_weights_are_scipys_quadratic_savitzky_golay() -> None:
@@ -129,3 +131,17 @@ def test_lr_predictors_by_hand() -> None:
     doubled = lr_predictors({2: [2.0, 1.0], 4: [2.0, 1.5, 1.0, 0.5]})
     assert doubled.omega_star == pytest.approx(result.omega_star) and doubled.gamma_star == pytest.approx(
         result.gamma_star)  # relative to the peak LR: scale-free
+
+
+def test_predictors_come_from_a_seed_complete_at_every_budget_and_never_from_lr_free() -> None:
+    """Seed 0 of C diverged at 40 epochs (its rows stop at epoch 20): the predictors were built from its
+    partial LR curve (Σlr(20)/Σlr(40) > 1). LR-free optimizers' lr column is a step size, no schedule."""
+    curves = synthetic_curves(["C", "Prodigy"], budgets=(10, 20, 40), seeds=3, diverged=("C", 40, 0))
+    partial = (curves["scheduler"] == "C") & (curves["budget"] == 40) & (curves["seed"] == 0) & (curves["epoch"] >= 20)
+    analysis = analyze_curves(curves[~partial])
+    assert list(analysis["predictors"]) == ["C"]
+    seed_one = curves[(curves["scheduler"] == "C") & (curves["seed"] == 1)]
+    expected = lr_predictors({b: g.sort_values("epoch")["lr"].tolist() for b, g in seed_one.groupby("budget")})
+    assert analysis["predictors"]["C"]["cumulative_ratio"] == {
+        str(b): pytest.approx(v) for b, v in expected.cumulative_ratio.items()}
+    assert analysis["predictors"]["C"]["cumulative_ratio"]["40"] == 1.0
