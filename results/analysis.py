@@ -34,7 +34,8 @@ Per contender:
   p-value these seeds and budgets can give), ``exact``, ``window`` (epochs compared), ``seeds``, ``note`` (why a
   number is null).
 - ``final``: per budget the final validation loss ``mean``, ``std``, bootstrap ``ci`` and ``n`` over seeds.
-- ``change_pct``: |L(E_last) - L(E_first)| / L(E_first) of the mean final loss, in percent.
+- ``change_pct``: (L(E_last) - L(E_first)) / L(E_first) of the mean final loss, in percent: positive when the
+  longest budget ends worse than the shortest.
 - ``slope``: final val loss change per doubling of the budget (``value``) with its t-based 95% ``ci``.
 - ``sensitivity``: the ranking number: per-seed cross-budget decoupling mean with its CI, or, for seed means
   only, the paper-compatible mean (no CI); ``metric`` says which.
@@ -54,7 +55,6 @@ from results.budget_test import INTERVAL_METHOD, METHOD, budget_test, holm
 from results.metrics import (
     decoupling_matrix,
     decoupling_matrix_paper,
-    final_loss_change,
     finite_mean,
     loss_slope,
     lr_predictors,
@@ -62,6 +62,7 @@ from results.metrics import (
     noise_ratio,
     per_seed_decoupling,
     rank_stability,
+    relative_change,
     spearman,
     summarize,
 )
@@ -137,7 +138,7 @@ def _contender(group: pd.DataFrame, seed_mean_only: bool, seed: int) -> dict[str
         "noise_floor": floor,
         "noise_ratio": noise_ratio(per_seed.summary.mean if per_seed else None, floor),
         "final": {b: final[b] for b in budgets},
-        "change_pct": final_loss_change(firsts[0], firsts[-1]) if len(budgets) >= 2 and firsts[0] else None,
+        "change_pct": relative_change(firsts[0], firsts[-1]) if len(budgets) >= 2 and firsts[0] else None,
         "slope": {"value": slope.slope, "ci": slope.ci},
         "sensitivity": sensitivity,
         "budget_test": None if test is None else {

@@ -29,7 +29,7 @@ READINGS = {
                    "of any false alarm at the stated level.",
     "final loss": "The validation loss at the end of training for each budget, with a percentile bootstrap "
                   "interval over seeds (nominal 95%; the range of the seeds with 2-3 seeds); 'change %' compares "
-                  "the smallest and largest budget.",
+                  "the largest budget with the smallest (positive: the longer training ended worse).",
     "slope": "How much the final validation loss changes per doubling of the budget (negative: longer "
              "training helps), with a 95% interval from the regression.",
     "rank stability": "Kendall's tau between the contenders' order at the tuning budget and at another budget: "
@@ -181,7 +181,8 @@ def _metrics(analysis: dict[str, Any]) -> list[str]:
                      test.get("statistic"), fmt_ci(test.get("interval")), test.get("p_value"), test.get("p_adjusted"),
                      {True: "yes", False: "no"}.get(test.get("sensitive"), "-"), c["change_pct"], _diverged(c)])
     lines += table(["rank", "contender", "family", "decoupling", "bootstrap interval", "intervals overlap",
-                    "ratio to reruns", "its interval", "p", "adjusted p", "sensitive", "change %", "diverged"], rows)
+                    "ratio to reruns", "its interval", "p", "adjusted p", "sensitive", "change % (+: worse)",
+                    "diverged"], rows)
     lines += [READINGS["decoupling"], "", READINGS["per-seed"], "", READINGS["budget test"], ""]
     pairs = list(next(iter(contenders.values()))["decoupling"]["paper"]) if contenders else []
     lines += ["## Decoupling per budget pair (seed-mean curves, paper-compatible)", ""]
@@ -192,7 +193,7 @@ def _metrics(analysis: dict[str, Any]) -> list[str]:
     lines += [READINGS["non-positive"], ""]
     budgets = [str(b) for b in analysis["budgets"]]
     lines += ["## Final validation loss per budget (mean [bootstrap interval])", ""]
-    lines += table(["contender", *budgets, "change %", "slope per doubling [95% t interval]", "diverged"],
+    lines += table(["contender", *budgets, "change % (+: worse)", "slope per doubling [95% t interval]", "diverged"],
                    [[n, *(f"{fmt(c['final'][b]['mean'])} {fmt_ci(c['final'][b]['ci'])}" if b in c["final"] else "-"
                           for b in budgets), c["change_pct"], f"{fmt(c['slope']['value'])} {fmt_ci(c['slope']['ci'])}",
                      _diverged(c)] for n, c in contenders.items()])

@@ -21,8 +21,13 @@ SG9 = (-21, 14, 39, 54, 59, 54, 39, 14, -21)  # 9-point quadratic Savitzky-Golay
 
 
 def final_loss_change(first: float, last: float) -> float:
-    """|L(E_last) - L(E_first)| / |L(E_first)| in percent."""
-    return abs(last - first) / abs(first) * 100.0
+    """|L(E_last) - L(E_first)| / |L(E_first)| in percent (the paper's number)."""
+    return abs(relative_change(first, last))
+
+
+def relative_change(first: float, last: float) -> float:
+    """(L(E_last) - L(E_first)) / |L(E_first)| in percent: positive when the loss rose (worse)."""
+    return (last - first) / abs(first) * 100.0
 
 
 def mean_std(values: Sequence[float]) -> tuple[float | None, float | None]:

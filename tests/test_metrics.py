@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from scipy.signal import savgol_coeffs
 
-from results.metrics import decoupling, decoupling_matrix, final_loss_change, mean_std, savgol9
+from results.metrics import decoupling, decoupling_matrix, final_loss_change, mean_std, relative_change, savgol9
 
 PAPER = Path(__file__).parent / "fixtures" / "paper-curves"
 
@@ -34,6 +34,7 @@ def test_non_positive_smoothed_values_are_flagged() -> None:
 
 def test_final_loss_change_and_spread() -> None:
     assert final_loss_change(0.8, 0.6) == pytest.approx(25.0)
+    assert relative_change(0.8, 0.6) == pytest.approx(-25.0) and relative_change(0.6, 0.9) == pytest.approx(50.0)
     assert mean_std([1.0, 3.0]) == (2.0, pytest.approx(2**0.5))
     assert mean_std([4.0]) == (4.0, None) and mean_std([]) == (None, None)  # one value has no spread
 

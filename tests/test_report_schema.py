@@ -138,7 +138,8 @@ def test_summary_numbers_follow_their_definitions(run) -> None:
             means.append(statistics.fmean(per_seed))
         change = abs(means[-1] - means[0]) / abs(means[0]) * 100
         assert report["sensitivity"][name] == pytest.approx(change, rel=1e-12)
-        assert report["analysis"]["contenders"][name]["change_pct"] == pytest.approx(change, rel=1e-12)
+        signed = (means[-1] - means[0]) / abs(means[0]) * 100  # the analysis says which way: + is worse
+        assert report["analysis"]["contenders"][name]["change_pct"] == pytest.approx(signed, rel=1e-12)
     times = report["training_time_s"]
     assert times["total"] == pytest.approx(times["tune"] + times["compare"]) and times["tune"] > 0
 
