@@ -101,9 +101,15 @@ def plot_val_curves(curves: pd.DataFrame, path: Path) -> Path:
         ax.fill_between(mean.index, low, high, color=color, alpha=0.2, lw=0)
         ax.plot(mean.index, mean, color=color, lw=1.2)
 
-    positive = bool((complete["val_loss"] > 0).all())
     return _small_multiples(complete, "Validation loss (seed mean, band: min-max over seeds)", "val loss", path,
-                            draw, log_y=positive)
+                            draw, log_y=spans_decades(complete["val_loss"]))
+
+
+def spans_decades(values: pd.Series) -> bool:
+    """A log axis for positive values spanning at least a factor 10; below that it leaves a few tick
+    labels and squashes the tails (CIFAR's 0.8-2.3)."""
+    finite = values[np.isfinite(values)]
+    return bool(len(finite)) and bool((finite > 0).all()) and finite.max() / finite.min() >= 10
 
 
 def plot_final_loss(analysis: dict[str, Any], path: Path) -> Path:

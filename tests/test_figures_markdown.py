@@ -162,3 +162,11 @@ def test_results_modules_leave_torch_out() -> None:
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
                             timeout=HANG_SECONDS)
     assert result.stdout.strip() == "False", result.stderr
+
+
+def test_val_curves_use_a_log_axis_only_across_a_decade() -> None:
+    from results.figures import spans_decades
+
+    assert not spans_decades(pd.Series([0.8, 1.4, 2.3]))  # CIFAR: three tick labels on a log axis
+    assert spans_decades(pd.Series([0.05, 0.2, 0.9])) and not spans_decades(pd.Series([0.0, 0.5, 5.0]))
+    assert spans_decades(pd.Series([0.01, float("nan"), 0.5]))
