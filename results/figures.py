@@ -140,25 +140,35 @@ def plot_final_loss(analysis: dict[str, Any], path: Path) -> Path:
     return _save(fig, path)
 
 
+def coloured_values(cells: list[list[dict[str, Any]]]) -> np.ndarray:
+    """The heatmap's colour values: decoupling where it is a distance, NaN (grey) where undefined or flagged."""
+    return np.array([[c["value"] if c.get("value") is not None and not c.get("non_positive") else np.nan
+                      for c in row] for row in cells], dtype=float)
+
+
 def plot_decoupling_heatmap(analysis: dict[str, Any], path: Path) -> Path:
-    """Paper-compatible decoupling per contender and budget pair; '*' marks non-positive smoothed values."""
+    """Paper-compatible decoupling per contender and budget pair. Only distances are coloured: a value
+    marked '*' (a smoothed loss <= 0) is printed on grey and kept off the colour scale, which it would
+    stretch (such values can exceed 1, the most a distance can be, or be negative)."""
     contenders = analysis["contenders"]
     names = list(contenders)
     pairs = list(next(iter(contenders.values()))["decoupling"]["paper"])
     cells = [[contenders[n]["decoupling"]["paper"].get(p, {}) for p in pairs] for n in names]
-    data = np.array([[c.get("value") if c.get("value") is not None else np.nan for c in row] for row in cells])
+    data = coloured_values(cells)
     fig, ax = plt.subplots(figsize=(1.0 * len(pairs) + 2.5, 0.38 * len(names) + 1.6), dpi=DPI)
-    image = ax.imshow(data, cmap="magma_r", aspect="auto", vmin=min(0.0, np.nanmin(data, initial=0.0)))
+    cmap = plt.get_cmap("magma_r").with_extremes(bad="0.85")
+    image = ax.imshow(data, cmap=cmap, aspect="auto", vmin=0.0, vmax=max(np.nanmax(data, initial=0.0), 1e-12))
     for i, row in enumerate(cells):
         for j, cell in enumerate(row):
             value = cell.get("value")
             text = "-" if value is None else f"{value:.3g}" + ("*" if cell.get("non_positive") else "")
-            shade = image.norm(value) if value is not None else 0.0
+            shade = image.norm(data[i, j]) if np.isfinite(data[i, j]) else 0.0
             ax.text(j, i, text, ha="center", va="center", fontsize=7, color="white" if shade > 0.6 else "black")
     ax.set_xticks(range(len(pairs)), pairs, rotation=45, ha="right", fontsize=8)
     ax.set_yticks(range(len(names)), names, fontsize=8)
     ax.set_xlabel("budget pair (epochs)")
-    ax.set_title("Decoupling of seed-mean val curves\n(* = a smoothed value was <= 0: not a distance)", fontsize=10)
+    ax.set_title("Decoupling of seed-mean val curves\n(* on grey: a smoothed value was <= 0, so not a distance; "
+                 "not coloured)", fontsize=10)
     fig.colorbar(image, ax=ax, fraction=0.04, pad=0.02)
     return _save(fig, path)
 

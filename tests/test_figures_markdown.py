@@ -170,3 +170,13 @@ def test_val_curves_use_a_log_axis_only_across_a_decade() -> None:
     assert not spans_decades(pd.Series([0.8, 1.4, 2.3]))  # CIFAR: three tick labels on a log axis
     assert spans_decades(pd.Series([0.05, 0.2, 0.9])) and not spans_decades(pd.Series([0.0, 0.5, 5.0]))
     assert spans_decades(pd.Series([0.01, float("nan"), 0.5]))
+
+
+def test_the_heatmap_colours_only_distances() -> None:
+    """Integral MLP P's flagged 1.7 stretched the colour scale past 1, the most a distance can be."""
+    from results.figures import coloured_values
+
+    cells = [[{"value": 0.05, "non_positive": False}, {"value": 1.7, "non_positive": True}],
+             [{"value": None, "non_positive": False}, {"value": -0.04, "non_positive": True}]]
+    values = coloured_values(cells)
+    assert values[0, 0] == 0.05 and np.isnan(values[0, 1]) and np.isnan(values[1]).all()
