@@ -169,7 +169,8 @@ def plot_decoupling_heatmap(analysis: dict[str, Any], path: Path) -> Path:
     ax.set_xlabel("budget pair (epochs)")
     ax.set_title("Decoupling of seed-mean val curves\n(* on grey: a smoothed value was <= 0, so not a distance; "
                  "not coloured)", fontsize=10)
-    fig.colorbar(image, ax=ax, fraction=0.04, pad=0.02)
+    if np.isfinite(data).any():  # every value flagged: no scale to show
+        fig.colorbar(image, ax=ax, fraction=0.04, pad=0.02)
     return _save(fig, path)
 
 
