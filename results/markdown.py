@@ -102,6 +102,11 @@ def _test_lines(analysis: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _all_flagged(contender: dict[str, Any]) -> bool:
+    pairs = contender["decoupling"]["paper"].values()
+    return bool(pairs) and all(p["non_positive"] for p in pairs)
+
+
 def verdict(analysis: dict[str, Any]) -> list[str]:
     """The budget test's answer first, then the order of the point estimates, described as such."""
     ranking = analysis["ranking"]
@@ -112,6 +117,10 @@ def verdict(analysis: dict[str, Any]) -> list[str]:
     lines.append(f"By decoupling the lowest is {best['name']} ({fmt(best['value'])}) and the highest "
                  f"{worst['name']} ({fmt(worst['value'])}) of {len(ranking)} contenders: point estimates, not a test "
                  "of one contender against another.")
+    flagged = [r["name"] for r in (best, worst) if _all_flagged(analysis["contenders"][r["name"]])]
+    if analysis["seed_mean_only"] and flagged:
+        lines.append(f"Every budget pair of {' and '.join(dict.fromkeys(flagged))} was smoothed to a loss <= 0 "
+                     "somewhere, so these are the paper pipeline's numbers, not distances.")
     if analysis["seed_mean_only"]:
         lines.append("These curves are seed means (no per-seed data), so the seed noise floor is unknown, the budget "
                      "test cannot run and small differences may be noise.")

@@ -14,6 +14,7 @@ from scipy.signal import savgol_coeffs
 from typer.testing import CliRunner
 
 from results.analysis import analyze_curves
+from results.markdown import verdict
 from results.multi_run import merge_reports, performance_profile
 from run_all import app
 from tests.curve_factory import synthetic_curves
@@ -180,3 +181,16 @@ def test_the_heatmap_colours_only_distances() -> None:
              [{"value": None, "non_positive": False}, {"value": -0.04, "non_positive": True}]]
     values = coloured_values(cells)
     assert values[0, 0] == 0.05 and np.isnan(values[0, 1]) and np.isnan(values[1]).all()
+
+
+def test_the_verdict_says_when_a_named_contenders_pairs_are_all_flagged() -> None:
+    """The OSC verdict named E as least sensitive without saying every one of its pairs was flagged."""
+    jagged = ([1.0] + [1e-3] * 7) * 4  # SG-9 smooths epoch 4 of every 8 to below 0
+    smooth = list(np.linspace(1.0, 0.5, 32))
+    rows = [{"scheduler": name, "budget": budget, "seed": 0, "epoch": e, "val_loss": v * (1 + 0.01 * (budget == 32)),
+             "val_loss_min": v, "val_loss_max": v, "status": "complete"}
+            for name, curve in (("E", jagged), ("C", smooth)) for budget in (16, 32)
+            for e, v in enumerate(curve[:budget])]
+    analysis = analyze_curves(pd.DataFrame(rows))
+    assert analysis["seed_mean_only"] and len(analysis["ranking"]) == 2  # both named: lowest and highest
+    assert "Every budget pair of E was smoothed to a loss <= 0 somewhere" in verdict(analysis)[0]
