@@ -105,11 +105,11 @@ def plot_val_curves(curves: pd.DataFrame, path: Path) -> Path:
                             draw, log_y=spans_decades(complete["val_loss"]))
 
 
-def spans_decades(values: pd.Series) -> bool:
-    """A log axis for positive values spanning at least a factor 10; below that it leaves a few tick
+def spans_decades(values: pd.Series, factor: float = 10.0) -> bool:
+    """A log axis for positive values spanning at least ``factor``; below a decade it leaves a few tick
     labels and squashes the tails (CIFAR's 0.8-2.3)."""
     finite = values[np.isfinite(values)]
-    return bool(len(finite)) and bool((finite > 0).all()) and finite.max() / finite.min() >= 10
+    return bool(len(finite)) and bool((finite > 0).all()) and finite.max() / finite.min() >= factor
 
 
 def plot_final_loss(analysis: dict[str, Any], path: Path) -> Path:
@@ -203,7 +203,11 @@ def plot_noise_floor(analysis: dict[str, Any], path: Path) -> Path:
         labels.append("seed noise floor")
     metric = "per-seed cross-budget decoupling (bootstrap interval over seeds)" if not analysis["seed_mean_only"] else \
         "decoupling of seed means (paper-compatible; no seeds, no noise floor)"
-    ax.set_ylabel("decoupling")
+    heights = pd.Series([v for n in order for v in (contenders[n]["sensitivity"]["value"], contenders[n]["noise_floor"])
+                         if v is not None], dtype=float)
+    if spans_decades(heights, factor=100):  # E's 0.0011 beside 0.75 is invisible on a linear axis
+        ax.set_yscale("log")
+    ax.set_ylabel("decoupling" + (" (log scale)" if ax.get_yscale() == "log" else ""))
     ax.set_title(f"Budget sensitivity by family: {metric}", fontsize=10)
     ax.grid(axis="y", alpha=0.3)
     ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)

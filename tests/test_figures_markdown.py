@@ -171,6 +171,8 @@ def test_val_curves_use_a_log_axis_only_across_a_decade() -> None:
     assert not spans_decades(pd.Series([0.8, 1.4, 2.3]))  # CIFAR: three tick labels on a log axis
     assert spans_decades(pd.Series([0.05, 0.2, 0.9])) and not spans_decades(pd.Series([0.0, 0.5, 5.0]))
     assert spans_decades(pd.Series([0.01, float("nan"), 0.5]))
+    # decoupling_vs_noise: E's 0.0011 beside P's 0.75 (OSC) goes on a log axis; 0.05 beside 0.75 does not
+    assert spans_decades(pd.Series([0.0011, 0.75]), factor=100) and not spans_decades(pd.Series([0.05, 0.75]), 100)
 
 
 def test_the_heatmap_colours_only_distances() -> None:
