@@ -134,7 +134,8 @@ def plot_final_loss(analysis: dict[str, Any], path: Path) -> Path:
         ax.set_yscale("log")
     ax.set_xlabel("budget (epochs, log scale)")
     ax.set_ylabel("final validation loss")
-    ax.set_title("Final validation loss vs budget (bars: bootstrap interval over seeds)")
+    ax.set_title("Final validation loss vs budget " + ("(seed means: no interval)" if analysis["seed_mean_only"]
+                                                        else "(bars: bootstrap interval over seeds)"))
     ax.grid(alpha=0.3)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, ncol=1 + len(contenders) // 16)
     return _save(fig, path)
