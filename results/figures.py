@@ -224,13 +224,14 @@ def plot_predicted_vs_measured(analysis: dict[str, Any], path: Path) -> Path:
     x = [predictors[n]["lr_decoupling"]["mean"] for n in names]
     y = [contenders[n]["sensitivity"]["value"] for n in names]
     ax.scatter(x, y, color="tab:blue")
-    for name, xi, yi in zip(names, x, y):
-        ax.annotate(name, (xi, yi), textcoords="offset points", xytext=(4, 3), fontsize=8)
+    offsets = [(4, 3), (4, -10), (-16, 3), (-16, -10)]  # neighbours in x take turns: close points stay legible
+    for rank, i in enumerate(np.argsort(x, kind="stable")):
+        ax.annotate(names[i], (x[i], y[i]), textcoords="offset points", xytext=offsets[rank % 4], fontsize=8)
     rho = analysis["predicted_vs_measured"]
     ax.set_xlabel("predicted: decoupling of LR curves")
     ax.set_ylabel("measured: decoupling of val curves")
-    ax.set_title(f"Predicted vs measured (Spearman rho = {rho:.2f})" if rho is not None
-                 else "Predicted vs measured (rho undefined)", fontsize=10)
+    ax.set_title(f"Predicted vs measured (Spearman rho = {rho:.2f}, n = {len(names)})" if rho is not None
+                 else f"Predicted vs measured (rho undefined, n = {len(names)})", fontsize=10)
     ax.grid(alpha=0.3)
     return _save(fig, path)
 
