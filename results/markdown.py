@@ -53,6 +53,11 @@ def fmt_ci(ci: Sequence[float] | None) -> str:
     return "-" if ci is None else f"[{fmt(ci[0])}, {fmt(ci[1])}]"
 
 
+def with_interval(value: Any, ci: Sequence[float] | None) -> str:
+    """'value [low, high]', or the value alone where there is no interval (not 'value -')."""
+    return fmt(value) if ci is None else f"{fmt(value)} {fmt_ci(ci)}"
+
+
 def table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:
     """A GitHub-flavoured markdown table."""
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
@@ -182,17 +187,22 @@ def _metrics(analysis: dict[str, Any]) -> list[str]:
                               "the budget test's columns say whether the budgets move the curves more than reruns "
                               "do." if not analysis["seed_mean_only"] else
                               "the decoupling of the seed-mean curves (paper-compatible mean; no interval)."), ""]
+    per_seed = not analysis["seed_mean_only"]  # seed means have no interval, no test: their columns would be empty
     rows = []
     for i, r in enumerate(analysis["ranking"]):
         c = contenders[r["name"]]
         test = c.get("budget_test") or {}
-        rows.append([str(i + 1), r["name"], c["family"], r["value"], fmt_ci(r["ci"]), ", ".join(r["tied_with"]) or "-",
-                     test.get("statistic"), fmt_ci(test.get("interval")), test.get("p_value"), test.get("p_adjusted"),
-                     {True: "yes", False: "no"}.get(test.get("sensitive"), "-"), c["change_pct"], _diverged(c)])
-    lines += table(["rank", "contender", "family", "decoupling", "bootstrap interval", "intervals overlap",
-                    "ratio to reruns", "its interval", "p", "adjusted p", "sensitive", "change % (+: worse)",
-                    "diverged"], rows)
-    lines += [READINGS["decoupling"], "", READINGS["per-seed"], "", READINGS["budget test"], ""]
+        rows.append([str(i + 1), r["name"], c["family"], r["value"],
+                     *([fmt_ci(r["ci"]), ", ".join(r["tied_with"]) or "-", test.get("statistic"),
+                        fmt_ci(test.get("interval")), test.get("p_value"), test.get("p_adjusted"),
+                        {True: "yes", False: "no"}.get(test.get("sensitive"), "-")] if per_seed else []),
+                     c["change_pct"], _diverged(c)])
+    lines += table(["rank", "contender", "family", "decoupling",
+                    *(["bootstrap interval", "intervals overlap", "ratio to reruns", "its interval", "p", "adjusted p",
+                       "sensitive"] if per_seed else []), "change % (+: worse)", "diverged"], rows)
+    lines += [READINGS["decoupling"], ""]
+    if per_seed:
+        lines += [READINGS["per-seed"], "", READINGS["budget test"], ""]
     pairs = list(next(iter(contenders.values()))["decoupling"]["paper"]) if contenders else []
     lines += ["## Decoupling per budget pair (seed-mean curves, paper-compatible)", ""]
     lines += table(["contender", *pairs, "mean", "diverged"],
@@ -203,8 +213,8 @@ def _metrics(analysis: dict[str, Any]) -> list[str]:
     budgets = [str(b) for b in analysis["budgets"]]
     lines += ["## Final validation loss per budget (mean [bootstrap interval])", ""]
     lines += table(["contender", *budgets, "change % (+: worse)", "slope per doubling [95% t interval]", "diverged"],
-                   [[n, *(f"{fmt(c['final'][b]['mean'])} {fmt_ci(c['final'][b]['ci'])}" if b in c["final"] else "-"
-                          for b in budgets), c["change_pct"], f"{fmt(c['slope']['value'])} {fmt_ci(c['slope']['ci'])}",
+                   [[n, *(with_interval(c["final"][b]["mean"], c["final"][b]["ci"]) if b in c["final"] else "-"
+                          for b in budgets), c["change_pct"], with_interval(c["slope"]["value"], c["slope"]["ci"]),
                      _diverged(c)] for n, c in contenders.items()])
     lines += [READINGS["final loss"], "", READINGS["slope"], ""]
     lines += [f"## Rank stability (vs the tuning budget, {analysis['tuning_budget']} epochs)", ""]

@@ -61,6 +61,9 @@ def test_analyze_paper_fixture_prints_paper_decoupling_and_writes_everything(tmp
     links = links_resolve(tmp_path / "out" / "report.md")
     assert "plots/decoupling_heatmap.png" in links and "plots/lr_schedules.png" not in links  # no lr in exports
     assert all((tmp_path / "out" / link).stat().st_size > 10_000 for link in links)
+    text = (tmp_path / "out" / "report.md").read_text()  # seed means: no empty interval and test columns
+    assert "| rank | contender | family | decoupling | change % (+: worse) | diverged |" in text
+    assert " - |" not in text.split("## Final validation loss")[1].split("##")[0]  # was "9.565e-08 -"
 
 
 @pytest.mark.skipif(not SHARED_PAPER.is_dir(), reason="the paper's curves are not next to this checkout")
