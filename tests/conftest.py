@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import pickle
+import signal
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -125,3 +127,12 @@ def postgresql_url():
 @pytest.fixture
 def journal_url(tmp_path: Path) -> str:
     return f"journal:{tmp_path}/journal.log"
+
+
+@pytest.fixture
+def ctrl_c_raises() -> Iterator[None]:
+    """SIGINT raises KeyboardInterrupt, as in a terminal, even where the suite was started in the
+    background (a non-interactive shell starts it with SIGINT ignored: a raised SIGINT did nothing)."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)

@@ -16,7 +16,7 @@ from runstate.journal_lock import InterruptSafeSymlinkLock
 
 
 @pytest.fixture
-def interrupted_rename(monkeypatch: pytest.MonkeyPatch) -> None:
+def interrupted_rename(monkeypatch: pytest.MonkeyPatch, ctrl_c_raises: None) -> None:
     """os.rename that receives a Ctrl-C as it starts."""
     real_rename = os.rename
 

@@ -122,7 +122,7 @@ def test_an_idle_worker_polls_as_often_as_the_heartbeat(monkeypatch) -> None:
     assert slept == [0.1] and looks == 2  # was a 5 s sleep whatever the heartbeat
 
 
-def test_an_interrupt_while_a_claim_is_asked_still_marks_it_interrupted() -> None:
+def test_an_interrupt_while_a_claim_is_asked_still_marks_it_interrupted(ctrl_c_raises: None) -> None:
     """study.ask stores a RUNNING trial before it returns it; a Ctrl-C in between left that trial
     RUNNING with no one to mark it (a killed pool's rerun then found a unit "left running")."""
     study = optuna.create_study()
