@@ -88,15 +88,26 @@ def frozen(pids: Iterable[int], group: bool = False):
         _signal_all(pids, signal.SIGCONT, group)
 
 
+def journal_locked(url: str) -> bool:
+    """A process holds the lock of the journal file at ``url`` (False for other storages)."""
+    from optuna.storages.journal._file import LOCK_FILE_SUFFIX
+
+    return url.startswith("journal:") and os.path.lexists(url.removeprefix("journal:") + LOCK_FILE_SUFFIX)
+
+
 def freeze_when(pids: Callable[[], Iterable[int]] | Iterable[int], condition: Callable[[], T], what: str,
-                group: bool = False, timeout: float = HANG_SECONDS) -> T:
+                group: bool = False, timeout: float = HANG_SECONDS, storage: str | None = None) -> T:
     """Look at the processes only while they are frozen, until ``condition`` holds; return its value
-    and leave them frozen (the caller kills them, or resumes them with ``thaw``)."""
+    and leave them frozen (the caller kills them, or resumes them with ``thaw``).
+
+    With ``storage``, they are never left frozen holding its journal's lock: Optuna lets another process
+    break a lock held past its 30 s grace period, and the frozen holder's release then fails on thawing
+    ("did not possess lock"); a killed holder would make the next process wait out that grace period."""
     deadline = time.monotonic() + timeout
     while True:
         stopped = list(pids() if callable(pids) else pids)
         _signal_all(stopped, signal.SIGSTOP, group)
-        value = condition()
+        value = condition() if storage is None or not journal_locked(storage) else None
         if value:
             return value
         _signal_all(stopped, signal.SIGCONT, group)

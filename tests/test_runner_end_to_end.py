@@ -127,7 +127,8 @@ def test_sigkill_in_phase_2_resumes_to_the_uninterrupted_result(tmp_path: Path) 
                                stderr=subprocess.DEVNULL)
     try:  # looked at only while frozen: the first finished Phase 2 run is seen before another can finish
         freeze_when([process.pid], lambda: (out / "epochbench.journal").exists() and any(
-            state == "COMPLETE" for _, state, _, _ in _compare_trials(out)), "a finished Phase 2 run")
+            state == "COMPLETE" for _, state, _, _ in _compare_trials(out)), "a finished Phase 2 run",
+            storage=store.default_url(out))
     finally:
         os.kill(process.pid, signal.SIGKILL)
     process.wait(timeout=HANG_SECONDS)
@@ -189,7 +190,7 @@ def test_a_stop_signal_exits_with_a_resume_hint_and_the_rerun_completes(tmp_path
     url = store.default_url(tmp_path / "out")
     try:  # the stop reaches it as it resumes from a freeze taken once its first run is stored
         freeze_when([process.pid], lambda: store.exists(url) and any(store.is_finished(t) for t in store.trials(
-            store.open_storage(url), store.study_name("osc-LSTM_Seq2Seq", "tune", "C"))), "a finished run")
+            store.open_storage(url), store.study_name("osc-LSTM_Seq2Seq", "tune", "C"))), "a finished run", storage=url)
         process.send_signal(sig)
     finally:
         os.kill(process.pid, signal.SIGCONT)

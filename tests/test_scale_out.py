@@ -78,7 +78,7 @@ def test_tpe_past_its_random_start_samples_as_in_a_serial_run(tmp_path: Path, on
                              str(tmp_path / "two")], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, start_new_session=True)
     try:  # both take part by arrangement: the first worker to claim a trial is held until another finishes one
-        held = freeze_when([pool.pid], lambda: claims_held(url), "the first claim", group=True)
+        held = freeze_when([pool.pid], lambda: claims_held(url), "the first claim", group=True, storage=url)
         first = worker_pid(held[0][1])  # both may have claimed one by the first look: one is held back
         thaw_group_but(pool.pid, first)
         wait_until(lambda: [t for _, t in stored_trials(url) if t.state.is_finished() and worker_pid(t) != first],
@@ -109,7 +109,7 @@ def test_a_worker_joins_a_run_from_its_storage_alone(tmp_path: Path, one_torch_t
     started = subprocess.Popen([sys.executable, str(ROOT / "run_all.py"), *TINY, "--storage", url, "--out",
                                 str(tmp_path / "out"), "--data-dir", str(tmp_path / "data")], cwd=ROOT,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    freeze_when([started.pid], lambda: units(url, "tune", "N"), "the first finished unit")
+    freeze_when([started.pid], lambda: units(url, "tune", "N"), "the first finished unit", storage=url)
     started.send_signal(signal.SIGKILL)  # the starting process is gone after its first unit
     started.wait(timeout=HANG_SECONDS)
     assert not (tmp_path / "out" / "report.json").exists()
@@ -199,7 +199,7 @@ def kill_holding_a_unit(victim: subprocess.Popen, url: str, epochs_left: int = 2
                 if "/compare/" in name and t.user_attrs["budget"] - len(t.intermediate_values) >= epochs_left]
 
     try:
-        killed = freeze_when([victim.pid], held, "the victim to hold a Phase 2 unit")
+        killed = freeze_when([victim.pid], held, "the victim to hold a Phase 2 unit", storage=url)
     finally:
         victim.send_signal(signal.SIGKILL)
         victim.wait(timeout=HANG_SECONDS)
@@ -217,7 +217,7 @@ def test_a_stopped_pool_stops_every_worker_and_the_same_command_resumes(tmp_path
     pool = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                             start_new_session=True, preexec_fn=as_foreground_job)  # as a terminal's foreground job
     url = store.default_url(tmp_path / "out")
-    freeze_when([pool.pid], lambda: units(url, "tune", "N"), "the first finished unit", group=True)
+    freeze_when([pool.pid], lambda: units(url, "tune", "N"), "the first finished unit", group=True, storage=url)
     os.killpg(pool.pid, stop)  # Ctrl-C sends SIGINT to the parent and both workers: delivered as they resume
     thaw([pool.pid], group=True)
     err = pool.communicate(timeout=HANG_SECONDS)[1]
@@ -240,7 +240,7 @@ def test_a_killed_pool_parent_takes_its_workers_with_it(tmp_path: Path) -> None:
     try:
         freeze_when([pool.pid], lambda: [t for name, t in claims_held(url) if "/compare/" in name
                                          and t.user_attrs["budget"] - len(t.intermediate_values) >= 30],
-                    "a worker at the start of a long unit", group=True)
+                    "a worker at the start of a long unit", group=True, storage=url)
         pool.kill()
         pool.wait(timeout=HANG_SECONDS)
     finally:

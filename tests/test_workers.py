@@ -176,7 +176,8 @@ def test_two_concurrent_workers_share_one_scheduler_without_duplicates(request, 
 
     workers = [start(0)]
     try:
-        freeze_when([workers[0].pid], lambda: claims_held(url, [workers[0].pid]), "the first worker's first claim")
+        freeze_when([workers[0].pid], lambda: claims_held(url, [workers[0].pid]), "the first worker's first claim",
+                    storage=url)
         workers.append(start(1))
         wait_until(lambda: units_finished_by(url, workers[1].pid), "the second worker to finish a unit")
         thaw([workers[0].pid])
@@ -303,7 +304,7 @@ def test_a_killed_zombie_workers_unit_is_taken_over_once_stale(tmp_path: Path) -
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:  # frozen while the storage is read: the claim seen is one it dies holding, not one it finished meanwhile
         [(study, held)] = freeze_when([victim.pid], lambda: claims_held(f"journal:{journal}", [victim.pid]),
-                                      "the victim's first claim")
+                                      "the victim's first claim", storage=f"journal:{journal}")
         os.kill(victim.pid, signal.SIGKILL)  # no wait(): a zombie, so its PID stays taken
         survivor = subprocess.run([*args, "--out", str(tmp_path / "survivor")], cwd=ROOT, env=env,
                                   capture_output=True, text=True, timeout=HANG_SECONDS)  # stalls if the zombie holds on
