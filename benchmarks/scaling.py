@@ -15,8 +15,9 @@
     spent inside storage calls (outermost calls only, measured by wrapping the storage class's
     methods) over the wall time.
 
---quick: one tiny size (a sliver of the data), one run of each, 1-epoch probes: seconds, to check
-that it runs (the test suite does); its figures mean nothing.
+--quick: one tiny size (a sliver of the data) and workload (one schedule, budgets 1 and 2, one seed), one
+run of each, no warm-up run, 1-epoch probes: seconds, to check that it runs (the test suite does); its
+figures mean nothing.
 """
 
 from __future__ import annotations
@@ -37,7 +38,19 @@ sys.path.insert(0, str(ROOT))
 
 BASE = ["--task", "osc", "--preset", "smoke", "--schedulers", "N,C,E,H", "--skip-lr-free", "--n-trials", "2",
         "--epochs", "3", "--epoch-budgets", "3,6", "--compare-seeds", "2"]
-EPOCHS = 4 * (2 * 3 + 2 * (3 + 6))  # planned: schedulers x (tuning trials x epochs + seeds x budgets)
+QUICK_BASE = ["--task", "osc", "--preset", "smoke", "--schedulers", "C", "--skip-lr-free", "--n-trials", "1",
+              "--epochs", "1", "--epoch-budgets", "1,2", "--compare-seeds", "1"]
+
+
+def planned_epochs(base: list[str]) -> int:
+    """Epochs a workload plans: schedulers x (tuning trials x epochs + seeds x budgets)."""
+    def value(option: str) -> str:
+        return base[base.index(option) + 1]
+
+    budgets = sum(int(b) for b in value("--epoch-budgets").split(","))
+    return len(value("--schedulers").split(",")) * (int(value("--n-trials")) * int(value("--epochs"))
+                                                     + int(value("--compare-seeds")) * budgets)
+
 SIZES = {  # name: (hist, pred, subset ratio); subsets chosen for about a minute per run on 2 cores
     "smoke size (hist 20, pred 10, 25 % of the data)": (20, 10, 0.25),
     "paper size (hist 50, pred 50, 5 % of the data)": (50, 50, 0.05),
@@ -50,8 +63,8 @@ def hist_pred(size: tuple[int, int, float]) -> str:
     return f"h{size[0]}p{size[1]}"
 
 
-def workload(hist: int, pred: int, subset: float) -> list[str]:
-    return [*BASE, "--hist", str(hist), "--pred", str(pred), "--subset-ratio", str(subset)]
+def workload(base: list[str], hist: int, pred: int, subset: float) -> list[str]:
+    return [*base, "--hist", str(hist), "--pred", str(pred), "--subset-ratio", str(subset)]
 
 
 def timed_run(args: list[str]) -> float:
@@ -96,14 +109,17 @@ def probes(threads: int, copies: int, size: tuple[int, int, float], data_dir: Pa
     return [float(p.communicate()[0]) for p in running]
 
 
-def worker_scaling(work: Path, repeat: int, sizes: dict[str, tuple[int, int, float]], probe_repeat: int) -> None:
+def worker_scaling(work: Path, base: list[str], repeat: int, sizes: dict[str, tuple[int, int, float]],
+                   probe_repeat: int, warm_up: bool) -> None:
     data = work / "data"
     print("(a) workers on this machine (same workload, fresh storage, data cache warm; best of "
           f"{repeat}, alternating)")
+    epochs = planned_epochs(base)
     for name, size in sizes.items():
-        args = workload(*size)
-        timed_run([*args, "--skip-compare", "--n-trials", "1", "--out", str(work / f"warm-{hist_pred(size)}"),
-                   "--data-dir", str(data)])
+        args = workload(base, *size)
+        if warm_up:
+            timed_run([*args, "--skip-compare", "--n-trials", "1", "--out", str(work / f"warm-{hist_pred(size)}"),
+                       "--data-dir", str(data)])
         seconds: dict[int, float] = {1: float("inf"), 2: float("inf")}
         for k in range(repeat):
             for n in (1, 2):
@@ -112,9 +128,9 @@ def worker_scaling(work: Path, repeat: int, sizes: dict[str, tuple[int, int, flo
                                                         "--data-dir", str(data)]))
         alone = min(min(probes(2, 1, size, data)) for _ in range(probe_repeat))
         together = min(max(probes(1, 2, size, data)) for _ in range(probe_repeat))
-        print(f"    {name}, {EPOCHS} epochs planned:")
+        print(f"    {name}, {epochs} epochs planned:")
         for n, s in seconds.items():
-            print(f"      {n} worker(s): {s:6.1f} s wall, {EPOCHS / s:5.2f} epochs/s")
+            print(f"      {n} worker(s): {s:6.1f} s wall, {epochs / s:5.2f} epochs/s")
         print(f"      2 workers / 1 worker throughput: {seconds[1] / seconds[2]:.2f}x")
         print(f"      training epochs alone: {2 * alone / together:.2f}x ({PROBE_EPOCHS} epochs take {alone:.2f} s "
               f"with 2 threads alone, {together:.2f} s with 1 thread each, two side by side)")
@@ -152,7 +168,7 @@ class StorageClock:
             setattr(self.cls, name, method)
 
 
-def storage_overhead(work: Path, postgres: str | None, size: tuple[int, int, float]) -> None:
+def storage_overhead(work: Path, base: list[str], postgres: str | None, size: tuple[int, int, float]) -> None:
     import optuna
 
     import run_all
@@ -164,8 +180,8 @@ def storage_overhead(work: Path, postgres: str | None, size: tuple[int, int, flo
     print("(b) time inside storage calls / wall time, one worker")
     for kind, (url, cls) in kinds.items():
         project = f"bench-{uuid.uuid4().hex[:8]}"
-        sys.argv = ["run_all.py", *workload(*size), "--storage", url, "--project", project, "--out", str(work / kind),
-                    "--data-dir", str(work / "data")]
+        sys.argv = ["run_all.py", *workload(base, *size), "--storage", url, "--project", project,
+                    "--out", str(work / kind), "--data-dir", str(work / "data")]
         start = time.perf_counter()
         with StorageClock(cls) as clock, open(os.devnull, "w") as quiet, \
                 contextlib.redirect_stdout(quiet), contextlib.redirect_stderr(quiet):
@@ -189,9 +205,10 @@ def main() -> None:
         print(probe(int(threads), int(hist), int(pred), float(subset), Path(data_dir)))
         return
     with tempfile.TemporaryDirectory() as folder:
-        sizes = QUICK_SIZES if args.quick else SIZES
-        worker_scaling(Path(folder), 1 if args.quick else args.repeat, sizes, 1 if args.quick else PROBE_REPEAT)
-        storage_overhead(Path(folder), args.postgres, next(iter(sizes.values())))
+        sizes, base = (QUICK_SIZES, QUICK_BASE) if args.quick else (SIZES, BASE)
+        worker_scaling(Path(folder), base, 1 if args.quick else args.repeat, sizes, 1 if args.quick else PROBE_REPEAT,
+                       warm_up=not args.quick)
+        storage_overhead(Path(folder), base, args.postgres, next(iter(sizes.values())))
 
 
 if __name__ == "__main__":

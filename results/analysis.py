@@ -9,8 +9,13 @@ Top level:
 - ``predictors``: per contender, training-free numbers from its LR schedules (null without schedules).
 - ``predictor_source``: "given" (the caller's schedules), "lr column" (the stored per-epoch LR) or null.
 - ``predicted_vs_measured``: Spearman's rho between LR-curve decoupling and measured ``sensitivity``.
-- ``ranking``: contenders from least to most budget-sensitive by ``sensitivity``; ``tied_with`` lists those
-  whose 95% CIs overlap.
+- ``ranking``: contenders from least to most budget-sensitive: by ``shift`` (``metric`` "shift", ``ci`` its t
+  interval), ``tied_with`` the contenders the pairwise tests cannot tell apart from this one at ``alpha``; for seed
+  means by ``sensitivity`` (``metric`` "seed_mean"), ``tied_with`` null: no test can run.
+- ``comparisons``: every pair of contenders (results.pairwise): ``a``, ``b``, ``difference`` (mean over seeds of a's
+  shift minus b's), ``p_value``, ``p_adjusted`` (Holm over the pairs), ``separated`` (p_adjusted <= alpha), ``seeds``.
+- ``top_pair``: the two least sensitive contenders, the ``seeds`` compared and ``seeds_needed`` to separate them
+  with 80% power at ``level`` (paired t approximation; null where they differ by exactly 0).
 - ``seed_mean_only``: true for curves that are already seed means (paper exports): per-seed numbers are null.
 - ``alpha``: the level at which ``budget_test.sensitive`` is decided (after Holm's adjustment).
 - ``method``: in words, how the budget test, its interval and the other intervals are computed.
@@ -33,6 +38,9 @@ Per contender:
   ``p_adjusted`` (Holm over the contenders tested), ``sensitive`` (p_adjusted <= alpha), ``min_p`` (the smallest
   p-value these seeds and budgets can give), ``exact``, ``window`` (epochs compared), ``seeds``, ``note`` (why a
   number is null).
+- ``shift``: the paired measure the ranking and the comparisons use (results.pairwise): ``per_seed`` (mean over
+  budget pairs of the distance of the seed's smoothed log curves over the shorter budget's epochs), ``mean``, ``ci``
+  (t interval, 95%) and ``n`` seeds.
 - ``final``: per budget the final validation loss ``mean``, ``std``, bootstrap ``ci`` and ``n`` over seeds.
 - ``change_pct``: (L(E_last) - L(E_first)) / L(E_first) of the mean final loss, in percent: positive when the
   longest budget ends worse than the shortest.
@@ -50,8 +58,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from results import ALPHA
-from results.budget_test import INTERVAL_METHOD, METHOD, budget_test, holm
+from results import ALPHA, pairwise
+from results.budget_test import INTERVAL_METHOD, METHOD, SeedCurves, budget_test, holm
 from results.metrics import (
     decoupling_matrix,
     decoupling_matrix_paper,
@@ -109,9 +117,7 @@ def _seed_mean(by_seed: Mapping[int, Sequence[float]]) -> list[float]:
     return np.mean(np.asarray(list(by_seed.values()), dtype=np.float64), axis=0).tolist()
 
 
-def _contender(group: pd.DataFrame, seed_mean_only: bool, seed: int) -> dict[str, Any]:
-    curves, diverged = _runs(group)
-    name = str(group["scheduler"].iloc[0])
+def _contender(name: str, curves: SeedCurves, diverged: list[str], seed_mean_only: bool, seed: int) -> dict[str, Any]:
     means = {b: _seed_mean(by_seed) for b, by_seed in curves.items()}
     paper = decoupling_matrix_paper(means)
     finals = {b: [c[-1] for c in by_seed.values()] for b, by_seed in curves.items()}
@@ -127,6 +133,7 @@ def _contender(group: pd.DataFrame, seed_mean_only: bool, seed: int) -> dict[str
         sensitivity = {"metric": "seed_mean", "value": paper_mean, "ci": None}
     slope = loss_slope(finals)
     test = None if seed_mean_only else budget_test(curves, seed=seed)
+    moved = None if seed_mean_only else pairwise.shift(curves)
     return {
         "family": family_of(name),
         "seeds": {b: sorted(by_seed) for b, by_seed in sorted(curves.items())},
@@ -145,6 +152,7 @@ def _contender(group: pd.DataFrame, seed_mean_only: bool, seed: int) -> dict[str
             "statistic": test.ratio, "interval": test.ratio_interval, "p_value": test.p_value, "p_adjusted": None,
             "sensitive": None, "min_p": test.min_p, "exact": test.exact, "window": test.window, "seeds": test.seeds,
             "note": test.note},
+        "shift": None if moved is None else moved._asdict(),
     }
 
 
@@ -172,16 +180,31 @@ def _stored_schedules(group: pd.DataFrame) -> dict[int, list[float]] | None:
     return {int(b): g["lr"].astype(float).tolist() for b, g in first.groupby("budget")}
 
 
-def _ranking(contenders: Mapping[str, Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """Least sensitive first; ``tied_with`` names contenders whose CI overlaps this one's."""
-    rated = [(n, c["sensitivity"]) for n, c in contenders.items() if c["sensitivity"]["value"] is not None]
-    rated.sort(key=lambda item: item[1]["value"])
+def _ranking(contenders: Mapping[str, Mapping[str, Any]],
+             comparisons: Sequence[pairwise.Comparison] | None) -> list[dict[str, Any]]:
+    """Least sensitive first: by ``shift`` with the pairwise tests' groups, or for seed means (no test) by
+    ``sensitivity`` with ``tied_with`` null (unknown, not "none")."""
+    if comparisons is None:
+        rated = [(n, c["sensitivity"]["value"], None) for n, c in contenders.items()
+                 if c["sensitivity"]["value"] is not None]
+    else:
+        rated = [(n, c["shift"]["mean"], c["shift"]["ci"]) for n, c in contenders.items()
+                 if c["shift"]["mean"] is not None]
+    rated.sort(key=lambda item: item[1])
+    return [{"name": n, "value": value, "ci": ci, "metric": "seed_mean" if comparisons is None else "shift",
+             "tied_with": None if comparisons is None else pairwise.not_separated(n, comparisons)}
+            for n, value, ci in rated]
 
-    def overlap(a: Any, b: Any) -> bool:
-        return a is not None and b is not None and a[0] <= b[1] and b[0] <= a[1]
 
-    return [{"name": n, "value": s["value"], "ci": s["ci"],
-             "tied_with": [m for m, t in rated if m != n and overlap(s["ci"], t["ci"])]} for n, s in rated]
+def _top_pair(ranking: Sequence[Mapping[str, Any]], shifts: Mapping[str, Any], pairs: int,
+              alpha: float) -> dict[str, Any] | None:
+    """How many seeds a paired test needs to separate the two least sensitive contenders (results.pairwise)."""
+    if len(ranking) < 2 or not pairs:
+        return None
+    first, second = ranking[0]["name"], ranking[1]["name"]
+    differences = pairwise.paired_differences(shifts[first], shifts[second])
+    return {"pair": [first, second], "seeds": len(differences),
+            "seeds_needed": pairwise.seeds_to_separate(differences, alpha / pairs), "level": alpha / pairs}
 
 
 def analyze_curves(curves: pd.DataFrame, *, tuning_budget: int | None = None,
@@ -197,9 +220,14 @@ def analyze_curves(curves: pd.DataFrame, *, tuning_budget: int | None = None,
     if "status" not in curves.columns:
         curves = curves.assign(status="complete")
     seed_mean_only = "val_loss_min" in curves.columns
-    contenders = {str(name): _contender(group, seed_mean_only, seed)
-                  for name, group in curves.groupby("scheduler", sort=False)}
+    runs = {str(name): _runs(group) for name, group in curves.groupby("scheduler", sort=False)}
+    contenders = {name: _contender(name, complete, diverged, seed_mean_only, seed)
+                  for name, (complete, diverged) in runs.items()}
     _decide(contenders, alpha)
+    shifts = {} if seed_mean_only else {n: pairwise.pair_shifts(complete) for n, (complete, _) in runs.items()
+                                        if contenders[n]["shift"]["mean"] is not None}
+    comparisons = None if seed_mean_only else pairwise.compare_all(shifts, alpha, seed)
+    ranking = _ranking(contenders, comparisons)
     for name, family in (families or {}).items():
         if name in contenders:
             contenders[name]["family"] = family
@@ -226,10 +254,15 @@ def analyze_curves(curves: pd.DataFrame, *, tuning_budget: int | None = None,
         "predictors": predictors or None,
         "predictor_source": source if predictors else None,
         "predicted_vs_measured": rho,
-        "ranking": _ranking(contenders),
+        "ranking": ranking,
         "alpha": alpha,
+        "comparisons": None if comparisons is None else [c._asdict() for c in comparisons],
+        "top_pair": None if comparisons is None else _top_pair(ranking, shifts, len(comparisons), alpha),
         "method": None if seed_mean_only else {
             "budget_test": METHOD, "budget_test_interval": INTERVAL_METHOD,
+            "comparisons": pairwise.METHOD, "shift_ci": pairwise.SHIFT_INTERVAL,
+            "seeds_needed": "paired t approximation with the observed mean and sd of the per-seed differences, 80% "
+                            "power at level alpha / number of pairs",
             "final_and_per_seed_ci": "percentile bootstrap of the mean over seeds, nominal 95% (scipy.stats."
                                      "bootstrap); with 2-3 seeds it is the range of the seeds [min, max]",
             "slope_ci": "t interval of the least-squares slope (95%)"},

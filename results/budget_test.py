@@ -25,12 +25,13 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Mapping, Sequence
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 import numpy as np
 
 from results.metrics import savgol9
 
+K = TypeVar("K")  # what a p-value belongs to: a contender's name, a pair of names
 SeedCurves = Mapping[int, Mapping[int, Sequence[float]]]  # budget -> seed -> validation curve
 
 METHOD = ("permutation test of the budget labels within each seed; statistic: mean distance between runs of "
@@ -158,10 +159,10 @@ def budget_test(curves: SeedCurves, *, n_permutations: int = N_PERMUTATIONS, see
     return BudgetTest(float(observed), spread, p_value, float(max(min_p, 1 / len(ratios))), exact, window, n_seeds)
 
 
-def holm(p_values: Mapping[str, float | None]) -> dict[str, float | None]:
+def holm(p_values: Mapping[K, float | None]) -> dict[K, float | None]:
     """Holm's step-down adjustment (controls the family-wise error rate); None stays None."""
     named = sorted(((p, n) for n, p in p_values.items() if p is not None))
-    adjusted: dict[str, float | None] = {n: None for n, p in p_values.items() if p is None}
+    adjusted: dict[K, float | None] = {n: None for n, p in p_values.items() if p is None}
     running = 0.0
     for rank, (p, name) in enumerate(named):
         running = max(running, min(1.0, (len(named) - rank) * p))

@@ -271,3 +271,22 @@ def plot_performance_profile(merged: dict[str, Any], path: Path) -> Path:
     ax.grid(alpha=0.3)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, ncol=1 + len(names) // 16)
     return _save(fig, path)
+
+
+def plot_critical_difference(merged: dict[str, Any], path: Path) -> Path:
+    """Demsar's critical-difference diagram (scikit-posthocs): mean ranks over the tasks, bars joining contenders
+    that Nemenyi's test does not separate at the summary's alpha."""
+    import scikit_posthocs
+
+    friedman = merged["friedman"]
+    names = friedman["contenders"]
+    p_values = pd.DataFrame(1.0, index=names, columns=names)
+    for a, row in friedman["nemenyi_p"].items():
+        for b, p in row.items():
+            p_values.loc[a, b] = p
+    ranks = {n: merged["contenders"][n]["mean_rank"] for n in names}
+    fig, ax = plt.subplots(figsize=(7.5, 1.2 + 0.22 * len(names)), dpi=DPI)
+    scikit_posthocs.critical_difference_diagram(ranks, p_values, alpha=merged["alpha"], ax=ax)
+    ax.set_title(f"Mean rank over {len(friedman['tasks'])} tasks (1 = least budget-sensitive); bars: not separated "
+                 f"by Nemenyi's test at {merged['alpha']:g} (Friedman p = {friedman['p_value']:.2g})", fontsize=9)
+    return _save(fig, path)

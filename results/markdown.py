@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from results import pairwise
 from runstate.files import atomic_write_text
 
 READINGS = {
@@ -27,6 +28,11 @@ READINGS = {
                    "percentile bootstrap over seeds (a range below 10 seeds). p: permutation test of the budget "
                    "labels within each seed; adjusted p: Holm over the contenders, so 'sensitive' keeps the chance "
                    "of any false alarm at the stated level.",
+    "shift": "Shift: per seed, how far its curves at two budgets lie apart over the shorter budget's epochs (log "
+             "loss, 9-point smoothing over those epochs; 0 = the same run), averaged over budget pairs; the table "
+             "gives its mean over seeds with a 95% t interval. 'Cannot be told apart from': contenders whose shift "
+             "a paired sign-flip test over seeds does not separate from this one's after Holm's adjustment over "
+             "every pair — not shown different, which is not the same as shown equal.",
     "final loss": "The validation loss at the end of training for each budget, with a percentile bootstrap "
                   "interval over seeds (nominal 95%; the range of the seeds with 2-3 seeds); 'change %' compares "
                   "the largest budget with the smallest (positive: the longer training ended worse).",
@@ -107,6 +113,31 @@ def _test_lines(analysis: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _pairwise_lines(analysis: dict[str, Any]) -> list[str]:
+    """Who is less budget-sensitive than whom by the pairwise tests, and how many seeds the top pair needs."""
+    ranking, comparisons = analysis["ranking"], analysis["comparisons"]
+    best = ranking[0]
+    separated = [c for c in comparisons if c["separated"]]
+    how = f"paired sign-flip tests over seeds, Holm-adjusted over {len(comparisons)} pairs at {fmt(analysis['alpha'])}"
+    if not separated:
+        lines = [f"Between contenders, no pair can be told apart ({how}); by shift the lowest is {best['name']} "
+                 f"({fmt(best['value'], 3)}) and the highest {ranking[-1]['name']} ({fmt(ranking[-1]['value'], 3)}): "
+                 "point estimates only."]
+    else:
+        tied = best["tied_with"] or []
+        lines = [f"Least budget-sensitive by shift: {best['name']} ({fmt(best['value'], 3)}); "
+                 + (f"it cannot be told apart from {', '.join(tied)}" if tied else "it is separated from every other "
+                    "contender") + f" ({how}; {len(separated)} of {len(comparisons)} pairs separated)."]
+    top = analysis.get("top_pair")
+    if top and top["seeds_needed"] is not None and not any(
+            c["separated"] and {c["a"], c["b"]} == set(top["pair"]) for c in comparisons):
+        needed = top["seeds_needed"]
+        count = f"about {needed}" if needed <= pairwise.MOST_SEEDS else f"more than {pairwise.MOST_SEEDS}"
+        lines.append(f"Separating {top['pair'][0]} from {top['pair'][1]} with 80% power would take {count} seeds "
+                     f"(this run: {top['seeds']}; paired t approximation from the observed differences).")
+    return lines
+
+
 def _all_flagged(contender: dict[str, Any]) -> bool:
     pairs = contender["decoupling"]["paper"].values()
     return bool(pairs) and all(p["non_positive"] for p in pairs)
@@ -119,9 +150,12 @@ def verdict(analysis: dict[str, Any]) -> list[str]:
         return ["No contender has a defined budget sensitivity (fewer than two budgets, or every run diverged).", ""]
     lines = _test_lines(analysis)
     best, worst = ranking[0], ranking[-1]
-    lines.append(f"By decoupling the lowest is {best['name']} ({fmt(best['value'])}) and the highest "
-                 f"{worst['name']} ({fmt(worst['value'])}) of {len(ranking)} contenders: point estimates, not a test "
-                 "of one contender against another.")
+    if analysis.get("comparisons") is None:
+        lines.append(f"By decoupling the lowest is {best['name']} ({fmt(best['value'])}) and the highest "
+                     f"{worst['name']} ({fmt(worst['value'])}) of {len(ranking)} contenders: point estimates, not a "
+                     "test of one contender against another.")
+    else:
+        lines += _pairwise_lines(analysis)
     flagged = [r["name"] for r in (best, worst) if _all_flagged(analysis["contenders"][r["name"]])]
     if analysis["seed_mean_only"] and flagged:
         lines.append(f"Every budget pair of {' and '.join(dict.fromkeys(flagged))} was smoothed to a loss <= 0 "
@@ -183,9 +217,8 @@ def _phases(report: dict[str, Any]) -> list[str]:
 def _metrics(analysis: dict[str, Any]) -> list[str]:
     contenders = analysis["contenders"]
     lines = ["## Sensitivity ranking (least sensitive first)", "",
-             "Ordered by " + ("per-seed cross-budget decoupling (mean over seeds, with its bootstrap interval); "
-                              "the budget test's columns say whether the budgets move the curves more than reruns "
-                              "do." if not analysis["seed_mean_only"] else
+             "Ordered by " + ("shift (mean over seeds, with its t interval); the budget test's columns say whether "
+                              "the budgets move the curves more than reruns do." if not analysis["seed_mean_only"] else
                               "the decoupling of the seed-mean curves (paper-compatible mean; no interval)."), ""]
     per_seed = not analysis["seed_mean_only"]  # seed means have no interval, no test: their columns would be empty
     rows = []
@@ -193,16 +226,19 @@ def _metrics(analysis: dict[str, Any]) -> list[str]:
         c = contenders[r["name"]]
         test = c.get("budget_test") or {}
         rows.append([str(i + 1), r["name"], c["family"], r["value"],
-                     *([fmt_ci(r["ci"]), ", ".join(r["tied_with"]) or "-", test.get("statistic"),
+                     *([fmt_ci(r["ci"]), ", ".join(r["tied_with"] or []) or "-", test.get("statistic"),
                         fmt_ci(test.get("interval")), test.get("p_value"), test.get("p_adjusted"),
-                        {True: "yes", False: "no"}.get(test.get("sensitive"), "-")] if per_seed else []),
+                        {True: "yes", False: "no"}.get(test.get("sensitive"), "-"),
+                        c["sensitivity"]["value"]] if per_seed else []),
                      c["change_pct"], _diverged(c)])
-    lines += table(["rank", "contender", "family", "decoupling",
-                    *(["bootstrap interval", "intervals overlap", "ratio to reruns", "its interval", "p", "adjusted p",
-                       "sensitive"] if per_seed else []), "change % (+: worse)", "diverged"], rows)
-    lines += [READINGS["decoupling"], ""]
+    lines += table(["rank", "contender", "family", "shift" if per_seed else "decoupling",
+                    *(["95% t interval", "cannot be told apart from", "ratio to reruns", "its interval", "p",
+                       "adjusted p", "sensitive", "per-seed decoupling"] if per_seed else []),
+                    "change % (+: worse)", "diverged"], rows)
     if per_seed:
-        lines += [READINGS["per-seed"], "", READINGS["budget test"], ""]
+        lines += [READINGS["shift"], "", READINGS["budget test"], "",
+                  READINGS["per-seed"], ""]
+    lines += [READINGS["decoupling"], ""]
     pairs = list(next(iter(contenders.values()))["decoupling"]["paper"]) if contenders else []
     lines += ["## Decoupling per budget pair (seed-mean curves, paper-compatible)", ""]
     lines += table(["contender", *pairs, "mean", "diverged"],
@@ -253,6 +289,24 @@ def write_markdown(report: dict[str, Any], figures: Sequence[Path], out: Path) -
     return out
 
 
+def _friedman_lines(merged: dict[str, Any]) -> list[str]:
+    """The Friedman test's answer and the Nemenyi pairs it separates, or why there is no test."""
+    friedman, alpha = merged["friedman"], merged["alpha"]
+    if friedman is None:
+        return ["No Friedman test: it needs at least 3 contenders ranked on at least 2 tasks.", ""]
+    names = friedman["contenders"]
+    separated = [(a, b) for i, a in enumerate(names) for b in names[i + 1:] if friedman["nemenyi_p"][a][b] <= alpha]
+    line = (f"Friedman test over {len(friedman['tasks'])} tasks and {len(names)} contenders: chi-squared "
+            f"{fmt(friedman['statistic'], 3)}, p = {fmt(friedman['p_value'], 2)}. ")
+    if separated:
+        line += (f"Nemenyi's post-hoc test separates {len(separated)} pair(s) at {fmt(alpha)}: "
+                 + ", ".join(f"{a}/{b}" for a, b in separated) + ".")
+    else:
+        line += (f"Nemenyi's post-hoc test separates no pair at {fmt(alpha)}: with {len(friedman['tasks'])} tasks "
+                 "the mean ranks cannot be told apart.")
+    return [line, ""]
+
+
 def write_multi_markdown(merged: dict[str, Any], figures: Sequence[Path], out: Path,
                          links: dict[str, Path] | None = None) -> Path:
     """The cross-task summary (results.multi_run): mean rank first, ranks per task, the profile plot.
@@ -264,13 +318,19 @@ def write_multi_markdown(merged: dict[str, Any], figures: Sequence[Path], out: P
     lines = ["# EpochBench across tasks: which schedulers are least sensitive to the training budget?", ""]
     if ranked:
         lines += [f"**Lowest mean rank: {ranked[0]}** (rank {fmt(merged['contenders'][ranked[0]]['mean_rank'])} "
-                  f"on average over {len(tasks)} task(s); rank 1 = least budget-sensitive by decoupling).", ""]
+                  f"on average over {len(tasks)} task(s); rank 1 = least budget-sensitive by each task's ranking "
+                  "value).", ""]
+    lines += _friedman_lines(merged)
+    if merged["missing"]:
+        lines += ["Not ranked (no value on every task, so not compared on the same tasks): " + "; ".join(
+            f"{n} (missing on {', '.join(where)})" for n, where in merged["missing"].items()) + ".", ""]
     if links:
         lines += ["Per-task reports: " + ", ".join(
             f"[{t}]({Path(os.path.relpath(p, out.parent)).as_posix()})" for t, p in links.items()) + ".", ""]
     lines += table(["contender", "mean rank", *tasks],
                    [[n, c["mean_rank"], *(f"{fmt(c['ranks'][t])} ({fmt(c['values'][t], 3)})"
-                                          if c["ranks"][t] is not None else "-" for t in tasks)]
+                                          if c["ranks"][t] is not None else
+                                          f"- ({fmt(c['values'][t], 3)})" for t in tasks)]
                     for n, c in merged["contenders"].items()])
     lines += ["Each cell: rank on that task (decoupling in brackets; ties share the mean rank). The performance "
               "profile shows, for each factor tau, on what fraction of tasks a contender's decoupling is within "

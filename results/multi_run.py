@@ -1,8 +1,10 @@
 """Several analyses (different tasks/models) merged: per contender its rank on each task, the mean rank,
-and an AlgoPerf-style performance profile.
+a Friedman test with Nemenyi's post-hoc test (Demsar 2006), and an AlgoPerf-style performance profile.
 
-The metric is each analysis' ``sensitivity`` (per-seed cross-budget decoupling, or the seed-mean
-paper-compatible decoupling for seed-mean curves): lower is better, so rank 1 is the least sensitive.
+The metric is each analysis' ranking value (``shift`` for per-seed runs, the seed-mean paper-compatible
+decoupling for seed-mean curves): lower is better, so rank 1 is the least sensitive. Ranks, mean ranks
+and the tests use only the contenders that have a value on every task (a complete block design);
+the others are named with the tasks they miss, never ranked on fewer tasks.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
+from results import ALPHA
+
 TAUS = tuple(float(t) for t in np.round(np.geomspace(1.0, 1e4, 81), 6))  # factors of the best: decoupling spans decades
 
 
@@ -24,10 +28,35 @@ def _analysis(report: Mapping[str, Any]) -> Mapping[str, Any]:
 
 
 def task_values(reports: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, float | None]]:
-    """contender -> task -> sensitivity value (None where the contender was not run or is undefined)."""
+    """contender -> task -> ranking value (None where the contender was not run or is undefined)."""
     names = list(dict.fromkeys(n for r in reports.values() for n in _analysis(r)["contenders"]))
-    return {n: {task: _analysis(r)["contenders"].get(n, {}).get("sensitivity", {}).get("value")
-                for task, r in reports.items()} for n in names}
+    ranked = {task: {row["name"]: row["value"] for row in _analysis(r)["ranking"]} for task, r in reports.items()}
+    return {n: {task: ranked[task].get(n) for task in reports} for n in names}
+
+
+def missing_tasks(values: Mapping[str, Mapping[str, float | None]]) -> dict[str, list[str]]:
+    """Per contender without a value on some task, those tasks."""
+    return {n: [t for t, v in per_task.items() if v is None] for n, per_task in values.items()
+            if any(v is None for v in per_task.values())}
+
+
+def friedman_nemenyi(values: Mapping[str, Mapping[str, float]]) -> dict[str, Any] | None:
+    """Friedman's test that every contender ranks alike across tasks, and Nemenyi's pairwise post-hoc
+    p-values (scikit-posthocs); None below 3 contenders or 2 tasks, where they are undefined."""
+    import scikit_posthocs
+
+    names = list(values)
+    tasks = list(next(iter(values.values()), {}))
+    if len(names) < 3 or len(tasks) < 2:
+        return None
+    matrix = np.asarray([[values[n][t] for n in names] for t in tasks], dtype=np.float64)  # tasks x contenders
+    statistic, p_value = stats.friedmanchisquare(*matrix.T)
+    nemenyi = scikit_posthocs.posthoc_nemenyi_friedman(matrix)
+    return {"method": "Friedman test over tasks (scipy.stats.friedmanchisquare); pairwise: Nemenyi post-hoc test "
+                      "(scikit_posthocs.posthoc_nemenyi_friedman), which controls the family-wise error",
+            "statistic": float(statistic), "p_value": float(p_value), "tasks": tasks, "contenders": names,
+            "nemenyi_p": {a: {b: float(nemenyi.iloc[i, j]) for j, b in enumerate(names) if b != a}
+                          for i, a in enumerate(names)}}
 
 
 def task_ranks(values: Mapping[str, Mapping[str, float | None]]) -> dict[str, dict[str, float | None]]:
@@ -60,31 +89,40 @@ def performance_profile(values: Mapping[str, Mapping[str, float | None]],
     return profile, [t for t in tasks if t not in used]
 
 
-def merge_reports(reports: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
-    """The merged table (JSON-ready): ``tasks``; per contender ``values``, ``ranks`` and ``mean_rank`` (over the
-    tasks it has a value on); ``profile`` (``taus`` and per contender the fraction of tasks within each tau) and
-    ``profile_skipped`` (tasks without a positive best value).
+def merge_reports(reports: Mapping[str, Mapping[str, Any]], alpha: float | None = None) -> dict[str, Any]:
+    """The merged table (JSON-ready): ``tasks``; per contender ``values``, ``ranks`` and ``mean_rank`` (among the
+    contenders with a value on every task; null for the others); ``missing`` (contender -> tasks without a value);
+    ``friedman`` (friedman_nemenyi, null where undefined); ``alpha`` (the Nemenyi level; default: the analyses');
+    ``profile`` (``taus`` and per contender the fraction of tasks within each tau) and ``profile_skipped`` (tasks
+    without a positive best value).
     """
+    alpha = alpha if alpha is not None else next((_analysis(r).get("alpha") for r in reports.values()), None) or ALPHA
     values = task_values(reports)
-    ranks = task_ranks(values)
+    missing = missing_tasks(values)
+    complete = {n: v for n, v in values.items() if n not in missing}
+    ranks = task_ranks(complete)
     profile, skipped = performance_profile(values)
     contenders = {}
     for name in values:
-        defined = [r for r in ranks[name].values() if r is not None]
-        contenders[name] = {"values": values[name], "ranks": ranks[name],
-                            "mean_rank": float(np.mean(defined)) if defined else None}
+        rank = ranks.get(name, dict.fromkeys(reports))
+        contenders[name] = {"values": values[name], "ranks": rank,
+                            "mean_rank": float(np.mean(list(rank.values()))) if name in complete else None}
     order = sorted(contenders, key=lambda n: (contenders[n]["mean_rank"] is None, contenders[n]["mean_rank"] or 0, n))
-    return {"metric": "sensitivity", "tasks": list(reports), "contenders": {n: contenders[n] for n in order},
-            "profile": {"taus": list(TAUS), **{n: profile[n] for n in order}}, "profile_skipped": skipped}
+    return {"metric": "ranking value", "tasks": list(reports), "contenders": {n: contenders[n] for n in order},
+            "missing": missing, "friedman": friedman_nemenyi({n: complete[n] for n in order if n in complete}),
+            "alpha": alpha, "profile": {"taus": list(TAUS), **{n: profile[n] for n in order}},
+            "profile_skipped": skipped}
 
 
 def write_summary(analyses: Mapping[str, Mapping[str, Any]], links: Mapping[str, Path], out: Path) -> Path:
     """summary.json, the performance-profile plot and the cross-task report.md in ``out``."""
-    from results.figures import plot_performance_profile
+    from results.figures import plot_critical_difference, plot_performance_profile
     from results.markdown import write_multi_markdown
     from runstate.files import atomic_write_text
 
     merged = merge_reports(analyses)
     atomic_write_text(out / "summary.json", json.dumps(merged, indent=2, allow_nan=False) + "\n")
-    figure = plot_performance_profile(merged, out / "plots" / "performance_profile.png")
-    return write_multi_markdown(merged, [figure], out / "report.md", links=dict(links))
+    figures = [plot_performance_profile(merged, out / "plots" / "performance_profile.png")]
+    if merged["friedman"]:
+        figures.append(plot_critical_difference(merged, out / "plots" / "critical_difference.png"))
+    return write_multi_markdown(merged, figures, out / "report.md", links=dict(links))

@@ -1,6 +1,7 @@
 """The analyze command end to end: analysis.json, PNGs and report.md; multi-task merging; torch stays out."""
 
 import json
+import math
 import re
 import subprocess
 import sys
@@ -126,15 +127,19 @@ def test_analyze_bad_input_is_one_error_line_and_status_2(tmp_path: Path, conten
     assert line.startswith(f"error: {target}: {expected}")
 
 
-def test_merge_reports_ranks_and_performance_profile() -> None:
-    def report(values: dict[str, float]) -> dict:
-        return {"contenders": {n: {"sensitivity": {"value": v}} for n, v in values.items()}}
+def _report(values: dict[str, float]) -> dict:
+    return {"contenders": {n: {} for n in values}, "ranking": [{"name": n, "value": v} for n, v in values.items()]}
 
-    merged = merge_reports({"t1": report({"A": 1.0, "B": 2.0}), "t2": report({"A": 4.0, "B": 2.0, "C": 2.0})})
-    assert merged["contenders"]["A"]["ranks"] == {"t1": 1.0, "t2": 3.0}
-    assert merged["contenders"]["B"]["ranks"] == {"t1": 2.0, "t2": 1.5}  # tied with C on t2
-    assert merged["contenders"]["C"]["ranks"] == {"t1": None, "t2": 1.5}
-    assert [merged["contenders"][n]["mean_rank"] for n in merged["contenders"]] == [1.5, 1.75, 2.0]
+
+def test_merge_reports_ranks_only_on_shared_tasks_and_gives_a_performance_profile() -> None:
+    """C has no value on t1: it is named with the task it misses, not ranked on t2 alone (today's summary averaged
+    ranks over different task sets); A and B are ranked among themselves on both."""
+    merged = merge_reports({"t1": _report({"A": 1.0, "B": 2.0}), "t2": _report({"A": 4.0, "B": 2.0, "C": 1.0})})
+    assert merged["contenders"]["A"]["ranks"] == {"t1": 1.0, "t2": 2.0}
+    assert merged["contenders"]["B"]["ranks"] == {"t1": 2.0, "t2": 1.0}
+    assert merged["contenders"]["C"]["ranks"] == {"t1": None, "t2": None}
+    assert [(n, c["mean_rank"]) for n, c in merged["contenders"].items()] == [("A", 1.5), ("B", 1.5), ("C", None)]
+    assert merged["missing"] == {"C": ["t1"]} and merged["friedman"] is None  # 2 contenders: no Friedman test
     profile, skipped = performance_profile({"A": {"t1": 1.0, "t2": 5.0}, "B": {"t1": 2.0, "t2": 2.0}},
                                            taus=(1.0, 2.0, 3.0))
     # A: best on t1, 2.5 x the best on t2; B: 2 x the best on t1, best on t2
@@ -199,3 +204,24 @@ def test_the_verdict_says_when_a_named_contenders_pairs_are_all_flagged() -> Non
     analysis = analyze_curves(pd.DataFrame(rows))
     assert analysis["seed_mean_only"] and len(analysis["ranking"]) == 2  # both named: lowest and highest
     assert "Every budget pair of E was smoothed to a loss <= 0 somewhere" in verdict(analysis)[0]
+
+
+def test_friedman_and_nemenyi_by_hand() -> None:
+    """A ranks first, B second and C third on each of 4 tasks: Friedman's chi-squared is
+    12 / (N k (k + 1)) * sum R_j^2 - 3 N (k + 1) = 12 / 48 * (16 + 64 + 144) - 48 = 8 (p = exp(-4) with 2 df).
+    Nemenyi's critical difference at 0.05 is q 2.343 * sqrt(k (k + 1) / 6N) = 1.657 mean ranks: A and C (2 apart)
+    are separated, A and B (1 apart) are not."""
+    tasks = {f"t{i}": _report({"A": 0.1 * i, "B": 0.5 + i, "C": 9.0 + i}) for i in range(4)}
+    merged = merge_reports(tasks, alpha=0.05)
+    friedman = merged["friedman"]
+    assert friedman["statistic"] == pytest.approx(8.0) and friedman["p_value"] == pytest.approx(math.exp(-4))
+    assert friedman["nemenyi_p"]["A"]["C"] < 0.05 < friedman["nemenyi_p"]["A"]["B"]
+    assert friedman["nemenyi_p"]["A"]["C"] == friedman["nemenyi_p"]["C"]["A"]
+
+
+def test_friedman_false_alarms_at_the_stated_rate_when_no_contender_differs() -> None:
+    """Values drawn alike for 5 contenders on 10 tasks, 400 times: the test rejects at 0.05 in about 5% of them."""
+    rng = np.random.default_rng(0)
+    rejected = np.mean([merge_reports({f"t{i}": _report({n: float(rng.random()) for n in "ABCDE"}) for i in range(10)},
+                                      alpha=0.05)["friedman"]["p_value"] <= 0.05 for _ in range(400)])
+    assert abs(rejected - 0.05) <= 3 * math.sqrt(0.05 * 0.95 / 400)
