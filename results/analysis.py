@@ -45,6 +45,8 @@ Per contender:
 - ``change_pct``: (L(E_last) - L(E_first)) / L(E_first) of the mean final loss, in percent: positive when the
   longest budget ends worse than the shortest.
 - ``slope``: final val loss change per doubling of the budget (``value``) with its t-based 95% ``ci``.
+- ``log_slope``: the same for the natural log of the final loss (exp(value) - 1 = relative change per doubling):
+  readable when the loss spans decades.
 - ``sensitivity``: the ranking number: per-seed cross-budget decoupling mean with its CI, or, for seed means
   only, the paper-compatible mean (no CI); ``metric`` says which.
 """
@@ -147,6 +149,7 @@ def _contender(name: str, curves: SeedCurves, diverged: list[str], seed_mean_onl
         "final": {b: final[b] for b in budgets},
         "change_pct": relative_change(firsts[0], firsts[-1]) if len(budgets) >= 2 and firsts[0] else None,
         "slope": {"value": slope.slope, "ci": slope.ci},
+        "log_slope": dict(zip(("value", "ci"), loss_slope(finals, log=True))),
         "sensitivity": sensitivity,
         "budget_test": None if test is None else {
             "statistic": test.ratio, "interval": test.ratio_interval, "p_value": test.p_value, "p_adjusted": None,

@@ -36,6 +36,9 @@ READINGS = {
     "final loss": "The validation loss at the end of training for each budget, with a percentile bootstrap "
                   "interval over seeds (nominal 95%; the range of the seeds with 2-3 seeds); 'change %' compares "
                   "the largest budget with the smallest (positive: the longer training ended worse).",
+    "log slope": "The same on a log scale, as a relative change: by how many percent the final validation loss "
+                 "changes per doubling of the budget, with a 95% interval from the regression of its logarithm; "
+                 "readable when the losses span decades.",
     "slope": "How much the final validation loss changes per doubling of the budget (negative: longer "
              "training helps), with a 95% interval from the regression.",
     "rank stability": "Kendall's tau between the contenders' order at the tuning budget and at another budget: "
@@ -69,6 +72,15 @@ def table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(fmt(c) if not isinstance(c, str) else c for c in row) + " |" for row in rows]
     return lines + [""]
+
+
+def _percent_per_doubling(log_slope: dict[str, Any] | None) -> str:
+    """A slope of the log loss as the relative change per doubling, in percent, with its interval."""
+    if not log_slope or log_slope["value"] is None:
+        return "-"
+
+    value, ci = log_slope["value"], log_slope["ci"]
+    return with_interval(100 * math.expm1(value), None if ci is None else [100 * math.expm1(v) for v in ci])
 
 
 def _diverged(contender: dict[str, Any]) -> str:
@@ -248,11 +260,13 @@ def _metrics(analysis: dict[str, Any]) -> list[str]:
     lines += [READINGS["non-positive"], ""]
     budgets = [str(b) for b in analysis["budgets"]]
     lines += ["## Final validation loss per budget (mean [bootstrap interval])", ""]
-    lines += table(["contender", *budgets, "change % (+: worse)", "slope per doubling [95% t interval]", "diverged"],
+    lines += table(["contender", *budgets, "change % (+: worse)", "slope per doubling [95% t interval]",
+                    "% per doubling [95% t interval]", "diverged"],
                    [[n, *(with_interval(c["final"][b]["mean"], c["final"][b]["ci"]) if b in c["final"] else "-"
                           for b in budgets), c["change_pct"], with_interval(c["slope"]["value"], c["slope"]["ci"]),
+                     _percent_per_doubling(c.get("log_slope")),
                      _diverged(c)] for n, c in contenders.items()])
-    lines += [READINGS["final loss"], "", READINGS["slope"], ""]
+    lines += [READINGS["final loss"], "", READINGS["slope"], "", READINGS["log slope"], ""]
     lines += [f"## Rank stability (vs the tuning budget, {analysis['tuning_budget']} epochs)", ""]
     lines += table(["budget", "Kendall tau"], [[b, t] for b, t in analysis["rank_stability"].items()])
     lines += [READINGS["rank stability"], ""]

@@ -217,13 +217,15 @@ class Slope(NamedTuple):
     ci: tuple[float, float] | None
 
 
-def loss_slope(finals: Mapping[int, Sequence[float]]) -> Slope:
-    """Least-squares slope of final val loss against log2(budget) over every (budget, seed) point.
+def loss_slope(finals: Mapping[int, Sequence[float]], log: bool = False) -> Slope:
+    """Least-squares slope of final val loss (``log``: of its natural log, for losses spanning decades; only
+    positive losses) against log2(budget) over every (budget, seed) point.
 
     CI: scipy.stats.linregress slope +- t(0.975, n-2) * stderr (needs n >= 3 points and two budgets).
     """
-    x = [math.log2(b) for b, values in finals.items() for v in values if math.isfinite(v)]
-    y = [v for values in finals.values() for v in values if math.isfinite(v)]
+    points = [(math.log2(b), math.log(v) if log else v) for b, values in finals.items() for v in values
+              if math.isfinite(v) and (v > 0 or not log)]
+    x, y = [p[0] for p in points], [p[1] for p in points]
     if len(set(x)) < 2:
         return Slope(None, None)
     fit = stats.linregress(x, y)

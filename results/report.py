@@ -19,7 +19,7 @@ from schedulers.registry import SCHEDULERS
 
 SCHEMA_VERSION = 5  # 2: adds analysis, training_time_s and the curves.csv status column; 3: adds epochs;
 # 4: adds the budget tests (analysis: alpha, method; per contender budget_test); 5: adds the pairwise tests
-# (analysis: comparisons, top_pair, ranking metric; per contender shift)
+# (analysis: comparisons, top_pair, ranking metric; per contender shift, log_slope)
 CURVE_COLUMNS = ["scheduler", "budget", "seed", "epoch", "lr", "train_loss", "val_loss"]
 
 

@@ -86,6 +86,16 @@ def test_loss_slope_per_doubling_with_t_interval() -> None:
     assert loss_slope({10: [1.0, 2.0]}) == (None, None)
 
 
+def test_log_slope_is_the_relative_change_per_doubling() -> None:
+    """A loss that halves with every doubling, over three decades of budget: ln 0.5 per doubling, exactly (the raw
+    slope says -0.29 here and -0.0003 for the same law three decades lower); a loss <= 0 has no log and is left out."""
+    finals = {10: [1.0, 1.0], 20: [0.5, 0.5], 40: [0.25, 0.25, -1.0]}
+    slope, (low, high) = loss_slope(finals, log=True)
+    assert slope == pytest.approx(math.log(0.5)) and low == pytest.approx(slope) and high == pytest.approx(slope)
+    assert loss_slope({b: [v / 1000 for v in vs if v > 0] for b, vs in finals.items()}, log=True).slope == (
+        pytest.approx(math.log(0.5)))
+
+
 def test_rank_stability_kendall_tau_on_hand_made_rankings() -> None:
     finals = {"A": {10: 1.0, 20: 1.0, 40: 4.0}, "B": {10: 2.0, 20: 3.0, 40: 3.0},
               "C": {10: 3.0, 20: 2.0, 40: 2.0}, "D": {10: 4.0, 20: 4.0, 40: 1.0}}
