@@ -37,7 +37,8 @@ Per contender:
   cross-budget to same-budget distances between different seeds, 1 = no effect), its ``interval``, ``p_value``,
   ``p_adjusted`` (Holm over the contenders tested), ``sensitive`` (p_adjusted <= alpha), ``min_p`` (the smallest
   p-value these seeds and budgets can give), ``exact``, ``window`` (epochs compared), ``seeds``, ``note`` (why a
-  number is null).
+  number is null), ``detectable`` (the smallest ratio this run finds with 80% power at Holm's strictest level,
+  simulated from its own runs (results.detectable); null where not asked for or unreachable with these seeds).
 - ``shift``: the paired measure the ranking and the comparisons use (results.pairwise): ``per_seed`` (mean over
   budget pairs of the distance of the seed's smoothed log curves over the shorter budget's epochs), ``mean``, ``ci``
   (t interval, 95%) and ``n`` seeds.
@@ -62,6 +63,7 @@ import pandas as pd
 
 from results import ALPHA, pairwise
 from results.budget_test import INTERVAL_METHOD, METHOD, SeedCurves, budget_test, holm
+from results.detectable import detectable_ratio
 from results.metrics import (
     decoupling_matrix,
     decoupling_matrix_paper,
@@ -154,7 +156,7 @@ def _contender(name: str, curves: SeedCurves, diverged: list[str], seed_mean_onl
         "budget_test": None if test is None else {
             "statistic": test.ratio, "interval": test.ratio_interval, "p_value": test.p_value, "p_adjusted": None,
             "sensitive": None, "min_p": test.min_p, "exact": test.exact, "window": test.window, "seeds": test.seeds,
-            "note": test.note},
+            "note": test.note, "detectable": None},
         "shift": None if moved is None else moved._asdict(),
     }
 
@@ -165,6 +167,15 @@ def _decide(contenders: Mapping[str, dict[str, Any]], alpha: float) -> None:
     for name, adjusted in holm({n: t["p_value"] for n, t in tests.items()}).items():
         tests[name]["p_adjusted"] = adjusted
         tests[name]["sensitive"] = None if adjusted is None else adjusted <= alpha
+
+
+def _detectable(contenders: Mapping[str, dict[str, Any]], runs: Mapping[str, tuple[SeedCurves, list[str]]],
+                alpha: float, seed: int) -> None:
+    """Each tested contender's smallest detectable ratio at Holm's strictest level, alpha / contenders tested."""
+    tests = {n: c["budget_test"] for n, c in contenders.items()
+             if c["budget_test"] and c["budget_test"]["p_value"] is not None}
+    for name, test in tests.items():
+        test["detectable"] = detectable_ratio(runs[name][0], alpha / len(tests), test["min_p"], seed)
 
 
 def _stored_schedules(group: pd.DataFrame) -> dict[int, list[float]] | None:
@@ -212,13 +223,15 @@ def _top_pair(ranking: Sequence[Mapping[str, Any]], shifts: Mapping[str, Any], p
 
 def analyze_curves(curves: pd.DataFrame, *, tuning_budget: int | None = None,
                    lr_schedules: dict[str, dict[int, list[float]]] | None = None,
-                   families: dict[str, str] | None = None, seed: int = 0, alpha: float = ALPHA) -> dict[str, Any]:
+                   families: dict[str, str] | None = None, seed: int = 0, alpha: float = ALPHA,
+                   detectable: bool = False) -> dict[str, Any]:
     """Every metric of the module docstring for one group of tidy curves (see results.curve_files).
 
     ``lr_schedules`` (contender -> budget -> LR per step) feed the predictors; without them the stored
     ``lr`` column is used when present. ``families`` overrides the registry's family per contender.
     ``seed`` seeds every bootstrap and permutation, so the result is reproducible; ``alpha`` is the
-    family-wise level of the budget tests.
+    family-wise level of the budget tests. ``detectable``: also simulate each budget test's smallest detectable
+    effect (results.detectable; seconds per contender, so reports ask for it and quick analyses need not).
     """
     if "status" not in curves.columns:
         curves = curves.assign(status="complete")
@@ -227,6 +240,8 @@ def analyze_curves(curves: pd.DataFrame, *, tuning_budget: int | None = None,
     contenders = {name: _contender(name, complete, diverged, seed_mean_only, seed)
                   for name, (complete, diverged) in runs.items()}
     _decide(contenders, alpha)
+    if detectable:
+        _detectable(contenders, runs, alpha, seed)
     shifts = {} if seed_mean_only else {n: pairwise.pair_shifts(complete) for n, (complete, _) in runs.items()
                                         if contenders[n]["shift"]["mean"] is not None}
     comparisons = None if seed_mean_only else pairwise.compare_all(shifts, alpha, seed)
@@ -263,6 +278,9 @@ def analyze_curves(curves: pd.DataFrame, *, tuning_budget: int | None = None,
         "top_pair": None if comparisons is None else _top_pair(ranking, shifts, len(comparisons), alpha),
         "method": None if seed_mean_only else {
             "budget_test": METHOD, "budget_test_interval": INTERVAL_METHOD,
+            "detectable": "smallest ratio the budget test flags with 80% power at alpha / contenders tested: the "
+                          "runs with budget labels shuffled within seeds, an effect injected, bisection on its size "
+                          "(20 datasets per step; approximate, conservative when the runs carry an effect)",
             "comparisons": pairwise.METHOD, "shift_ci": pairwise.SHIFT_INTERVAL,
             "seeds_needed": "paired t approximation with the observed mean and sd of the per-seed differences, 80% "
                             "power at level alpha / number of pairs",

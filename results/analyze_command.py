@@ -51,7 +51,7 @@ def analyze_paths(paths: list[Path], out: Path, tuning_budget: int | None = None
     reports: dict[str, Path] = {}
     for group, frame in groups.frames.items():
         target = out / group if several else out
-        analysis = analyze_curves(frame, tuning_budget=tuning_budget, seed=seed, alpha=alpha)
+        analysis = analyze_curves(frame, tuning_budget=tuning_budget, seed=seed, alpha=alpha, detectable=True)
         analysis = {"title": f"EpochBench analysis: {group}", "sources": [str(p) for p in groups.sources[group]],
                     "skipped": [[str(p), why] for p, why in groups.skipped.get(group, [])], **analysis}
         _write_json(target / "analysis.json", analysis)

@@ -33,6 +33,9 @@ READINGS = {
              "gives its mean over seeds with a 95% t interval. 'Cannot be told apart from': contenders whose shift "
              "a paired sign-flip test over seeds does not separate from this one's after Holm's adjustment over "
              "every pair — not shown different, which is not the same as shown equal.",
+    "detectable": "Detectable ratio: the ratio to reruns this run would flag with about 80% power, simulated from "
+                  "its own runs (budget labels shuffled within seeds, an effect injected; approximate, and too large "
+                  "when the runs already carry an effect); '-' where these seeds cannot reach the level at all.",
     "final loss": "The validation loss at the end of training for each budget, with a percentile bootstrap "
                   "interval over seeds (nominal 95%; the range of the seeds with 2-3 seeds); 'change %' compares "
                   "the largest budget with the smallest (positive: the longer training ended worse).",
@@ -117,6 +120,11 @@ def _test_lines(analysis: dict[str, Any]) -> list[str]:
     others = [n for n in tests if n not in found]
     if others:
         lines.append(f"Not shown sensitive: {', '.join(others)} — which does not show they are insensitive.")
+        detectable = [tests[n]["detectable"] for n in others if tests[n].get("detectable") is not None]
+        if detectable:
+            lines.append(f"This run would have found an effect of {fmt(min(detectable), 2)}x to "
+                         f"{fmt(max(detectable), 2)}x the rerun distance with 80% power (simulated per contender); "
+                         "smaller ones can go unseen.")
     reachable = min(t["min_p"] for t in tests.values()) * len(tests)
     if reachable > alpha:
         lines.append(f"With {seeds[0]} seeds the smallest adjusted p-value any contender can reach is "
@@ -241,14 +249,14 @@ def _metrics(analysis: dict[str, Any]) -> list[str]:
                      *([fmt_ci(r["ci"]), ", ".join(r["tied_with"] or []) or "-", test.get("statistic"),
                         fmt_ci(test.get("interval")), test.get("p_value"), test.get("p_adjusted"),
                         {True: "yes", False: "no"}.get(test.get("sensitive"), "-"),
-                        c["sensitivity"]["value"]] if per_seed else []),
+                        test.get("detectable"), c["sensitivity"]["value"]] if per_seed else []),
                      c["change_pct"], _diverged(c)])
     lines += table(["rank", "contender", "family", "shift" if per_seed else "decoupling",
                     *(["95% t interval", "cannot be told apart from", "ratio to reruns", "its interval", "p",
-                       "adjusted p", "sensitive", "per-seed decoupling"] if per_seed else []),
+                       "adjusted p", "sensitive", "detectable ratio", "per-seed decoupling"] if per_seed else []),
                     "change % (+: worse)", "diverged"], rows)
     if per_seed:
-        lines += [READINGS["shift"], "", READINGS["budget test"], ""]
+        lines += [READINGS["shift"], "", READINGS["budget test"], "", READINGS["detectable"], ""]
     lines += [READINGS["decoupling"], ""]
     if per_seed:
         lines += [READINGS["per-seed"], ""]

@@ -161,7 +161,8 @@ def build_report(storage: BaseStorage, project: str, alpha: float = ALPHA) -> tu
     report["training_time_s"] = {"tune": time_tune, "compare": time_compare, "total": time_tune + time_compare,
                                  "checkpoints": checkpointing}
     tuning_budget = config["epochs"] if config["epochs"] in curves["budget"].values else None
-    report["analysis"] = analyze_curves(curves, tuning_budget=tuning_budget, lr_schedules=schedules, alpha=alpha) \
+    report["analysis"] = analyze_curves(curves, tuning_budget=tuning_budget, lr_schedules=schedules, alpha=alpha,
+                                        detectable=True) \
         if not curves.empty else None
     return json_ready(report), curves
 

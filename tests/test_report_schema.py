@@ -40,7 +40,7 @@ ANALYSIS = ["seed_mean_only", "budgets", "tuning_budget", "contenders", "rank_st
 CONTENDER = ["family", "seeds", "diverged", "decoupling", "per_seed", "noise_floor", "noise_ratio", "final",
              "change_pct", "slope", "log_slope", "sensitivity", "budget_test", "shift"]
 BUDGET_TEST = ["statistic", "interval", "p_value", "p_adjusted", "sensitive", "min_p", "exact", "window", "seeds",
-               "note"]
+               "note", "detectable"]
 CURVES_HEADER = "scheduler,budget,seed,epoch,lr,train_loss,val_loss,status"
 
 
@@ -102,7 +102,7 @@ def test_report_json_keys_are_exactly_schema_4(run) -> None:
         # 2 budgets x 2 seeds: 2 labelings, the smallest p-value 1/2 -- never sensitive, and the report says so
         assert contender["budget_test"]["min_p"] == 0.5 and contender["budget_test"]["sensitive"] is False
     assert analysis["alpha"] == 0.05
-    assert list(analysis["method"]) == ["budget_test", "budget_test_interval", "comparisons", "shift_ci",
+    assert list(analysis["method"]) == ["budget_test", "budget_test_interval", "detectable", "comparisons", "shift_ci",
                                         "seeds_needed", "final_and_per_seed_ci", "slope_ci"]
     ranking_keys = ["name", "value", "ci", "metric", "tied_with"]
     assert [list(entry) for entry in analysis["ranking"]] == [ranking_keys] * len(NAMES)

@@ -1,0 +1,96 @@
+"""How large a budget effect could this run have found? The budget test's power, simulated from the runs.
+
+Null-like datasets are the contender's own runs with their budget labels shuffled within each seed
+(the budget test's null: what the data would look like if the budget changed nothing, with their
+real noise, seed pairing and curve shapes). An effect of size d is injected by multiplying the
+curves of the i-th of K budgets by exp(d * i / (K - 1)) over the compared window (a log-loss shift
+growing from the smallest to the largest budget, as in results.calibration). Power(d) is the share
+of ``DATASETS`` such datasets that the budget test flags at ``level``; the same shuffles serve every d
+(common random numbers), so power grows with d and a bisection finds the smallest d with power >= 80%.
+
+The answer is given in noise-floor units: the mean ratio to reruns (the budget test's statistic) of
+the datasets at that d. Approximate: 20 datasets per step put about +-0.09 of sampling error on the
+80% point. Where the runs already carry a budget effect, shuffling counts it as noise, so the answer
+is then too large (conservative). Checked against simulated studies with a known truth in
+tests/test_detectable.py.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from results.budget_test import SeedCurves, budget_test, smoothed_log
+
+POWER = 0.8
+DATASETS = 20
+BISECTIONS = 4
+MOST_DOUBLINGS = 10
+
+
+def _floor_distance(curves: SeedCurves, window: int) -> float:
+    """Mean distance between different seeds at one budget: the scale the effect search starts from."""
+    distances = []
+    for by_seed in curves.values():
+        smoothed = [smoothed_log(c, window) for c in by_seed.values()]
+        distances += [float(np.mean(np.abs(a - b))) for i, a in enumerate(smoothed) for b in smoothed[i + 1:]]
+    return float(np.mean(distances)) if distances else 0.0
+
+
+class _Simulation:
+    """The fixed shuffles of one contender's runs, tested with any injected effect."""
+
+    def __init__(self, curves: SeedCurves, level: float, seed: int) -> None:
+        self.budgets = sorted(curves)
+        self.window = self.budgets[0]
+        self.level = level
+        self.n_permutations = max(199, math.ceil(4 / level))  # enough resolution to reach the level
+        rng = np.random.default_rng(seed)
+        cut = {b: {s: np.asarray(c[:self.window], dtype=np.float64) for s, c in by_seed.items()}
+               for b, by_seed in curves.items()}
+        seeds = sorted({s for by_seed in curves.values() for s in by_seed})
+        self.shuffles = []
+        for _ in range(DATASETS):
+            dataset: dict[int, dict[int, np.ndarray]] = {b: {} for b in self.budgets}
+            for s in seeds:
+                present = [b for b in self.budgets if s in cut[b]]
+                for b, source in zip(present, rng.permutation(present)):
+                    dataset[b][s] = cut[int(source)][s]
+            self.shuffles.append(dataset)
+
+    def power(self, effect: float) -> tuple[float, float]:
+        """Share of the datasets flagged, and their mean ratio to reruns, with ``effect`` injected."""
+        scale = len(self.budgets) - 1
+        flagged, ratios = 0, []
+        for k, dataset in enumerate(self.shuffles):
+            injected = {b: {s: (c * math.exp(effect * i / scale)).tolist() for s, c in dataset[b].items()}
+                        for i, b in enumerate(self.budgets)}
+            test = budget_test(injected, n_permutations=self.n_permutations, seed=k, interval=False)
+            flagged += test.p_value is not None and test.p_value <= self.level
+            ratios.append(test.ratio if test.ratio is not None else math.nan)
+        return flagged / len(self.shuffles), float(np.nanmean(ratios))
+
+
+def detectable_ratio(curves: SeedCurves, level: float, min_p: float | None, seed: int = 0) -> float | None:
+    """The smallest ratio to reruns the budget test finds with 80% power at ``level`` (module docstring);
+    None where no p-value this design can give (``min_p``) reaches the level, or no effect is found."""
+    if min_p is None or min_p > level or len(curves) < 2:
+        return None
+    simulation = _Simulation(curves, level, seed)
+    low, high = 0.0, _floor_distance(curves, simulation.window) or 0.01
+    for _ in range(MOST_DOUBLINGS):
+        power, ratio = simulation.power(high)
+        if power >= POWER:
+            break
+        low, high = high, 2 * high
+    else:
+        return None
+    for _ in range(BISECTIONS):
+        middle = (low + high) / 2
+        power, middle_ratio = simulation.power(middle)
+        if power >= POWER:
+            high, ratio = middle, middle_ratio
+        else:
+            low = middle
+    return ratio
