@@ -55,9 +55,9 @@ def _small_multiples(curves: pd.DataFrame, title: str, ylabel: str, path: Path,
             draw(ax, run, colors[int(budget)])
         ax.set_title(name, fontsize=10)
         ax.grid(alpha=0.3)
-        ax.tick_params(labelsize=8)
         if log_y:
             ax.set_yscale("log")
+        ax.tick_params(which="both", labelsize=8)  # after the scale: a log scale brings its own minor labels
     for ax in axes.flat[len(names):]:
         ax.set_visible(False)
     for column in range(ncols):  # the lowest visible panel of each column carries the epoch axis

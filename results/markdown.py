@@ -122,8 +122,8 @@ def _test_lines(analysis: dict[str, Any]) -> list[str]:
         lines.append(f"Not shown sensitive: {', '.join(others)} — which does not show they are insensitive.")
         detectable = [tests[n]["detectable"] for n in others if tests[n].get("detectable") is not None]
         if detectable:
-            lines.append(f"This run would have found an effect of {fmt(min(detectable), 2)}x to "
-                         f"{fmt(max(detectable), 2)}x the rerun distance with 80% power (simulated per contender); "
+            lines.append(f"This run would have found an effect of {fmt(min(detectable), 3)}x to "
+                         f"{fmt(max(detectable), 3)}x the rerun distance with 80% power (simulated per contender); "
                          "smaller ones can go unseen.")
     reachable = min(t["min_p"] for t in tests.values()) * len(tests)
     if reachable > alpha:
