@@ -41,7 +41,8 @@ Per contender:
   simulated from its own runs (results.detectable); null where not asked for or unreachable with these seeds).
 - ``shift``: the paired measure the ranking and the comparisons use (results.pairwise): ``per_seed`` (mean over
   budget pairs of the distance of the seed's smoothed log curves over the shorter budget's epochs), ``mean``, ``ci``
-  (t interval, 95%) and ``n`` seeds.
+  (t interval, 95%) and ``n`` seeds; only seeds that ran every budget pair count (null where none did, e.g.
+  when every long run diverged: not ranked).
 - ``final``: per budget the final validation loss ``mean``, ``std``, bootstrap ``ci`` and ``n`` over seeds.
 - ``change_pct``: (L(E_last) - L(E_first)) / L(E_first) of the mean final loss, in percent: positive when the
   longest budget ends worse than the shortest.
@@ -121,7 +122,8 @@ def _seed_mean(by_seed: Mapping[int, Sequence[float]]) -> list[float]:
     return np.mean(np.asarray(list(by_seed.values()), dtype=np.float64), axis=0).tolist()
 
 
-def _contender(name: str, curves: SeedCurves, diverged: list[str], seed_mean_only: bool, seed: int) -> dict[str, Any]:
+def _contender(name: str, curves: SeedCurves, diverged: list[str], seed_mean_only: bool, seed: int,
+               all_budgets: Sequence[int]) -> dict[str, Any]:
     means = {b: _seed_mean(by_seed) for b, by_seed in curves.items()}
     paper = decoupling_matrix_paper(means)
     finals = {b: [c[-1] for c in by_seed.values()] for b, by_seed in curves.items()}
@@ -137,7 +139,7 @@ def _contender(name: str, curves: SeedCurves, diverged: list[str], seed_mean_onl
         sensitivity = {"metric": "seed_mean", "value": paper_mean, "ci": None}
     slope = loss_slope(finals)
     test = None if seed_mean_only else budget_test(curves, seed=seed)
-    moved = None if seed_mean_only else pairwise.shift(curves)
+    moved = None if seed_mean_only else pairwise.shift(curves, all_budgets)
     return {
         "family": family_of(name),
         "seeds": {b: sorted(by_seed) for b, by_seed in sorted(curves.items())},
@@ -205,14 +207,17 @@ def _ranking(contenders: Mapping[str, Mapping[str, Any]],
         rated = [(n, c["shift"]["mean"], c["shift"]["ci"]) for n, c in contenders.items()
                  if c["shift"]["mean"] is not None]
     rated.sort(key=lambda item: item[1])
+    names = [n for n, _, _ in rated]
     return [{"name": n, "value": value, "ci": ci, "metric": "seed_mean" if comparisons is None else "shift",
-             "tied_with": None if comparisons is None else pairwise.not_separated(n, comparisons)}
+             "tied_with": None if comparisons is None else pairwise.not_separated(n, comparisons, names)}
             for n, value, ci in rated]
 
 
-def _top_pair(ranking: Sequence[Mapping[str, Any]], shifts: Mapping[str, Any], pairs: int,
-              alpha: float) -> dict[str, Any] | None:
-    """How many seeds a paired test needs to separate the two least sensitive contenders (results.pairwise)."""
+def _top_pair(ranking: Sequence[Mapping[str, Any]], shifts: Mapping[str, Any],
+              comparisons: Sequence[pairwise.Comparison], alpha: float) -> dict[str, Any] | None:
+    """How many seeds a paired test needs to separate the two least sensitive contenders (results.pairwise),
+    at Holm's strictest level over the pairs tested."""
+    pairs = sum(c.p_value is not None for c in comparisons)
     if len(ranking) < 2 or not pairs:
         return None
     first, second = ranking[0]["name"], ranking[1]["name"]
@@ -237,7 +242,8 @@ def analyze_curves(curves: pd.DataFrame, *, tuning_budget: int | None = None,
         curves = curves.assign(status="complete")
     seed_mean_only = "val_loss_min" in curves.columns
     runs = {str(name): _runs(group) for name, group in curves.groupby("scheduler", sort=False)}
-    contenders = {name: _contender(name, complete, diverged, seed_mean_only, seed)
+    budgets = sorted({int(b) for b in curves["budget"]})
+    contenders = {name: _contender(name, complete, diverged, seed_mean_only, seed, budgets)
                   for name, (complete, diverged) in runs.items()}
     _decide(contenders, alpha)
     if detectable:
@@ -249,7 +255,6 @@ def analyze_curves(curves: pd.DataFrame, *, tuning_budget: int | None = None,
     for name, family in (families or {}).items():
         if name in contenders:
             contenders[name]["family"] = family
-    budgets = sorted({int(b) for b in curves["budget"]})
     tuning = tuning_budget if tuning_budget is not None else budgets[0]
     finals = {n: {int(b): f["mean"] for b, f in c["final"].items() if f["mean"] is not None}
               for n, c in contenders.items()}
@@ -275,12 +280,12 @@ def analyze_curves(curves: pd.DataFrame, *, tuning_budget: int | None = None,
         "ranking": ranking,
         "alpha": alpha,
         "comparisons": None if comparisons is None else [c._asdict() for c in comparisons],
-        "top_pair": None if comparisons is None else _top_pair(ranking, shifts, len(comparisons), alpha),
+        "top_pair": None if comparisons is None else _top_pair(ranking, shifts, comparisons, alpha),
         "method": None if seed_mean_only else {
             "budget_test": METHOD, "budget_test_interval": INTERVAL_METHOD,
             "detectable": "smallest ratio the budget test flags with 80% power at alpha / contenders tested: the "
                           "runs with budget labels shuffled within seeds, an effect injected, bisection on its size "
-                          "(20 datasets per step; approximate, conservative when the runs carry an effect)",
+                          "(20 datasets per step; approximate: from one run's noise, often somewhat optimistic)",
             "comparisons": pairwise.METHOD, "shift_ci": pairwise.SHIFT_INTERVAL,
             "seeds_needed": "paired t approximation with the observed mean and sd of the per-seed differences, 80% "
                             "power at level alpha / number of pairs",

@@ -63,6 +63,11 @@ def smoothed_log(curve: Sequence[float], window: int) -> np.ndarray:
     return np.asarray(savgol9(np.log(np.asarray(curve[:window], dtype=np.float64)).tolist()))
 
 
+def distance(a: np.ndarray, b: np.ndarray) -> float:
+    """The distance of two smoothed log curves: their mean absolute gap."""
+    return float(np.mean(np.abs(a - b)))
+
+
 def _items(curves: SeedCurves) -> tuple[list[tuple[int, int]], int]:
     """(budget, seed) of every run of a seed that has two or more budgets, and the window."""
     seeds = sorted({s for by_seed in curves.values() for s in by_seed})

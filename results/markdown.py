@@ -122,9 +122,9 @@ def _test_lines(analysis: dict[str, Any]) -> list[str]:
         lines.append(f"Not shown sensitive: {', '.join(others)} — which does not show they are insensitive.")
         detectable = [tests[n]["detectable"] for n in others if tests[n].get("detectable") is not None]
         if detectable:
-            lines.append(f"This run would have found an effect of {fmt(min(detectable), 3)}x to "
-                         f"{fmt(max(detectable), 3)}x the rerun distance with 80% power (simulated per contender); "
-                         "smaller ones can go unseen.")
+            lines.append(f"This run would have found an effect of about {fmt(min(detectable), 4)}x to "
+                         f"{fmt(max(detectable), 3)}x the rerun distance with 80% power (simulated per contender from "
+                         "its own runs; approximate, often somewhat optimistic); smaller ones can go unseen.")
     reachable = min(t["min_p"] for t in tests.values()) * len(tests)
     if reachable > alpha:
         lines.append(f"With {seeds[0]} seeds the smallest adjusted p-value any contender can reach is "
@@ -137,6 +137,8 @@ def _pairwise_lines(analysis: dict[str, Any]) -> list[str]:
     """Who is less budget-sensitive than whom by the pairwise tests, and how many seeds the top pair needs."""
     ranking, comparisons = analysis["ranking"], analysis["comparisons"]
     best = ranking[0]
+    if len(ranking) < 2:
+        return [f"Only {best['name']} has a shift (the others lack a seed that ran every budget): no pair to compare."]
     separated = [c for c in comparisons if c["separated"]]
     how = f"paired sign-flip tests over seeds, Holm-adjusted over {len(comparisons)} pairs at {fmt(analysis['alpha'])}"
     if not separated:
@@ -152,7 +154,12 @@ def _pairwise_lines(analysis: dict[str, Any]) -> list[str]:
     if top and top["seeds_needed"] is not None and not any(
             c["separated"] and {c["a"], c["b"]} == set(top["pair"]) for c in comparisons):
         needed = top["seeds_needed"]
-        count = f"about {needed}" if needed <= pairwise.MOST_SEEDS else f"more than {pairwise.MOST_SEEDS}"
+        if needed > pairwise.MOST_SEEDS:
+            count = f"more than {pairwise.MOST_SEEDS}"
+        elif needed <= top["seeds"]:  # the t approximation is kinder than the discrete exact test
+            count = f"more than this run's {top['seeds']} (the approximation says {needed}, but the exact test did not)"
+        else:
+            count = f"about {needed}"
         lines.append(f"Separating {top['pair'][0]} from {top['pair'][1]} with 80% power would take {count} seeds "
                      f"(this run: {top['seeds']}; paired t approximation from the observed differences).")
     return lines
@@ -316,12 +323,15 @@ def _friedman_lines(merged: dict[str, Any]) -> list[str]:
     """The Friedman test's answer and the Nemenyi pairs it separates, or why there is no test."""
     friedman, alpha = merged["friedman"], merged["alpha"]
     if friedman is None:
-        return ["No Friedman test: it needs at least 3 contenders ranked on at least 2 tasks.", ""]
+        return ["No Friedman test: it needs at least 3 contenders ranked on at least 2 tasks, not all tied.", ""]
     names = friedman["contenders"]
     separated = [(a, b) for i, a in enumerate(names) for b in names[i + 1:] if friedman["nemenyi_p"][a][b] <= alpha]
     line = (f"Friedman test over {len(friedman['tasks'])} tasks and {len(names)} contenders: chi-squared "
             f"{fmt(friedman['statistic'], 3)}, p = {fmt(friedman['p_value'], 2)}. ")
-    if separated:
+    if friedman["p_value"] > alpha:
+        line += (f"Above {fmt(alpha)}: the mean ranks cannot be told apart, so no post-hoc comparison is made "
+                 "(Demšar 2006).")
+    elif separated:
         line += (f"Nemenyi's post-hoc test separates {len(separated)} pair(s) at {fmt(alpha)}: "
                  + ", ".join(f"{a}/{b}" for a, b in separated) + ".")
     else:
@@ -355,8 +365,10 @@ def write_multi_markdown(merged: dict[str, Any], figures: Sequence[Path], out: P
                                           if c["ranks"][t] is not None else
                                           f"- ({fmt(c['values'][t], 3)})" for t in tasks)]
                     for n, c in merged["contenders"].items()])
-    lines += ["Each cell: rank on that task (decoupling in brackets; ties share the mean rank). The performance "
-              "profile shows, for each factor tau, on what fraction of tasks a contender's decoupling is within "
+    lines += ["Each cell: rank on that task among the contenders ranked on every task (in brackets the task's "
+              "ranking value: the shift, or the seed-mean decoupling for seed-mean curves; ties share the mean "
+              "rank). The performance profile shows, for each factor tau, on what fraction of tasks a contender's "
+              "decoupling (its sensitivity) is within "
               "tau times the best one.", ""]
     if merged["profile_skipped"]:
         lines += [f"Left out of the profile (best value <= 0): {', '.join(merged['profile_skipped'])}.", ""]

@@ -218,13 +218,15 @@ class Slope(NamedTuple):
 
 
 def loss_slope(finals: Mapping[int, Sequence[float]], log: bool = False) -> Slope:
-    """Least-squares slope of final val loss (``log``: of its natural log, for losses spanning decades; only
-    positive losses) against log2(budget) over every (budget, seed) point.
+    """Least-squares slope of final val loss (``log``: of its natural log, for losses spanning decades; none if
+    a loss is <= 0) against log2(budget) over every (budget, seed) point.
 
     CI: scipy.stats.linregress slope +- t(0.975, n-2) * stderr (needs n >= 3 points and two budgets).
     """
+    if log and any(v <= 0 for values in finals.values() for v in values):
+        return Slope(None, None)
     points = [(math.log2(b), math.log(v) if log else v) for b, values in finals.items() for v in values
-              if math.isfinite(v) and (v > 0 or not log)]
+              if math.isfinite(v)]
     x, y = [p[0] for p in points], [p[1] for p in points]
     if len(set(x)) < 2:
         return Slope(None, None)

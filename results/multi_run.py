@@ -4,12 +4,16 @@ a Friedman test with Nemenyi's post-hoc test (Demsar 2006), and an AlgoPerf-styl
 The metric is each analysis' ranking value (``shift`` for per-seed runs, the seed-mean paper-compatible
 decoupling for seed-mean curves): lower is better, so rank 1 is the least sensitive. Ranks, mean ranks
 and the tests use only the contenders that have a value on every task (a complete block design);
-the others are named with the tasks they miss, never ranked on fewer tasks.
+the others are named with the tasks they miss, never ranked on fewer tasks. The performance profile
+needs ratios to the best value, which a shift of 0 (runs shared by prefix sharing) makes undefined,
+so it uses each contender's ``sensitivity`` (the paper's decoupling, per seed where there are seeds).
 """
 
 from __future__ import annotations
 
 import json
+import math
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -34,6 +38,13 @@ def task_values(reports: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str,
     return {n: {task: ranked[task].get(n) for task in reports} for n in names}
 
 
+def task_sensitivities(reports: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, float | None]]:
+    """contender -> task -> ``sensitivity`` value (the performance profile's metric)."""
+    names = list(dict.fromkeys(n for r in reports.values() for n in _analysis(r)["contenders"]))
+    return {n: {task: _analysis(r)["contenders"].get(n, {}).get("sensitivity", {}).get("value")
+                for task, r in reports.items()} for n in names}
+
+
 def missing_tasks(values: Mapping[str, Mapping[str, float | None]]) -> dict[str, list[str]]:
     """Per contender without a value on some task, those tasks."""
     return {n: [t for t, v in per_task.items() if v is None] for n, per_task in values.items()
@@ -42,7 +53,8 @@ def missing_tasks(values: Mapping[str, Mapping[str, float | None]]) -> dict[str,
 
 def friedman_nemenyi(values: Mapping[str, Mapping[str, float]]) -> dict[str, Any] | None:
     """Friedman's test that every contender ranks alike across tasks, and Nemenyi's pairwise post-hoc
-    p-values (scikit-posthocs); None below 3 contenders or 2 tasks, where they are undefined."""
+    p-values (scikit-posthocs); None below 3 contenders or 2 tasks, or when every task ties every contender
+    (the statistic is then undefined)."""
     import scikit_posthocs
 
     names = list(values)
@@ -50,7 +62,11 @@ def friedman_nemenyi(values: Mapping[str, Mapping[str, float]]) -> dict[str, Any
     if len(names) < 3 or len(tasks) < 2:
         return None
     matrix = np.asarray([[values[n][t] for n in names] for t in tasks], dtype=np.float64)  # tasks x contenders
-    statistic, p_value = stats.friedmanchisquare(*matrix.T)
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all ranks tied: 0 / 0, reported as None below
+        statistic, p_value = stats.friedmanchisquare(*matrix.T)
+    if not (math.isfinite(statistic) and math.isfinite(p_value)):
+        return None
     nemenyi = scikit_posthocs.posthoc_nemenyi_friedman(matrix)
     return {"method": "Friedman test over tasks (scipy.stats.friedmanchisquare); pairwise: Nemenyi post-hoc test "
                       "(scikit_posthocs.posthoc_nemenyi_friedman), which controls the family-wise error",
@@ -93,15 +109,15 @@ def merge_reports(reports: Mapping[str, Mapping[str, Any]], alpha: float | None 
     """The merged table (JSON-ready): ``tasks``; per contender ``values``, ``ranks`` and ``mean_rank`` (among the
     contenders with a value on every task; null for the others); ``missing`` (contender -> tasks without a value);
     ``friedman`` (friedman_nemenyi, null where undefined); ``alpha`` (the Nemenyi level; default: the analyses');
-    ``profile`` (``taus`` and per contender the fraction of tasks within each tau) and ``profile_skipped`` (tasks
-    without a positive best value).
+    ``profile`` (``taus`` and per contender the fraction of tasks within each tau, by ``sensitivity``) and
+    ``profile_skipped`` (tasks without a positive best value).
     """
     alpha = alpha if alpha is not None else next((_analysis(r).get("alpha") for r in reports.values()), None) or ALPHA
     values = task_values(reports)
     missing = missing_tasks(values)
     complete = {n: v for n, v in values.items() if n not in missing}
     ranks = task_ranks(complete)
-    profile, skipped = performance_profile(values)
+    profile, skipped = performance_profile(task_sensitivities(reports))
     contenders = {}
     for name in values:
         rank = ranks.get(name, dict.fromkeys(reports))

@@ -28,7 +28,7 @@ from typing import NamedTuple
 import numpy as np
 from scipy import stats
 
-from results.budget_test import SeedCurves, holm, smoothed_log
+from results.budget_test import SeedCurves, distance, holm, smoothed_log
 
 METHOD = ("two-sided sign-flip permutation test over seeds of the paired difference in shift (per seed, the mean "
           "over budget pairs of the distance between its 9-point-smoothed log validation curves over the shorter "
@@ -46,7 +46,7 @@ def pair_shifts(curves: SeedCurves) -> dict[int, dict[tuple[int, int], float]]:
     for short, long in itertools.combinations(sorted(curves), 2):
         for seed in sorted(set(curves[short]) & set(curves[long])):
             a, b = (smoothed_log(curves[budget][seed], short) for budget in (short, long))
-            shifts.setdefault(seed, {})[(short, long)] = float(np.mean(np.abs(a - b)))
+            shifts.setdefault(seed, {})[(short, long)] = distance(a, b)
     return shifts
 
 
@@ -70,11 +70,14 @@ def t_interval(values: Sequence[float], confidence: float = 0.95) -> tuple[float
     return mean - half, mean + half
 
 
-def shift(curves: SeedCurves) -> Shift:
-    """The contender's shift (module docstring); a loss <= 0 has no log scale, so such data give none."""
+def shift(curves: SeedCurves, budgets: Sequence[int]) -> Shift:
+    """The contender's shift (module docstring) over the seeds that ran every budget pair of ``budgets``
+    (a seed whose long run diverged would otherwise be averaged over its short gaps alone and look least
+    sensitive); a loss <= 0 has no log scale, so such data give none."""
     if any(min(c) <= 0 for by_seed in curves.values() for c in by_seed.values()):
         return Shift({}, None, None, 0)
-    per_seed = {s: float(np.mean(list(p.values()))) for s, p in pair_shifts(curves).items()}
+    every = set(itertools.combinations(sorted(budgets), 2))
+    per_seed = {s: float(np.mean(list(p.values()))) for s, p in pair_shifts(curves).items() if set(p) == every}
     values = list(per_seed.values())
     return Shift(per_seed, float(np.mean(values)) if values else None, t_interval(values), len(values))
 
@@ -105,7 +108,7 @@ def sign_flip_p(differences: Sequence[float], rng: np.random.Generator, n_flips:
 
 def seeds_to_separate(differences: Sequence[float], level: float, power: float = POWER) -> int | None:
     """Seeds a paired test at ``level`` needs for ``power`` against the observed mean difference (paired t
-    approximation, module docstring); None when the observed mean is 0 or the sd unknown."""
+    approximation, module docstring); None below two seeds or when the observed mean is exactly 0."""
     d = np.asarray(differences, dtype=np.float64)
     if len(d) < 2 or d.mean() == 0:
         return None
@@ -144,6 +147,8 @@ def compare_all(shifts: Mapping[str, Mapping[int, Mapping[tuple[int, int], float
                        n) for a, b, diff, p, n in rows]
 
 
-def not_separated(name: str, comparisons: Sequence[Comparison]) -> list[str]:
-    """The contenders this run cannot tell apart from ``name`` (no adjusted significant difference)."""
-    return [c.b if c.a == name else c.a for c in comparisons if name in (c.a, c.b) and not c.separated]
+def not_separated(name: str, comparisons: Sequence[Comparison], names: Sequence[str]) -> list[str]:
+    """The contenders of ``names`` this run cannot tell apart from ``name``: no adjusted significant
+    difference, or never compared (no seed and budget pair in common)."""
+    separated = {c.b if c.a == name else c.a for c in comparisons if name in (c.a, c.b) and c.separated}
+    return [other for other in names if other != name and other not in separated]

@@ -87,13 +87,14 @@ def test_loss_slope_per_doubling_with_t_interval() -> None:
 
 
 def test_log_slope_is_the_relative_change_per_doubling() -> None:
-    """A loss that halves with every doubling, over three decades of budget: ln 0.5 per doubling, exactly (the raw
-    slope says -0.29 here and -0.0003 for the same law three decades lower); a loss <= 0 has no log and is left out."""
-    finals = {10: [1.0, 1.0], 20: [0.5, 0.5], 40: [0.25, 0.25, -1.0]}
+    """A loss that halves with every doubling: ln 0.5 per doubling, exactly, at any scale (the raw slope says -0.375
+    here and -0.000375 for the same law three decades lower); a loss <= 0 has no log: no slope."""
+    finals = {10: [1.0, 1.0], 20: [0.5, 0.5], 40: [0.25, 0.25]}
     slope, (low, high) = loss_slope(finals, log=True)
     assert slope == pytest.approx(math.log(0.5)) and low == pytest.approx(slope) and high == pytest.approx(slope)
-    assert loss_slope({b: [v / 1000 for v in vs if v > 0] for b, vs in finals.items()}, log=True).slope == (
+    assert loss_slope({b: [v / 1000 for v in vs] for b, vs in finals.items()}, log=True).slope == (
         pytest.approx(math.log(0.5)))
+    assert loss_slope({**finals, 80: [-1.0]}, log=True) == (None, None)
 
 
 def test_rank_stability_kendall_tau_on_hand_made_rankings() -> None:

@@ -225,3 +225,21 @@ def test_friedman_false_alarms_at_the_stated_rate_when_no_contender_differs() ->
     rejected = np.mean([merge_reports({f"t{i}": _report({n: float(rng.random()) for n in "ABCDE"}) for i in range(10)},
                                       alpha=0.05)["friedman"]["p_value"] <= 0.05 for _ in range(400)])
     assert abs(rejected - 0.05) <= 3 * math.sqrt(0.05 * 0.95 / 400)
+
+
+def test_tasks_that_tie_every_contender_give_no_friedman_test_and_the_profile_uses_sensitivity(tmp_path: Path) -> None:
+    """Prefix-shared schedules have a shift of exactly 0 on every task: Friedman's statistic is 0/0 (no test, and
+    summary.json still writes), and the profile, which needs ratios to the best, uses the positive decoupling."""
+    def report(sensitivities: dict[str, float]) -> dict:
+        return {"contenders": {n: {"sensitivity": {"value": v}} for n, v in sensitivities.items()},
+                "ranking": [{"name": n, "value": 0.0} for n in sensitivities]}
+
+    from results.multi_run import write_summary
+
+    tasks = {f"t{i}": report({"N": 0.01, "E": 0.02 + i / 100, "S": 0.03}) for i in range(3)}
+    merged = merge_reports(tasks)
+    assert merged["friedman"] is None and merged["profile_skipped"] == []
+    assert merged["profile"]["N"][0] == 1.0  # the best on every task at tau = 1
+    write_summary(tasks, {}, tmp_path)
+    assert json.loads((tmp_path / "summary.json").read_text())["friedman"] is None
+    assert "No Friedman test" in (tmp_path / "report.md").read_text()

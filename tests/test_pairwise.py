@@ -31,7 +31,7 @@ def test_runs_that_share_every_step_have_a_shift_of_exactly_zero() -> None:
     long = {s: (1 + rng.random(10)).tolist() for s in (1, 2)}
     curves = {5: {s: c[:5] for s, c in long.items()}, 10: long}
     assert pair_shifts(curves) == {1: {(5, 10): 0.0}, 2: {(5, 10): 0.0}}
-    assert shift(curves).mean == 0.0
+    assert shift(curves, [5, 10]).mean == 0.0
 
 
 def test_the_shift_is_the_mean_log_gap_over_the_shorter_budgets_epochs() -> None:
@@ -131,4 +131,29 @@ def test_not_separated_names_the_other_side_of_each_unseparated_pair() -> None:
     rng = np.random.default_rng(5)
     comparisons = compare_all(_shifts(_study(rng, 3, 3)), alpha=0.05)
     assert not any(c.separated for c in comparisons)  # 3 seeds: the smallest p is 2/8, nothing can be separated
-    assert not_separated("S1", comparisons) == ["S0", "S2"]
+    assert not_separated("S1", comparisons, ["S0", "S1", "S2"]) == ["S0", "S2"]
+
+
+def test_a_contender_never_compared_is_not_called_separated() -> None:
+    """C ran other seeds than A and B: no pair with it is tested, so it cannot be 'separated from every other'."""
+    rng = np.random.default_rng(6)
+    study = {"A": simulated_curves(rng, seeds=8, budgets=BUDGETS), "B": simulated_curves(rng, seeds=8, budgets=BUDGETS,
+                                                                                         effect=8.0)}
+    other = simulated_curves(rng, seeds=8, budgets=BUDGETS)
+    study["C"] = {b: {s + 100: c for s, c in by_seed.items()} for b, by_seed in other.items()}
+    analysis = analyze_curves(frame(study))
+    assert [(c["a"], c["b"], c["separated"]) for c in analysis["comparisons"]] == [("A", "B", True)]
+    tied = {r["name"]: r["tied_with"] for r in analysis["ranking"]}
+    assert tied == {"A": ["C"], "B": ["C"], "C": ["A", "B"]}
+
+
+def test_a_contender_whose_long_runs_diverged_is_not_ranked_on_its_short_gaps() -> None:
+    """Averaged over the budget pairs it has, C (every 80-epoch run diverged) would look least sensitive; it has no
+    seed that ran every pair, so it has no shift and is not ranked."""
+    rng = np.random.default_rng(7)
+    study = _study(rng, 3, 6, effect_first=6.0)
+    curves = frame(study)
+    curves.loc[(curves["scheduler"] == "S2") & (curves["budget"] == 80), "status"] = "diverged"
+    analysis = analyze_curves(curves)
+    assert analysis["contenders"]["S2"]["shift"]["mean"] is None
+    assert [r["name"] for r in analysis["ranking"]] == ["S1", "S0"]
