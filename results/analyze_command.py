@@ -13,7 +13,7 @@ from typing import Any
 from results.analysis import ALPHA, analyze_curves
 from results.curve_files import load_curves
 from results.figures import write_figures
-from results.markdown import fmt, write_markdown
+from results.markdown import budget_pairs, fmt, paper_cell, write_markdown
 from results.multi_run import write_summary
 from runstate.files import atomic_write_text
 
@@ -21,12 +21,10 @@ from runstate.files import atomic_write_text
 def decoupling_lines(group: str, analysis: dict[str, Any]) -> list[str]:
     """The paper-compatible decoupling per scheduler and budget pair, as aligned text ('*': non-positive)."""
     contenders = analysis["contenders"]
-    pairs = list(next(iter(contenders.values()))["decoupling"]["paper"])
+    pairs = budget_pairs(contenders)
     rows = [["scheduler", *pairs, "mean"]]
     for name, c in contenders.items():
-        paper = c["decoupling"]["paper"]
-        rows.append([name, *(fmt(paper[p]["value"], 6) + ("*" if paper[p]["non_positive"] else "") for p in pairs),
-                     fmt(c["decoupling"]["paper_mean"], 6)])
+        rows.append([name, *(paper_cell(c, p, 6) for p in pairs), fmt(c["decoupling"]["paper_mean"], 6)])
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = [f"== {group}: decoupling of seed-mean validation curves (paper-compatible) =="]
     lines += ["  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(r, widths)))

@@ -86,6 +86,19 @@ def _percent_per_doubling(log_slope: dict[str, Any] | None) -> str:
     return with_interval(100 * math.expm1(value), None if ci is None else [100 * math.expm1(v) for v in ci])
 
 
+def budget_pairs(contenders: dict[str, Any]) -> list[str]:
+    """Every budget pair ('a-b') any contender has, shortest first (a contender whose runs at one budget all
+    diverged lacks that budget's pairs)."""
+    pairs = {p for c in contenders.values() for p in c["decoupling"]["paper"]}
+    return sorted(pairs, key=lambda p: tuple(int(b) for b in p.split("-")))
+
+
+def paper_cell(contender: dict[str, Any], pair: str, digits: int = 4) -> str:
+    """The paper-compatible decoupling of one pair, '*' where a smoothed value was <= 0, '-' where absent."""
+    value = contender["decoupling"]["paper"].get(pair)
+    return "-" if value is None else fmt(value["value"], digits) + ("*" if value["non_positive"] else "")
+
+
 def _diverged(contender: dict[str, Any]) -> str:
     d = contender["diverged"]
     return "0" if not d["count"] else f"{d['count']} ({', '.join(d['runs'])})"
@@ -267,12 +280,11 @@ def _metrics(analysis: dict[str, Any]) -> list[str]:
     lines += [READINGS["decoupling"], ""]
     if per_seed:
         lines += [READINGS["per-seed"], ""]
-    pairs = list(next(iter(contenders.values()))["decoupling"]["paper"]) if contenders else []
+    pairs = budget_pairs(contenders)
     lines += ["## Decoupling per budget pair (seed-mean curves, paper-compatible)", ""]
     lines += table(["contender", *pairs, "mean", "diverged"],
-                   [[n, *(fmt(c["decoupling"]["paper"][p]["value"]) + ("*" if c["decoupling"]["paper"][p]
-                                                                       ["non_positive"] else "") for p in pairs),
-                     c["decoupling"]["paper_mean"], _diverged(c)] for n, c in contenders.items()])
+                   [[n, *(paper_cell(c, p) for p in pairs), c["decoupling"]["paper_mean"], _diverged(c)]
+                    for n, c in contenders.items()])
     lines += [READINGS["non-positive"], ""]
     budgets = [str(b) for b in analysis["budgets"]]
     lines += ["## Final validation loss per budget (mean [bootstrap interval])", ""]

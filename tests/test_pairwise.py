@@ -157,3 +157,22 @@ def test_a_contender_whose_long_runs_diverged_is_not_ranked_on_its_short_gaps() 
     analysis = analyze_curves(curves)
     assert analysis["contenders"]["S2"]["shift"]["mean"] is None
     assert [r["name"] for r in analysis["ranking"]] == ["S1", "S0"]
+
+
+def test_a_contender_missing_a_budget_pair_gets_dashes_not_a_crash(tmp_path) -> None:
+    """Every 40-epoch run of S1 diverged: it has no 20-40 or 40-80 pair; the tables show '-' there (they took the
+    first contender's pairs and raised KeyError)."""
+    from results.analyze_command import decoupling_lines
+    from results.markdown import write_markdown
+
+    curves = frame(_study(np.random.default_rng(8), 2, 3))
+    curves.loc[(curves["scheduler"] == "S1") & (curves["budget"] == 40), "status"] = "diverged"
+    analysis = analyze_curves(curves)
+    text = write_markdown(analysis, [], tmp_path / "report.md").read_text()
+    table = text.split("## Decoupling per budget pair")[1].splitlines()
+    assert table[2].startswith("| contender | 20-40 | 20-80 | 40-80 | mean |")
+    s1 = next(line for line in table if line.startswith("| S1 |")).split(" | ")
+    assert s1[1] == "-" and s1[2] != "-" and s1[3] == "-"
+    lines = decoupling_lines("g", analysis)
+    assert lines[1].split()[:4] == ["scheduler", "20-40", "20-80", "40-80"]
+    assert lines[3].split()[0] == "S1" and lines[3].split()[1] == "-" and lines[3].split()[3] == "-"
