@@ -22,20 +22,20 @@ from results.analysis import FAMILIES  # noqa: E402
 DPI = 110
 
 
-def _save(fig: Figure, path: Path) -> Path:
+def save_figure(fig: Figure, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, bbox_inches="tight")
     plt.close(fig)
     return path
 
 
-def _spans_decades(values: Sequence[float]) -> bool:
+def values_span_decades(values: Sequence[float]) -> bool:
     positive = [v for v in values if v is not None and v > 0 and math.isfinite(v)]
     return bool(positive) and len(positive) == len([v for v in values if v is not None]) \
         and max(positive) / min(positive) > 20
 
 
-def _budget_colors(budgets: Sequence[int]) -> dict[int, Any]:
+def budget_colors(budgets: Sequence[int]) -> dict[int, Any]:
     cmap = plt.get_cmap("viridis")
     return {b: cmap(i / max(len(budgets) - 1, 1) * 0.9) for i, b in enumerate(sorted(budgets))}
 
@@ -45,7 +45,7 @@ def _small_multiples(curves: pd.DataFrame, title: str, ylabel: str, path: Path,
     """One panel per contender, one colour per budget (shared legend on top)."""
     names = list(dict.fromkeys(curves["scheduler"]))
     budgets = sorted({int(b) for b in curves["budget"]})
-    colors = _budget_colors(budgets)
+    colors = budget_colors(budgets)
     ncols = min(4, len(names))
     nrows = math.ceil(len(names) / ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(3.3 * ncols, 2.5 * nrows + 0.8), dpi=DPI, squeeze=False,
@@ -70,7 +70,7 @@ def _small_multiples(curves: pd.DataFrame, title: str, ylabel: str, path: Path,
     fig.legend(handles, [f"{b} epochs" for b in budgets], loc="outside lower center", ncol=len(budgets),
                frameon=False, fontsize=9)
     fig.suptitle(title, fontsize=11)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_lr_schedules(curves: pd.DataFrame, path: Path) -> Path:
@@ -80,7 +80,7 @@ def plot_lr_schedules(curves: pd.DataFrame, path: Path) -> Path:
         ax.plot(first["epoch"], first["lr"], color=color, lw=1.3)
 
     return _small_multiples(curves, "Learning rate per epoch", "learning rate", path, draw,
-                            log_y=_spans_decades(curves["lr"].tolist()))
+                            log_y=values_span_decades(curves["lr"].tolist()))
 
 
 def _band(run: pd.DataFrame) -> tuple[pd.Series, pd.Series, pd.Series]:
@@ -130,7 +130,7 @@ def plot_final_loss(analysis: dict[str, Any], path: Path) -> Path:
     ax.set_xscale("log")
     ax.set_xticks(analysis["budgets"], [str(b) for b in analysis["budgets"]])
     ax.minorticks_off()
-    if _spans_decades(values):
+    if values_span_decades(values):
         ax.set_yscale("log")
     ax.set_xlabel("budget (epochs, log scale)")
     ax.set_ylabel("final validation loss")
@@ -138,7 +138,7 @@ def plot_final_loss(analysis: dict[str, Any], path: Path) -> Path:
                                                         else "(bars: bootstrap interval over seeds)"))
     ax.grid(alpha=0.3)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, ncol=1 + len(contenders) // 16)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def coloured_values(cells: list[list[dict[str, Any]]]) -> np.ndarray:
@@ -172,7 +172,7 @@ def plot_decoupling_heatmap(analysis: dict[str, Any], path: Path) -> Path:
                  "not coloured)", fontsize=10)
     if np.isfinite(data).any():  # every value flagged: no scale to show
         fig.colorbar(image, ax=ax, fraction=0.04, pad=0.02)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_noise_floor(analysis: dict[str, Any], path: Path) -> Path:
@@ -212,7 +212,7 @@ def plot_noise_floor(analysis: dict[str, Any], path: Path) -> Path:
     ax.set_title(f"Budget sensitivity by family: {metric}", fontsize=10)
     ax.grid(axis="y", alpha=0.3)
     ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_predicted_vs_measured(analysis: dict[str, Any], path: Path) -> Path:
@@ -233,10 +233,11 @@ def plot_predicted_vs_measured(analysis: dict[str, Any], path: Path) -> Path:
     ax.set_title(f"Predicted vs measured (Spearman rho = {rho:.2f}, n = {len(names)})" if rho is not None
                  else f"Predicted vs measured (rho undefined, n = {len(names)})", fontsize=10)
     ax.grid(alpha=0.3)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
-def write_figures(analysis: dict[str, Any], curves: pd.DataFrame, out_dir: Path) -> list[Path]:
+def write_figures(analysis: dict[str, Any], curves: pd.DataFrame, out_dir: Path,
+                  transfer: dict[str, Any] | None = None, transfer_table: pd.DataFrame | None = None) -> list[Path]:
     """Every figure whose data is present, into ``out_dir/plots``; returns the files written."""
     plots = out_dir / "plots"
     if "status" not in curves.columns:
@@ -250,6 +251,11 @@ def write_figures(analysis: dict[str, Any], curves: pd.DataFrame, out_dir: Path)
     written.append(plot_noise_floor(analysis, plots / "decoupling_vs_noise.png"))
     if analysis.get("predictors"):
         written.append(plot_predicted_vs_measured(analysis, plots / "predicted_vs_measured.png"))
+    if transfer is not None and transfer_table is not None:
+        from results.transfer_figures import plot_lr_sensitivity, plot_optimal_lr_drift
+
+        written += [plot_lr_sensitivity(transfer, transfer_table, plots / "lr_sensitivity.png"),
+                    plot_optimal_lr_drift(transfer, plots / "optimal_lr_drift.png")]
     return written
 
 
@@ -270,7 +276,7 @@ def plot_performance_profile(merged: dict[str, Any], path: Path) -> Path:
                  fontsize=10)
     ax.grid(alpha=0.3)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, ncol=1 + len(names) // 16)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_critical_difference(merged: dict[str, Any], path: Path) -> Path:
@@ -289,4 +295,4 @@ def plot_critical_difference(merged: dict[str, Any], path: Path) -> Path:
     scikit_posthocs.critical_difference_diagram(ranks, p_values, alpha=merged["alpha"], ax=ax)
     ax.set_title(f"Mean rank over {len(friedman['tasks'])} tasks (1 = least budget-sensitive); bars: not separated "
                  f"by Nemenyi's test at {merged['alpha']:g} (Friedman p = {friedman['p_value']:.2g})", fontsize=9)
-    return _save(fig, path)
+    return save_figure(fig, path)

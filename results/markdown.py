@@ -218,14 +218,19 @@ def _setup(report: dict[str, Any]) -> list[str]:
         lines += table(["environment", "value"], [[k, str(v)] for k, v in environment.items()])
     if report.get("training_time_s"):
         seconds = report["training_time_s"]
+        transfer = f", transfer {fmt(seconds['transfer'])} s" if "transfer" in seconds else ""
         lines += [f"Training time (summed over runs): {fmt(seconds['total'])} s — Phase 1 {fmt(seconds['tune'])} s, "
-                  f"Phase 2 {fmt(seconds['compare'])} s.", ""]
+                  f"Phase 2 {fmt(seconds['compare'])} s{transfer}.", ""]
     if report.get("epochs"):
         counts = report["epochs"]
         planned, trained = (sum(c[k] for c in counts.values()) for k in ("planned", "trained"))
         lines += ["Phase 2 epochs trained / planned (prefix sharing trains a shared LR prefix once): "
                   + ", ".join(f"{name} {c['trained']}/{c['planned']}" for name, c in counts.items())
                   + f"; in all {trained}/{planned}.", ""]
+    if (report.get("transfer") or {}).get("epochs"):
+        counts = report["transfer"]["epochs"]
+        lines += [f"Transfer epochs trained / planned (multiplier 1 is Phase 2's run): {counts['trained']}/"
+                  f"{counts['planned']}.", ""]
     if report.get("sources"):
         lines += ["Files: " + ", ".join(f"`{s}`" for s in report["sources"]) + ".", ""]
     if report.get("skipped"):
@@ -325,8 +330,11 @@ def write_markdown(report: dict[str, Any], figures: Sequence[Path], out: Path) -
     environment, optimization, comparison_detail) or analyze's (title, sources, skipped).
     """
     title = report.get("title") or "EpochBench: how sensitive are LR schedulers to the training budget?"
-    lines = [f"# {title}", "", *verdict(report), *_setup(report), *_phases(report), *_metrics(report),
-             *_figures(figures, out)]
+    from results.transfer_markdown import transfer_section, transfer_verdict  # it builds on this module's helpers
+
+    transfer = report.get("transfer")
+    lines = [f"# {title}", "", *verdict(report), *transfer_verdict(transfer), *_setup(report), *_phases(report),
+             *_metrics(report), *transfer_section(transfer), *_figures(figures, out)]
     atomic_write_text(out, "\n".join(lines).rstrip() + "\n")
     return out
 

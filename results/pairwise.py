@@ -136,12 +136,16 @@ class Comparison(NamedTuple):
 def compare_all(shifts: Mapping[str, Mapping[int, Mapping[tuple[int, int], float]]], alpha: float,
                 seed: int = 0) -> list[Comparison]:
     """Every pair of contenders (in the given order) tested and Holm-adjusted together."""
+    return compare_differences({(a, b): paired_differences(shifts[a], shifts[b])
+                                for a, b in itertools.combinations(shifts, 2)}, alpha, seed)
+
+
+def compare_differences(differences: Mapping[tuple[str, str], Sequence[float]], alpha: float,
+                        seed: int = 0) -> list[Comparison]:
+    """Per pair (a, b), its per-seed differences a - b: each sign-flip tested, Holm-adjusted together
+    (pairs with no seed in common are left out: never compared)."""
     rng = np.random.default_rng(seed)
-    rows = []
-    for a, b in itertools.combinations(shifts, 2):
-        d = paired_differences(shifts[a], shifts[b])
-        if d:
-            rows.append((a, b, float(np.mean(d)), sign_flip_p(d, rng), len(d)))
+    rows = [(a, b, float(np.mean(d)), sign_flip_p(d, rng), len(d)) for (a, b), d in differences.items() if len(d)]
     adjusted = holm({(a, b): p for a, b, _, p, _ in rows})
     return [Comparison(a, b, diff, p, adjusted[(a, b)], None if adjusted[(a, b)] is None else adjusted[(a, b)] <= alpha,
                        n) for a, b, diff, p, n in rows]

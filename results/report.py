@@ -12,14 +12,16 @@ from optuna.trial import FrozenTrial, TrialState
 
 from results.analysis import ALPHA, analyze_curves, json_ready
 from results.metrics import decoupling_matrix, final_loss_change, mean_std
+from results.transfer import COLUMNS as TRANSFER_COLUMNS
+from results.transfer import analyze_transfer
 from runstate import storage as store
 from runstate.files import atomic_write_text
 from schedulers.recipes import ScheduledRecipe, contender_names
 from schedulers.registry import SCHEDULERS
 
-SCHEMA_VERSION = 5  # 2: adds analysis, training_time_s and the curves.csv status column; 3: adds epochs;
+SCHEMA_VERSION = 6  # 2: adds analysis, training_time_s and the curves.csv status column; 3: adds epochs;
 # 4: adds the budget tests (analysis: alpha, method; per contender budget_test); 5: adds the pairwise tests
-# (analysis: comparisons, top_pair, ranking metric; per contender shift, log_slope)
+# (analysis: comparisons, top_pair, ranking metric; per contender shift, log_slope); 6: adds transfer
 CURVE_COLUMNS = ["scheduler", "budget", "seed", "epoch", "lr", "train_loss", "val_loss"]
 
 
@@ -62,6 +64,29 @@ def collect_runs(storage: BaseStorage, project: str, name: str) -> list[dict[str
     return sorted(runs, key=lambda r: (r["budget"], r["seed"]))
 
 
+def transfer_rows(storage: BaseStorage, project: str, name: str, runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """transfer.csv rows of ``name`` (results.transfer.COLUMNS): its finished transfer runs made from its current
+    best parameters, and its Phase 2 ``runs`` as multiplier 1 (none without transfer runs)."""
+    params = store.best_params(storage, project, name)
+    rows, tuned = [], None
+    for multiplier, study in store.transfer_multipliers(storage, project, name).items():
+        for trial in store.trials(storage, study):
+            attrs = trial.user_attrs
+            if store.is_finished(trial) and attrs.get("tuned_params") == params and attrs["status"] != "failed":
+                step = attrs["step_param"]
+                tuned = attrs["tuned_params"].get(step, attrs["params"][step] / multiplier)
+                rows.append(_transfer_row(name, attrs, multiplier, attrs["params"][step], step))
+    return rows + [_transfer_row(name, r, 1.0, tuned, rows[0]["step_param"]) for r in runs] if rows else []
+
+
+def _transfer_row(name: str, run: dict[str, Any], multiplier: float, lr: float, step: str) -> dict[str, Any]:
+    """One run's row, with its step parameter, training time and epochs trained (for the report, not the table)."""
+    final = run["val_loss"][-1] if run["status"] == "complete" else None
+    return {"contender": name, "budget": run["budget"], "multiplier": multiplier, "lr": lr, "seed": run["seed"],
+            "final_val_loss": final, "status": run["status"], "wall_time": run.get("wall_time", 0.0),
+            "epochs_trained": run.get("epochs_trained", run["budget"]), "step_param": step}
+
+
 def tuned_schedules(name: str, params: dict[str, Any] | None, budgets: list[int], steps_per_epoch: int | None,
                     infimum_lr: float) -> dict[int, list[float]] | None:
     """A scheduler's LR per step at each budget from its tuned parameters alone (no training).
@@ -100,9 +125,10 @@ def _training_time(tuning: list[FrozenTrial], runs: list[dict[str, Any]]) -> tup
     return tune, sum(r.get("wall_time", 0.0) for r in runs)
 
 
-def build_report(storage: BaseStorage, project: str, alpha: float = ALPHA) -> tuple[dict[str, Any], pd.DataFrame]:
-    """(report, tidy curves) for ``project``: a pure function of what the storage holds (and the
-    level ``alpha`` of the budget tests)."""
+def build_report(storage: BaseStorage, project: str,
+                 alpha: float = ALPHA) -> tuple[dict[str, Any], pd.DataFrame, pd.DataFrame]:
+    """(report, tidy curves, transfer table) for ``project``: a pure function of what the storage holds (and
+    the level ``alpha`` of the tests)."""
     meta = store.stored_meta(storage, project) or {}
     config = meta["config"]
     present = store.study_names(storage)
@@ -112,7 +138,7 @@ def build_report(storage: BaseStorage, project: str, alpha: float = ALPHA) -> tu
                               "environment": meta.get("environment", {}), "optimization": {}, "comparison": {},
                               "comparison_detail": {}, "sensitivity": {}, "decoupling": {}, "faults": {},
                               "epochs": {}}
-    rows = []
+    rows, transfer = [], []
     schedules: dict[str, dict[int, list[float]]] = {}
     devices: dict[str, int] = {}  # finished units per device (several workers may use several GPUs)
     time_tune = time_compare = checkpointing = 0.0
@@ -127,6 +153,7 @@ def build_report(storage: BaseStorage, project: str, alpha: float = ALPHA) -> tu
         if found:
             report["faults"][name] = found
         runs = collect_runs(storage, project, name)
+        transfer += transfer_rows(storage, project, name, runs)
         seconds = _training_time(tuning, runs)
         time_tune, time_compare = time_tune + seconds[0], time_compare + seconds[1]
         checkpointing += sum(r.get("checkpoint_seconds", 0.0) for r in runs)
@@ -164,20 +191,36 @@ def build_report(storage: BaseStorage, project: str, alpha: float = ALPHA) -> tu
     report["analysis"] = analyze_curves(curves, tuning_budget=tuning_budget, lr_schedules=schedules, alpha=alpha,
                                         detectable=True) \
         if not curves.empty else None
-    return json_ready(report), curves
+    table = pd.DataFrame(transfer, columns=TRANSFER_COLUMNS)
+    predictors = (report["analysis"] or {}).get("predictors") or {}
+    bound_gamma = {n: {int(b): g for b, g in p["gamma_star"].items()} for n, p in predictors.items()}
+    report["transfer"] = analyze_transfer(table, bound_gamma, alpha, tuning_budget=config["epochs"],
+                                          step_params={r["contender"]: r["step_param"] for r in transfer})
+    if report["transfer"] is not None:
+        trained = [r for r in transfer if r["multiplier"] != 1.0]
+        report["transfer"]["epochs"] = {"planned": sum(r["budget"] for r in trained),
+                                        "trained": sum(r["epochs_trained"] for r in trained)}
+        report["training_time_s"]["transfer"] = sum(r["wall_time"] for r in trained)
+        report["training_time_s"]["total"] += report["training_time_s"]["transfer"]
+    return json_ready(report), curves, table
 
 
-def write_report(report: dict[str, Any], curves: pd.DataFrame, out: Path) -> list[Path]:
-    """Write report.json and curves.csv atomically, the plots, and report.md (what a person reads first)."""
+def write_report(report: dict[str, Any], curves: pd.DataFrame, out: Path,
+                 transfer: pd.DataFrame | None = None) -> list[Path]:
+    """Write report.json, curves.csv (and transfer.csv) atomically, the plots, and report.md (what a person
+    reads first)."""
     from results.figures import write_figures
     from results.markdown import write_markdown
 
     atomic_write_text(out / "report.json", json.dumps(report, indent=2, allow_nan=False) + "\n")
     atomic_write_text(out / "curves.csv", curves.to_csv(index=False))
     written = [out / "report.json", out / "curves.csv"]
+    if transfer is not None and not transfer.empty:
+        atomic_write_text(out / "transfer.csv", transfer.to_csv(index=False))
+        written.append(out / "transfer.csv")
     if report["analysis"] is None:
         return written
-    figures = write_figures(report["analysis"], curves, out)
+    figures = write_figures(report["analysis"], curves, out, report.get("transfer"), transfer)
     return [*written, *figures, write_markdown({**report, **report["analysis"]}, figures, out / "report.md")]
 
 
@@ -185,7 +228,7 @@ def write_outputs(storage: BaseStorage, project: str, out: Path, alpha: float = 
     """The report of what ``storage`` holds for ``project``, written to ``out`` and summarised on stdout."""
     from results.tables import print_summary
 
-    report, curves = build_report(storage, project, alpha)
-    write_report(report, curves, out)
+    report, curves, transfer = build_report(storage, project, alpha)
+    write_report(report, curves, out, transfer)
     print_summary(report)
     return report

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import optuna
+
 from runner.checkpoints import Checkpoints
 from runner.claims import claim
 from runner.comparison_unit import ComparisonRuns
@@ -33,22 +35,33 @@ def compare(ctx: RunContext, recipe: Recipe) -> bool:
     Call it once Phase 1 of ``recipe`` is finished."""
     config = ctx.config
     params = best_params(ctx.storage, config.project, recipe.name)
-    planned = [(budget, seed) for budget in config.epoch_budgets for seed in config.comparison_seeds]
     if params is None:
+        planned = sum(config.unit_epochs("compare", b) for b in config.epoch_budgets) * len(config.comparison_seeds)
         ctx.progress.note(f"[phase 2] {recipe.name}: no complete Phase 1 trial; skipped")
-        ctx.progress.skip(sum(config.unit_epochs("compare", budget) for budget, _ in planned),
-                          key=("no Phase 1", recipe.name))
+        ctx.progress.skip(planned, key=("no Phase 1", recipe.name))
         return True
     study = ctx.study(study_name(config.project, "compare", recipe.name))
-    if recipe.name not in ctx.plans:  # replaying every budget's schedule takes seconds; a waiting worker asks often
-        ctx.plans[recipe.name] = plan(ctx, recipe, params)
+    return train_budgets(ctx, recipe, study, params, config.comparison_seeds, "phase 2", recipe.name, {})
+
+
+def train_budgets(ctx: RunContext, recipe: Recipe, study: optuna.Study, params: dict[str, Any], seeds: list[int],
+                  phase: str, label: str, attrs: dict[str, Any]) -> bool:
+    """Train ``params`` at every budget with every seed in ``study``, each run a unit any worker may claim
+    (Phase 2, and each multiplier of the transfer phase); True once all are finished. ``attrs`` are
+    stored on every unit beside its budget, seed and parameters; ``phase`` and ``label`` name it in the progress."""
+    config = ctx.config
+    planned = [(budget, seed) for budget in config.epoch_budgets for seed in seeds]
+    key = study.study_name
+    if key not in ctx.plans:  # replaying every budget's schedule takes seconds; a waiting worker asks often
+        ctx.plans[key] = plan(ctx, recipe, params)
     checkpoints = Checkpoints(study, ctx.artifacts, ctx.progress.note) if ctx.artifacts is not None else None
-    runs = ComparisonRuns(study, params, ctx.plans[recipe.name], checkpoints, config.checkpoint_every,
+    runs = ComparisonRuns(study, params, ctx.plans[key], checkpoints, config.checkpoint_every,
                           config.checkpoint_seconds)
 
     def run(unit: tuple[int, int]) -> bool:
         budget, seed = unit
-        with claim(study, study.ask, {"budget": budget, "seed": seed, "params": params, "device": ctx.device},
+        with claim(study, study.ask, {**attrs, "budget": budget, "seed": seed, "params": params,
+                                      "device": ctx.device},
                    lambda t: runs.unit_of(t) == unit, config.max_retries) as trial:
             if trial is None:
                 return False
@@ -57,8 +70,8 @@ def compare(ctx: RunContext, recipe: Recipe) -> bool:
             this = runs.unit(budget, seed)
             record = this.resume(trainer)
             resumed = f", from epoch {len(record.val_loss)}" if record is not None else ""
-            ctx.progress.run_started("phase 2", recipe.name, f"run {planned.index(unit) + 1}/{len(planned)} "
-                                                             f"({budget} epochs, seed {seed}{resumed})")
+            ctx.progress.run_started(phase, label, f"run {planned.index(unit) + 1}/{len(planned)} "
+                                                   f"({budget} epochs, seed {seed}{resumed})")
             for epoch, value in enumerate(record.val_loss if record is not None else []):
                 trial.report(value, epoch)
             save = this.saver(trial, trainer)
@@ -67,10 +80,10 @@ def compare(ctx: RunContext, recipe: Recipe) -> bool:
                 trial.report(rec.val_loss[-1], epoch)
                 save(epoch, rec)
 
-            record = train_run(ctx, trainer, on_epoch, f"compare/{recipe.name}/E{budget}-seed{seed}", record)
-            for key, value in record.to_dict().items():
-                if key != "status":
-                    trial.set_user_attr(key, value)
+            record = train_run(ctx, trainer, on_epoch, f"{key.split('/', 1)[1]}/E{budget}-seed{seed}", record)
+            for name, value in record.to_dict().items():
+                if name != "status":
+                    trial.set_user_attr(name, value)
             trial.set_user_attr("epochs_trained", len(record.val_loss) + (record.status != "complete") - this.origin)
             if checkpoints is not None:
                 trial.set_user_attr("checkpoint_seconds", checkpoints.seconds - saving)
@@ -83,10 +96,10 @@ def compare(ctx: RunContext, recipe: Recipe) -> bool:
             return True
 
     starts = runs.starts
-    if runs.forks and any(runs.unfinished(list(starts), seed) for seed in config.comparison_seeds):  # work left
-        total, shared = (n * len(config.comparison_seeds) for n in (sum(starts), epochs_to_train(starts)))
-        ctx.progress.note(f"[phase 2] {recipe.name}: prefix sharing trains {shared} of {total} epochs "
+    if runs.forks and any(runs.unfinished(list(starts), seed) for seed in seeds):  # work left
+        total, shared = (n * len(seeds) for n in (sum(starts), epochs_to_train(starts)))
+        ctx.progress.note(f"[{phase}] {label}: prefix sharing trains {shared} of {total} epochs "
                           f"(saves {total - shared}, {100 * (total - shared) / total:.0f} %)",
-                          key=("prefix sharing", recipe.name))
+                          key=("prefix sharing", key))
     return work_through(study, planned, runs.unit_of, run, lambda unit: config.unit_epochs("compare", unit[0]),
                         ctx.progress)

@@ -9,7 +9,7 @@ from typing import Any
 
 from errors import UserError
 from runner.options import declared, identity_names, run_option
-from runner.parsing import parse_budgets, parse_names
+from runner.parsing import parse_budgets, parse_multipliers, parse_names
 from runner.progress import DEFAULT_LOG_EVERY, parse_log_every
 from runstate.storage import JOURNAL_FILE
 from schedulers.lr_free import LR_FREE
@@ -73,6 +73,12 @@ class RunConfig:
         tuple(LR_FREE), f"Do not run the LR-free optimizers ({', '.join(LR_FREE)}).", "Protocol",
         cli_name="skip_lr_free", cli_type=bool, cli_default=False, parse=lambda skip: () if skip else None)
     skip_compare: bool = run_option(False, "Stop after Phase 1.", "Protocol")
+    transfer_grid: tuple[float, ...] = run_option(
+        (), "Transfer phase: multipliers of each contender's tuned step size (base LR) trained at every Phase 2 "
+        "budget, a comma list like 0.25,0.5,1,2,4 (1 is Phase 2's run).", "Protocol", cli_type=str,
+        parse=lambda text: tuple(parse_multipliers(text)), resolved_by="off")
+    transfer_seeds: int = run_option(0, "Seeds per budget and multiplier in the transfer phase (at most "
+                                     "--compare-seeds).", "Protocol", minimum=1, resolved_by="--compare-seeds")
     project: str = run_option("", "Project name.", "Output", resolved_by="task-dataset-model")
     dataset: str | None = run_option(None, _dataset_help, "Task", identity=True, resolved_by="the task's first")
     subset_ratio: float = run_option(1.0, "Seeded fraction of the data in (0, 1].", "Task", identity=True,
@@ -134,6 +140,11 @@ class RunConfig:
         return [*self.schedulers, *self.lr_free]
 
     @property
+    def transfer_multipliers(self) -> list[float]:
+        """The grid points the transfer phase trains (multiplier 1 is Phase 2's run)."""
+        return [] if self.skip_compare else [m for m in self.transfer_grid if m != 1.0]
+
+    @property
     def tuning_seeds(self) -> list[int]:
         return list(range(1, self.n_seeds + 1))
 
@@ -151,7 +162,8 @@ class RunConfig:
         """Training epochs of the whole run without prefix sharing: what the progress display counts."""
         tuning = self.n_trials * self.unit_epochs("tune")
         comparison = 0 if self.skip_compare else sum(self.unit_epochs("compare", b) for b in self.epoch_budgets)
-        return len(self.names) * (tuning + comparison * self.compare_seeds)
+        transfer = comparison * self.transfer_seeds * len(self.transfer_multipliers)
+        return len(self.names) * (tuning + comparison * self.compare_seeds + transfer)
 
     def recipe(self, name: str, steps_per_epoch: int) -> Recipe:
         """What study ``name`` tunes, with this run's base optimizer, default LR and LR floor."""
@@ -241,6 +253,7 @@ def resolve(options: dict[str, Any], preset: str | None, task_options: dict[str,
                      lr=chosen.get("lr", defaults.lr), subset_ratio=chosen.get("subset_ratio", defaults.subset_ratio),
                      dataset=dataset, options=values, project=project,
                      epoch_budgets=tuple(sorted(config.epoch_budgets)),  # sensitivity runs first -> last budget
+                     transfer_seeds=given.get("transfer_seeds", config.compare_seeds),
                      out=config.out if str(config.out) not in ("", ".") else Path("runs") / project)
     validate(config)
     return config
@@ -267,6 +280,11 @@ def validate(config: RunConfig) -> None:
             raise UserError(f"--{f.name.replace('_', '-')} must be an integer >= {option.minimum}, got {value}")
     if not 0.0 <= config.checkpoint_seconds < math.inf:
         raise UserError(f"--checkpoint-seconds must be a finite number >= 0, got {config.checkpoint_seconds:g}")
+    if config.transfer_seeds > config.compare_seeds:
+        raise UserError(f"--transfer-seeds must be at most --compare-seeds ({config.compare_seeds}): multiplier 1 is "
+                        f"Phase 2's run, got {config.transfer_seeds}")
+    if config.transfer_grid and config.skip_compare:
+        raise UserError("--transfer-grid needs Phase 2 (its multiplier 1 is Phase 2's run); drop --skip-compare")
     if not 0.0 < config.subset_ratio <= 1.0:
         raise UserError(f"--subset-ratio must be in (0, 1], got {config.subset_ratio:g}")
     if not (0.0 < config.lr and math.isfinite(config.lr)):

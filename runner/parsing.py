@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -23,6 +24,23 @@ def parse_budgets(text: str, option: str = "--epoch-budgets") -> list[int]:
     if len(set(budgets)) != len(budgets):
         raise UserError(f"{option}: duplicated budget in {text!r}; each budget may appear once")
     return budgets
+
+
+def parse_multipliers(text: str, option: str = "--transfer-grid") -> list[float]:
+    """'2,0.5,1' -> [0.5, 1.0, 2.0]: positive, finite, distinct numbers, at least one, sorted."""
+    items = [item.strip() for item in text.split(",")]
+    if not text.strip() or any(not item for item in items):
+        raise UserError(f"{option}: {text!r} is malformed; expected comma-separated positive numbers like 0.5,1,2")
+    try:
+        values = [float(item) for item in items]
+    except ValueError:
+        raise UserError(f"{option}: {text!r} is malformed; expected comma-separated positive numbers like "
+                        "0.5,1,2") from None
+    if not all(math.isfinite(v) and v > 0 for v in values):
+        raise UserError(f"{option}: multipliers must be positive finite numbers, got {text!r}")
+    if len(set(values)) != len(values):
+        raise UserError(f"{option}: duplicated multiplier in {text!r}; each may appear once")
+    return sorted(values)
 
 
 def parse_names(text: str, known: list[str], what: str, option: str) -> list[str]:

@@ -119,8 +119,12 @@ def epochs_done(storage: optuna.storages.BaseStorage, config: RunConfig) -> int:
     reported epochs of units in progress (their validation losses)."""
     done = 0
     for name in config.names:
-        for phase in ("tune", "compare"):
-            for trial in store.trials(storage, store.study_name(config.project, phase, name)):
+        studies = [("tune", store.study_name(config.project, "tune", name)),
+                   ("compare", store.study_name(config.project, "compare", name))]
+        studies += [("compare", store.transfer_study_name(config.project, name, m))  # units like Phase 2's
+                    for m in config.transfer_multipliers]
+        for phase, study in studies:
+            for trial in store.trials(storage, study):
                 if store.is_finished(trial):
                     done += config.unit_epochs(phase, trial.user_attrs.get("budget", 0))
                 elif trial.state == TrialState.RUNNING:

@@ -44,6 +44,17 @@ def study_name(project: str, phase: str, name: str) -> str:
     return f"{project}/{phase}/{name}"
 
 
+def transfer_study_name(project: str, name: str, multiplier: float) -> str:
+    """'<project>/transfer/<name>/x<multiplier>': the transfer runs of one grid point (repr: exact)."""
+    return f"{project}/transfer/{name}/x{multiplier!r}"
+
+
+def transfer_multipliers(storage: BaseStorage, project: str, name: str) -> dict[float, str]:
+    """{multiplier: study name} of the transfer studies ``storage`` holds for contender ``name``."""
+    prefix = f"{project}/transfer/{name}/x"
+    return {float(s.removeprefix(prefix)): s for s in sorted(study_names(storage)) if s.startswith(prefix)}
+
+
 def meta_name(project: str) -> str:
     return f"{project}/meta"
 

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import KW_ONLY, dataclass
 from typing import TYPE_CHECKING, Any
 
-from schedulers.params import InvalidParameter, Param, Tunable, float_range, searched_float
+from schedulers.params import InvalidParameter, Param, Tunable, fixed_float, float_range, searched_float
 
 if TYPE_CHECKING:  # the optimizers import torch when built; the registry itself stays torch-free
     import torch
@@ -22,6 +22,7 @@ class LRFreeSpec(Tunable):
     params: tuple[Param, ...]
     build: Callable[..., torch.optim.Optimizer]
     summary: str
+    step: str  # the parameter scaling the optimizer's step size (what the transfer phase multiplies)
     switches_modes: bool = False  # needs optimizer.train()/.eval() around evaluation (ScheduleFree)
     # Whether the optimizer's state and hyperparameters ignore the run's length, so runs of any
     # budget agree step for step (prefix sharing). Schedule-Free's warm-up is a fraction of the run.
@@ -54,9 +55,10 @@ def _prodigy(parameters, *, weight_decay: float, total_steps: int, d_coef: float
     return Prodigy(parameters, lr=1.0, d_coef=d_coef, weight_decay=weight_decay)
 
 
-def _dadapt(parameters, *, weight_decay: float, total_steps: int, growth_rate: float) -> torch.optim.Optimizer:
+def _dadapt(parameters, *, weight_decay: float, total_steps: int, growth_rate: float,
+            lr: float = 1.0) -> torch.optim.Optimizer:
     from dadaptation import DAdaptAdam
-    return DAdaptAdam(parameters, lr=1.0, growth_rate=growth_rate, weight_decay=weight_decay, decouple=True)
+    return DAdaptAdam(parameters, lr=lr, growth_rate=growth_rate, weight_decay=weight_decay, decouple=True)
 
 
 def _schedule_free(parameters, *, weight_decay: float, total_steps: int, lr: float,
@@ -67,17 +69,18 @@ def _schedule_free(parameters, *, weight_decay: float, total_steps: int, lr: flo
 
 
 LR_FREE: dict[str, LRFreeSpec] = {spec.name: spec for spec in [
-    LRFreeSpec("Prodigy", package="prodigyopt", build=_prodigy, horizon_free=True,
+    LRFreeSpec("Prodigy", package="prodigyopt", build=_prodigy, horizon_free=True, step="d_coef",
                summary="Prodigy (lr = 1, estimates D)", params=(
         searched_float("d_coef", 1.0, 0.1, 10.0, float_range(0.0, float("inf")), "scale of the estimated step size",
                        log=True),
     )),
-    LRFreeSpec("DAdapt", package="dadaptation", build=_dadapt, horizon_free=True,
+    LRFreeSpec("DAdapt", package="dadaptation", build=_dadapt, horizon_free=True, step="lr",
                summary="D-Adaptation Adam (lr = 1)", params=(
         searched_float("growth_rate", 1.02, 1.01, 2.0, float_range(1.0, float("inf")),
                        "max growth of the D estimate per step"),
+        fixed_float("lr", 1.0, float_range(0.0, float("inf")), "multiplier of the estimated step size (not tuned)"),
     )),
-    LRFreeSpec("ScheduleFree", package="schedulefree", build=_schedule_free, switches_modes=True,
+    LRFreeSpec("ScheduleFree", package="schedulefree", build=_schedule_free, switches_modes=True, step="lr",
                summary="Schedule-Free AdamW (no schedule; train/eval modes)", params=(
         searched_float("lr", 2.5e-3, 1e-4, 5e-2, float_range(0.0, 1.0), "base LR", log=True),
         searched_float("warmup_frac", 0.05, 0.0, 0.2, float_range(0.0, 1.0, low_open=False),

@@ -1,4 +1,4 @@
-"""report.json and curves.csv pinned exactly (schema version 4), and their summary numbers tied to their definitions.
+"""report.json and curves.csv pinned exactly (schema version 6), and their summary numbers tied to their definitions.
 
 One tiny osc run of two schedulers at budgets 1 and 2 with two seeds feeds every test. A change to
 the published schema must change these lists (and SCHEMA_VERSION) on purpose, never by accident.
@@ -24,9 +24,10 @@ pytestmark = [pytest.mark.slow]
 NAMES, BUDGETS, SEEDS = ["N", "C"], ["1", "2"], [1, 2]  # report order: the registry's, not the command line's
 
 TOP_LEVEL = ["schema_version", "config", "environment", "optimization", "comparison", "comparison_detail",
-             "sensitivity", "decoupling", "faults", "epochs", "training_time_s", "analysis"]
+             "sensitivity", "decoupling", "faults", "epochs", "training_time_s", "analysis", "transfer"]
 CONFIG = ["task", "model", "optimizer", "epochs", "batch_size", "lr", "infimum_lr", "n_trials", "n_seeds",
-          "compare_seeds", "epoch_budgets", "schedulers", "lr_free", "skip_compare", "project", "dataset",
+          "compare_seeds", "epoch_budgets", "schedulers", "lr_free", "skip_compare", "transfer_grid", "transfer_seeds",
+          "project", "dataset",
           "subset_ratio", "dtype", "mode", "hist", "pred", "sampler_seed", "pruner", "precision", "device",
           "wandb_mode", "workers", "max_retries", "data_dir", "download", "out", "storage", "checkpoint_every",
           "checkpoint_seconds", "share_prefix", "checkpoint_dir", "log_every", "plugins", "plugin_sha256"]
@@ -58,10 +59,11 @@ def run(tmp_path_factory, one_torch_thread) -> tuple[dict, list[dict[str, str]],
     return report, rows, out
 
 
-def test_report_json_keys_are_exactly_schema_4(run) -> None:
+def test_report_json_keys_are_exactly_schema_6(run) -> None:
     report, _, _ = run
     assert list(report) == TOP_LEVEL
-    assert report["schema_version"] == 5
+    assert report["schema_version"] == 6
+    assert report["transfer"] is None  # no --transfer-grid (its keys: tests/test_transfer_runs.py)
     assert report["faults"] == {} and report["environment"]["run_devices"] == {"cpu": 10}  # 1 trial + 4 runs each
     # Phase 2 epochs: budgets 1 and 2 x 2 seeds planned; the 2-epoch runs continue the 1-epoch ones.
     assert report["epochs"] == {name: {"planned": 6, "trained": 4} for name in NAMES}

@@ -69,6 +69,18 @@ CASES = [
                  marks=pytest.mark.skipif(importlib.util.find_spec("wandb") is not None, reason="wandb is installed")),
     (["--epochs", "abc"], "Invalid value for '--epochs': Input should be a valid integer"),
     (["--preset", "huge"], "--preset 'huge' is unknown; allowed: smoke, paper"),
+    (["--transfer-grid", ""], "--transfer-grid: '' is malformed; expected comma-separated positive numbers"),
+    (["--transfer-grid", "0.5,,2"], "--transfer-grid: '0.5,,2' is malformed"),
+    (["--transfer-grid", "0.5,x"], "--transfer-grid: '0.5,x' is malformed"),
+    (["--transfer-grid", "0,1,2"], "--transfer-grid: multipliers must be positive finite numbers, got '0,1,2'"),
+    (["--transfer-grid", "-1,2"], "--transfer-grid: multipliers must be positive finite numbers, got '-1,2'"),
+    (["--transfer-grid", "1,inf"], "--transfer-grid: multipliers must be positive finite numbers, got '1,inf'"),
+    (["--transfer-grid", "1,nan"], "--transfer-grid: multipliers must be positive finite numbers, got '1,nan'"),
+    (["--transfer-grid", "0.5,1,0.50"], "--transfer-grid: duplicated multiplier in '0.5,1,0.50'"),
+    (["--transfer-grid", "0.5,2", "--transfer-seeds", "3"],
+     "--transfer-seeds must be at most --compare-seeds (2): multiplier 1 is Phase 2's run, got 3"),
+    (["--transfer-grid", "0.5,2", "--transfer-seeds", "0"], "--transfer-seeds must be an integer >= 1, got 0"),
+    (["--transfer-grid", "0.5,2", "--skip-compare"], "--transfer-grid needs Phase 2"),
 ]
 
 
@@ -114,6 +126,17 @@ def test_budget_order_does_not_change_the_answer(finished_run, capsys) -> None:
     assert json.loads((out / "report.json").read_text()) == before
     base = {"task": "osc", "schedulers": ("H",), "lr_free": ()}
     assert resolve({**base, "epoch_budgets": (6, 3)}, "smoke") == resolve({**base, "epoch_budgets": (3, 6)}, "smoke")
+
+
+def test_a_transfer_grid_is_sorted_and_its_seeds_default_to_the_compare_seeds() -> None:
+    from runner.parsing import parse_multipliers
+
+    assert parse_multipliers(" 4, 0.25,1 ,2") == [0.25, 1.0, 2.0, 4.0]
+    config = resolve({"task": "osc", "schedulers": ("H",), "lr_free": (), "transfer_grid": (0.5, 1.0, 2.0)}, "smoke")
+    assert (config.transfer_seeds, config.transfer_multipliers) == (config.compare_seeds, [0.5, 2.0])
+    # planned epochs: per contender, Phase 2's budgets x seeds once more for each multiplier but 1
+    plain = resolve({"task": "osc", "schedulers": ("H",), "lr_free": ()}, "smoke")
+    assert config.planned_epochs - plain.planned_epochs == 2 * (3 + 6) * config.compare_seeds
 
 
 def test_missing_dataset_files_are_named(tmp_path: Path, capsys) -> None:

@@ -87,6 +87,17 @@ class Recipe(ABC):
         self.stepper(optimizer, scheduler).replay(epoch, self.steps_per_epoch)
         return optimizer, scheduler
 
+    @property
+    def step_param(self) -> str | None:
+        """The parameter that sets the size of the optimizer's steps, which the transfer phase scales
+        (the base LR of a schedule, Prodigy's ``d_coef``); None: this recipe has none (no transfer)."""
+        return None
+
+    def scale_steps(self, params: dict[str, Any], multiplier: float) -> dict[str, Any] | None:
+        """``params`` with every step size multiplied by ``multiplier`` (transfer phase); None where the
+        recipe has no ``step_param``."""
+        return None
+
     def train_mode(self, optimizer: Optimizer) -> None:
         """Called before each training epoch."""
 

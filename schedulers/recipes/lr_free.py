@@ -42,6 +42,14 @@ class LRFreeRecipe(Recipe):
     def validate(self, params: dict[str, Any], budgets: list[int]) -> None:
         self.spec.validate(params, [self.budget(b) for b in budgets])
 
+    @property
+    def step_param(self) -> str:
+        return self.spec.step
+
+    def scale_steps(self, params: dict[str, Any], multiplier: float) -> dict[str, Any]:
+        step = self.spec.step
+        return {**params, step: params.get(step, self.spec.defaults(self.budget(1))[step]) * multiplier}
+
     def build(self, parameters: Iterable[nn.Parameter], params: dict[str, Any],
               epochs: int) -> tuple[Optimizer, None]:
         optimizer = self.spec.create(parameters, params, total_steps=epochs * self.steps_per_epoch,

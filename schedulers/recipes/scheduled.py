@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from torch.optim.lr_scheduler import LRScheduler
 
 LR_SEARCH = (1e-4, 5e-2)  # Phase 1's base-LR range for scheduled recipes, log-uniform
+ABSOLUTE_LRS = ("lr", "infimum_lr")  # the parameters of a scheduled recipe that are LRs, not fractions
 
 
 def schedule_params(params: dict[str, Any]) -> dict[str, Any]:
@@ -60,6 +61,15 @@ class ScheduledRecipe(Recipe):
         for epochs in budgets:
             budget = self.budget(epochs, params["lr"])
             self.spec.validate({**self.spec.defaults(budget), **own}, [budget])
+
+    @property
+    def step_param(self) -> str:
+        return "lr"
+
+    def scale_steps(self, params: dict[str, Any], multiplier: float) -> dict[str, Any]:
+        """Every LR of the schedule times ``multiplier``: the base LR and, where tuned, the floor (the only
+        absolute LR a registry schedule takes; its other parameters are fractions of the run or the LR)."""
+        return {k: v * multiplier if k in ABSOLUTE_LRS else v for k, v in params.items()}
 
     def build(self, parameters: Iterable[nn.Parameter], params: dict[str, Any],
               epochs: int) -> tuple[Optimizer, LRScheduler]:

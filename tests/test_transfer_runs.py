@@ -1,0 +1,156 @@
+"""The transfer phase through the real CLI, storage and training: units, reuse of Phase 2, growth, resume."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from runstate import storage as store
+from tests.processes import HANG_SECONDS, freeze_when
+from tests.test_runner_end_to_end import ROOT, TINY_OSC, cli
+
+pytestmark = [pytest.mark.slow]
+
+PROJECT = "osc-LSTM_Seq2Seq"
+NAMES = ["E", "C"]  # E shares its LR prefix across budgets, C does not (LR-free scaling: test_transfer_scaling)
+BASE = ["--task", "osc", "--preset", "smoke", "--schedulers", "E,C", "--skip-lr-free", "--n-trials", "1",
+        "--epochs", "2", "--epoch-budgets", "2,4", *TINY_OSC]
+
+
+TRANSFER = ["contenders", "tuning_budget", "longest_budget", "step_params", "ranking", "comparisons", "alpha",
+            "method", "epochs"]
+BUDGET = ["seeds", "loss", "diverged", "optimum", "regret"]
+OPTIMUM = ["multiplier", "lr", "loss", "fit", "at_edge", "multiplier_ci", "lr_ci"]
+REGRET = ["absolute", "percent", "lower_bound", "ci", "percent_ci", "per_seed_percent"]
+
+
+def args(out: Path, data: Path, grid: str = "0.5,1,2", *extra: str) -> list[str]:
+    return [*BASE, "--transfer-grid", grid, "--out", str(out), "--data-dir", str(data), *extra]
+
+
+def transfer_trials(out: Path) -> dict[str, list[tuple]]:
+    """study -> (budget, seed, state, epochs_trained) of its trials, for every transfer study."""
+    storage = store.open_storage(store.default_url(out))
+    return {name: [(t.user_attrs.get("budget"), t.user_attrs.get("seed"), t.state.name,
+                    t.user_attrs.get("epochs_trained")) for t in store.trials(storage, name)]
+            for name in sorted(store.study_names(storage)) if "/transfer/" in name}
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory) -> tuple[Path, Path]:
+    root = tmp_path_factory.mktemp("transfer")
+    out, data = root / "out", root / "data"
+    cli(*args(out, data))
+    return out, data
+
+
+def test_multiplier_1_is_phase_2s_run_and_is_never_retrained(reference) -> None:
+    out, _ = reference
+    studies = transfer_trials(out)
+    assert sorted(studies) == sorted(f"{PROJECT}/transfer/{n}/x{m!r}" for n in NAMES for m in (0.5, 2.0))
+    table = pd.read_csv(out / "transfer.csv")
+    assert list(table.columns) == ["contender", "budget", "multiplier", "lr", "seed", "final_val_loss", "status"]
+    assert len(table) == len(NAMES) * 3 * 2 * 2  # multipliers x budgets x seeds
+    curves = pd.read_csv(out / "curves.csv")
+    finals = curves.sort_values("epoch").groupby(["scheduler", "budget", "seed"])["val_loss"].last()
+    one = table[table["multiplier"] == 1.0].set_index(["contender", "budget", "seed"])["final_val_loss"]
+    assert one.to_dict() == {key: finals[key] for key in one.index}  # equal floats: the same stored runs
+    report = json.loads((out / "report.json").read_text())
+    best = {n: report["optimization"][n]["best_params"] for n in NAMES}
+    for (name, multiplier), lrs in table.groupby(["contender", "multiplier"])["lr"]:
+        assert set(lrs) == {best[name]["lr"] * multiplier}
+    transfer = report["transfer"]
+    assert list(transfer) == TRANSFER and transfer["step_params"] == {"E": "lr", "C": "lr"}
+    assert report["schema_version"] == 6 and list(report["training_time_s"])[-1] == "transfer"
+    for name in NAMES:
+        assert list(transfer["contenders"][name]) == ["tuned_lr", "budgets", "drift"]
+        for detail in transfer["contenders"][name]["budgets"].values():
+            assert list(detail) == BUDGET and list(detail["loss"]) == ["0.5", "1", "2"]
+            assert list(detail["optimum"]) == OPTIMUM and list(detail["regret"]) == REGRET
+    assert [list(r) for r in transfer["ranking"]] == [["name", "regret_percent", "ci", "lower_bound", "tied_with"]] * 2
+    # E's LR prefix is shared across budgets at every multiplier: fewer epochs trained than planned
+    assert report["transfer"]["epochs"]["planned"] == len(NAMES) * 2 * (2 + 4) * 2
+    assert report["transfer"]["epochs"]["trained"] < report["transfer"]["epochs"]["planned"]
+
+
+def test_report_shows_the_transfer_and_rebuilds_from_the_storage(reference, tmp_path: Path) -> None:
+    out, _ = reference
+    for name in ("lr_sensitivity.png", "optimal_lr_drift.png"):
+        assert (out / "plots" / name).stat().st_size > 10_000
+    text = (out / "report.md").read_text()
+    assert "**Tuned at 2 epochs, trained at 4:**" in text and "## Transfer" in text
+    links = re.findall(r"\]\(([^)]+)\)", text)
+    assert all((out / link).is_file() for link in links) and "plots/lr_sensitivity.png" in links
+    cli("report", str(out), "--out", str(tmp_path))
+    for name in ("report.json", "transfer.csv"):
+        assert (tmp_path / name).read_bytes() == (out / name).read_bytes()
+
+
+def test_without_prefix_sharing_the_numbers_are_equal(reference, tmp_path: Path) -> None:
+    out, data = reference
+    plain = tmp_path / "plain"
+    cli(*args(plain, data, "0.5,1,2", "--no-share-prefix"))
+    assert (plain / "transfer.csv").read_bytes() == (out / "transfer.csv").read_bytes()
+
+
+def test_a_grown_grid_trains_only_its_new_points(reference, tmp_path: Path) -> None:
+    out, data = reference
+    grown = tmp_path / "grown"
+    subprocess.run(["cp", "-r", str(out), str(grown)], check=True)
+    before = transfer_trials(grown)
+    cli(*args(grown, data, "0.5,1,2,4"))
+    after = transfer_trials(grown)
+    assert {k: after[k] for k in before} == before  # untouched
+    new = sorted(set(after) - set(before))
+    assert new == sorted(f"{PROJECT}/transfer/{n}/x4.0" for n in NAMES)
+    assert all(len(after[k]) == 2 * 2 and all(state == "COMPLETE" for _, _, state, _ in after[k]) for k in new)
+    table = pd.read_csv(grown / "transfer.csv")
+    assert sorted(table["multiplier"].unique()) == [0.5, 1.0, 2.0, 4.0]
+
+
+@pytest.mark.multiprocess
+def test_sigkill_mid_grid_resumes_to_the_uninterrupted_numbers(reference, tmp_path: Path) -> None:
+    out, data = reference
+    killed = tmp_path / "killed"
+    command = [sys.executable, str(ROOT / "run_all.py"), *args(killed, data)]
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def some_transfer_run_finished() -> bool:
+        return (killed / store.JOURNAL_FILE).exists() and any(
+            state == "COMPLETE" for runs in transfer_trials(killed).values() for _, _, state, _ in runs)
+
+    try:  # looked at only while frozen: the first finished transfer run is seen before the grid is done
+        freeze_when([process.pid], some_transfer_run_finished, "a finished transfer run",
+                    storage=store.default_url(killed))
+    finally:
+        os.kill(process.pid, signal.SIGKILL)
+    process.wait(timeout=HANG_SECONDS)
+    done = sum(state == "COMPLETE" for runs in transfer_trials(killed).values() for _, _, state, _ in runs)
+    assert 0 < done < len(NAMES) * 2 * 2 * 2, "the kill came after the grid was done"
+    assert not (killed / "transfer.csv").exists()
+    subprocess.run(command, check=True, capture_output=True, cwd=ROOT, timeout=HANG_SECONDS)
+    assert (killed / "transfer.csv").read_bytes() == (out / "transfer.csv").read_bytes()
+    resumed, uninterrupted = (json.loads((d / "report.json").read_text())["transfer"] for d in (killed, out))
+    assert {k: v for k, v in resumed.items() if k != "epochs"} == {k: v for k, v in uninterrupted.items()
+                                                                  if k != "epochs"}
+
+
+@pytest.mark.multiprocess
+def test_two_workers_train_every_grid_point_once_with_the_numbers_of_one(reference, tmp_path: Path,
+                                                                         one_torch_thread) -> None:
+    out, data = reference
+    pooled = tmp_path / "pooled"
+    cli(*args(pooled, data, "0.5,1,2", "--workers", "2"))
+    trials = transfer_trials(pooled)
+    for study, runs in trials.items():  # each (budget, seed) finished once: no unit trained by both workers
+        finished = [(b, s) for b, s, state, _ in runs if state == "COMPLETE"]
+        assert sorted(finished) == [(b, s) for b in (2, 4) for s in (1, 2)], study
+    assert (pooled / "transfer.csv").read_bytes() == (out / "transfer.csv").read_bytes()
