@@ -53,3 +53,9 @@ def test_budget_test_power() -> None:
     out = run_quick("budget_test_power.py")
     assert len(re.findall(r"^\s+\d+\s+[\d.]+\s+[\d.]+$", out, re.M)) == 3, out  # (a): a row per number of seeds
     assert len(re.findall(r"^\s+[\d.]+(\s+[\d.]+){3}$", out, re.M)) == 4, out  # (b): a row per effect
+
+
+def test_denormals(tmp_path: Path) -> None:
+    out = run_quick("denormals.py", "--data-dir", str(tmp_path / "data"))
+    assert re.search(r"^wall-time ratio kept/flushed: [\d.]+x; validation losses identical: (True|False)$", out,
+                     re.M), out

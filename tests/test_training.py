@@ -12,7 +12,7 @@ from schedulers.recipes import make_recipe
 from schedulers.trace import lr_trace
 from tasks import DataConfig, get_task
 from tasks.data import TaskData
-from tasks.training import TrainConfig, train
+from tasks.training import TrainConfig, Trainer, train
 from tests.conftest import write_cifar
 
 
@@ -46,6 +46,14 @@ def test_osc_training_lowers_loss_and_is_deterministic(osc_data) -> None:
     assert (first.train_loss, first.val_loss, first.lr, first.test_loss) == (
         second.train_loss, second.val_loss, second.lr, second.test_loss)
     assert first.val_accuracy is None and math.isfinite(first.test_loss)
+
+
+def test_a_cpu_trainer_flushes_subnormal_floats_to_zero(osc_data) -> None:
+    torch.set_flush_denormal(False)  # another test's trainer may have turned it on
+    subnormal = torch.tensor([1e-40])
+    assert (subnormal * 1.0).item() != 0.0
+    Trainer(get_task("osc"), osc_data, small("osc", "LSTM_Seq2Seq", osc_data, device="cpu"))
+    assert (subnormal * 1.0).item() == 0.0  # flushed: the arithmetic the slow path would do on it is skipped
 
 
 @pytest.mark.slow
