@@ -44,3 +44,17 @@ def print_summary(report: dict[str, Any], console: Console | None = None) -> Non
         planned, trained = (sum(c[k] for c in epochs.values()) for k in ("planned", "trained"))
         console.print(f"Phase 2 trained {trained} of {planned} planned epochs (prefix sharing saved "
                       f"{planned - trained}, {100 * (planned - trained) / max(planned, 1):.0f} %)")
+    transfer = report.get("transfer")
+    if transfer is not None:
+        table = Table(title=f"Transfer: regret of the step size tuned at {transfer['tuning_budget']} epochs, at "
+                            f"{transfer['longest_budget']} epochs")
+        for column in ("name", "regret %", "95% jackknife", "cannot be told apart from"):
+            table.add_column(column, justify="left" if column in ("name", "cannot be told apart from") else "right")
+        for row in transfer["ranking"]:
+            interval = f"[{_fmt(row['ci'][0])}, {_fmt(row['ci'][1])}]" if row["ci"] else "-"
+            table.add_row(row["name"], (">= " if row["lower_bound"] else "") + _fmt(row["regret_percent"]), interval,
+                          ", ".join(row["tied_with"]) or "-")
+        console.print(table)
+        counts = transfer["epochs"]
+        console.print(f"Transfer trained {counts['trained']} of {counts['planned']} planned epochs (multiplier 1 is "
+                      "Phase 2's run; prefix sharing saved the rest)")

@@ -40,7 +40,7 @@ def plot_lr_sensitivity(transfer: dict[str, Any], table: pd.DataFrame, path: Pat
             ax.errorbar(xs, ys, yerr=[[y - b[0] for y, b in zip(ys, bars)], [b[1] - y for y, b in zip(ys, bars)]],
                         color=color, marker="o", ms=3, lw=1.3, capsize=2)
             seeds = runs[(runs["budget"] == int(budget)) & runs["seed"].isin(detail["seeds"])]
-            ax.scatter(seeds["lr"], seeds["final_val_loss"], color=color, s=6, alpha=0.35, lw=0)
+            ax.scatter(seeds["lr"], seeds["final_val_loss"], color=color, s=12, alpha=0.55, lw=0)
             optimum = detail["optimum"]
             if optimum is not None and optimum["at_edge"] is None:
                 ax.plot([optimum["lr"]], [optimum["loss"]], marker="*", ms=10, color=color, mec="black", mew=0.5)

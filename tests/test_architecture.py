@@ -101,9 +101,9 @@ def test_legacy_run_resumes_with_nothing_to_train(tmp_path: Path) -> None:
     for key in set(legacy) - {"config", "environment", "schema_version"}:
         assert now[key] == legacy[key], key
     # The config is this command's: the osc task's own options, no other task's, and settings added
-    # since that say how this command ran (they change no number).
+    # since that say how this command ran or what it adds (they change no number).
     added = {"mode", "workers", "max_retries", "checkpoint_every", "checkpoint_seconds", "share_prefix",
-             "checkpoint_dir", "plugins", "plugin_sha256", "log_every"}
+             "checkpoint_dir", "plugins", "plugin_sha256", "log_every", "transfer_grid", "transfer_seeds"}
     assert {k: v for k, v in now["config"].items() if k not in added} == {
         k: v for k, v in legacy["config"].items() if k != "n_functions"}
     assert now["config"]["checkpoint_every"] == 1 and now["config"]["share_prefix"] is True
