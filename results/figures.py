@@ -5,39 +5,16 @@ per-contender curves as small multiples with one shared budget legend, summary p
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import matplotlib
+import numpy as np
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-
-from results.analysis import FAMILIES  # noqa: E402
-
-DPI = 110
-
-
-def save_figure(fig: Figure, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, bbox_inches="tight")
-    plt.close(fig)
-    return path
-
-
-def values_span_decades(values: Sequence[float]) -> bool:
-    positive = [v for v in values if v is not None and v > 0 and math.isfinite(v)]
-    return bool(positive) and len(positive) == len([v for v in values if v is not None]) \
-        and max(positive) / min(positive) > 20
-
-
-def budget_colors(budgets: Sequence[int]) -> dict[int, Any]:
-    cmap = plt.get_cmap("viridis")
-    return {b: cmap(i / max(len(budgets) - 1, 1) * 0.9) for i, b in enumerate(sorted(budgets))}
+from results.analysis import FAMILIES
+from results.plotting import DPI, budget_colors, plt, save_figure, values_span_decades
+from results.transfer_figures import plot_lr_sensitivity, plot_optimal_lr_drift
 
 
 def _small_multiples(curves: pd.DataFrame, title: str, ylabel: str, path: Path,
@@ -252,8 +229,6 @@ def write_figures(analysis: dict[str, Any], curves: pd.DataFrame, out_dir: Path,
     if analysis.get("predictors"):
         written.append(plot_predicted_vs_measured(analysis, plots / "predicted_vs_measured.png"))
     if transfer is not None and transfer_table is not None:
-        from results.transfer_figures import plot_lr_sensitivity, plot_optimal_lr_drift
-
         written += [plot_lr_sensitivity(transfer, transfer_table, plots / "lr_sensitivity.png"),
                     plot_optimal_lr_drift(transfer, plots / "optimal_lr_drift.png")]
     return written

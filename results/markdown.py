@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from results import pairwise
+from results.markdown_table import fmt, fmt_ci, table, with_interval
+from results.transfer_markdown import transfer_section, transfer_verdict
 from runstate.files import atomic_write_text
 
 READINGS = {
@@ -49,32 +51,6 @@ READINGS = {
     "predictors": "Numbers computed from the learning-rate schedules alone, without training; Spearman's rho "
                   "says whether the schedule's own decoupling orders the contenders like the measured one.",
 }
-
-
-def fmt(value: Any, digits: int = 4) -> str:
-    """A number for a table: 4 significant digits, '-' for undefined."""
-    if value is None:
-        return "-"
-    if isinstance(value, float):
-        return f"{value:.{digits}g}"
-    return str(value)
-
-
-def fmt_ci(ci: Sequence[float] | None) -> str:
-    """An interval as [low, high], '-' when undefined."""
-    return "-" if ci is None else f"[{fmt(ci[0])}, {fmt(ci[1])}]"
-
-
-def with_interval(value: Any, ci: Sequence[float] | None) -> str:
-    """'value [low, high]', or the value alone where there is no interval (not 'value -')."""
-    return fmt(value) if ci is None else f"{fmt(value)} {fmt_ci(ci)}"
-
-
-def table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:
-    """A GitHub-flavoured markdown table."""
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(fmt(c) if not isinstance(c, str) else c for c in row) + " |" for row in rows]
-    return lines + [""]
 
 
 def _percent_per_doubling(log_slope: dict[str, Any] | None) -> str:
@@ -330,8 +306,6 @@ def write_markdown(report: dict[str, Any], figures: Sequence[Path], out: Path) -
     environment, optimization, comparison_detail) or analyze's (title, sources, skipped).
     """
     title = report.get("title") or "EpochBench: how sensitive are LR schedulers to the training budget?"
-    from results.transfer_markdown import transfer_section, transfer_verdict  # it builds on this module's helpers
-
     transfer = report.get("transfer")
     lines = [f"# {title}", "", *verdict(report), *transfer_verdict(transfer), *_setup(report), *_phases(report),
              *_metrics(report), *transfer_section(transfer), *_figures(figures, out)]

@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 from matplotlib.ticker import FuncFormatter, NullFormatter
 
-from results.figures import DPI, budget_colors, plt, save_figure, values_span_decades
+from results.plotting import DPI, budget_colors, plt, save_figure, values_span_decades
 
 MIN_SEEDS_FOR_BARS = 3  # with two seeds a t interval spans 12.7 standard errors: the dots say more
 

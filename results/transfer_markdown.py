@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from results.markdown import fmt, fmt_ci, table
+from results.markdown_table import fmt, fmt_ci, table
 
 READING = ("Regret: the mean final loss at the tuned step size minus the loss at the optimum of the parabola through "
            "the lowest mean and its two grid neighbours (in log step size), in % of the latter; '>=' where the "
