@@ -4,13 +4,18 @@ Input: a tidy table (``COLUMNS``), one row per run: contender, budget, multiplie
 (1 = Phase 2's run), the step size ``lr`` itself, seed, final validation loss, status.
 
 Per contender and budget, over the seeds that ran every multiplier there (``seeds``):
-- **loss per multiplier**: mean over seeds with a t interval (95%).
-- **optimum**: on x = log2(multiplier), the parabola through the lowest mean and its two grid
-  neighbours; its vertex is the optimal multiplier and its minimum the loss there. A lowest mean at
-  the grid's first or last point is reported as ``at_edge`` ("low"/"high"), never extrapolated; next to
-  a diverged point it is the grid point itself (``fit`` says which).
-- **regret**: mean loss at multiplier 1 minus the loss at the optimum, absolute and in % of the latter
-  (at the edge, against the lowest mean: a lower bound, ``lower_bound``).
+- **loss per multiplier**: the geometric mean over seeds with exp of the t interval of the mean log loss
+  (95%), and the arithmetic mean.
+- **optimum**: on x = log2(multiplier) and y = the mean over seeds of log(final loss) (the log of the
+  geometric mean: losses span decades across a grid, and a parabola in the loss itself then dips below
+  0), the parabola through the lowest y and its two grid neighbours; its vertex is the optimal
+  multiplier and exp of its minimum the loss there. A lowest y at the grid's first or last point is
+  reported as ``at_edge`` ("low"/"high"), never extrapolated; next to a diverged point it is the grid
+  point itself (``fit`` says which).
+- **regret**: how much worse multiplier 1 is than the optimum, on the same scale: log regret = y at
+  multiplier 1 minus the parabola's minimum, reported as ``percent`` = 100 (exp(log regret) - 1) and
+  ``absolute`` = the geometric-mean loss at multiplier 1 minus the loss at the optimum (at the edge,
+  against the lowest y: a lower bound, ``lower_bound``).
 - A multiplier where any of those seeds diverged is left out of every fit and named (``diverged``).
 
 Per contender, the **drift**: the least-squares slope of log2(optimal step size) against log2(budget) over the
@@ -22,9 +27,9 @@ quantile on n - 1 degrees of freedom (95%); null where a left-out fit moves the 
 (the estimate is then unstable at this grid) or below three seeds. Their coverage was checked by simulation
 (tests/test_transfer.py): see ``INTERVAL``.
 
-Between contenders, at the longest budget: per seed the regret in % (its own loss at multiplier 1 minus its
-own parabola at the pooled optimum; their mean is the pooled regret), paired by seed and compared by the
-sign-flip test of results.pairwise, Holm-adjusted over the pairs.
+Between contenders, at the longest budget: per seed the log regret (its own log loss at multiplier 1 minus its
+own parabola at the pooled optimum; the parabola is linear in its points, so their mean is the pooled log
+regret), paired by seed and compared by the sign-flip test of results.pairwise, Holm-adjusted over the pairs.
 """
 
 from __future__ import annotations
@@ -44,9 +49,9 @@ COLUMNS = ["contender", "budget", "multiplier", "lr", "seed", "final_val_loss", 
 CONFIDENCE = 0.95
 INTERVAL = ("leave-one-seed-out jackknife standard error, t quantile on n - 1 degrees of freedom (95%); null below "
             "three seeds or where a left-out fit moves the optimum to the grid's edge")
-OPTIMUM = ("vertex of the parabola in log2(multiplier) through the lowest mean final loss and its two grid "
-           "neighbours; never extrapolated past the grid's ends ('at_edge')")
-COMPARISONS = ("two-sided sign-flip permutation test over seeds of the paired difference in per-seed regret (%) "
+OPTIMUM = ("vertex of the parabola in log2(multiplier) through the lowest mean log final loss (over seeds) and its "
+           "two grid neighbours; never extrapolated past the grid's ends ('at_edge')")
+COMPARISONS = ("two-sided sign-flip permutation test over seeds of the paired difference in per-seed log regret "
                "at the longest budget; Holm-adjusted over all pairs of contenders")
 
 
@@ -54,7 +59,7 @@ class Optimum(NamedTuple):
     """Where the loss against log2(multiplier) is lowest, and how that was found."""
 
     x: float  # log2 of the optimal multiplier
-    loss: float  # the fitted loss there
+    log_loss: float  # the fitted mean log loss there
     fit: str  # "parabola", "grid point" (a diverged neighbour), "at edge"
     at_edge: str | None  # "low" / "high": the lowest mean at the grid's end
     weights: tuple[tuple[int, float], ...]  # (column, weight): the fitted loss as a weighted sum of columns
@@ -113,19 +118,24 @@ class BudgetGrid(NamedTuple):
     def usable(self) -> list[bool]:
         return [m not in self.diverged for m in self.multipliers]
 
+    @property
+    def log_loss(self) -> np.ndarray:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.log(self.loss)
+
     def optimum(self, rows: np.ndarray | None = None) -> Optimum | None:
-        loss = self.loss if rows is None else self.loss[rows]
-        means = [float(np.mean(loss[:, k])) if ok else math.inf for k, ok in enumerate(self.usable)]
+        logs = self.log_loss if rows is None else self.log_loss[rows]
+        means = [float(np.mean(logs[:, k])) if ok else math.inf for k, ok in enumerate(self.usable)]
         return find_optimum(self.xs, means, self.usable)
 
-    def regret(self, optimum: Optimum, rows: np.ndarray | None = None) -> np.ndarray | None:
-        """Per seed, its loss at multiplier 1 minus its own fitted loss at ``optimum``; None when the
+    def log_regret(self, optimum: Optimum, rows: np.ndarray | None = None) -> np.ndarray | None:
+        """Per seed, its log loss at multiplier 1 minus its own parabola at ``optimum``; None when the
         tuned step size diverged here."""
-        loss = self.loss if rows is None else self.loss[rows]
+        logs = self.log_loss if rows is None else self.log_loss[rows]
         one = self.multipliers.index(1.0)
         if not self.usable[one]:
             return None
-        return loss[:, one] - sum(w * loss[:, k] for k, w in optimum.weights)
+        return logs[:, one] - sum(w * logs[:, k] for k, w in optimum.weights)
 
 
 def budget_grid(runs: pd.DataFrame) -> BudgetGrid | None:
@@ -141,7 +151,8 @@ def budget_grid(runs: pd.DataFrame) -> BudgetGrid | None:
     complete = table["status"] == "complete"
     loss = np.array([[table.loc[(s, m), "final_val_loss"] if complete.loc[(s, m)] else np.nan for m in multipliers]
                      for s in seeds], dtype=np.float64)
-    diverged = {m: [s for s in seeds if not complete.loc[(s, m)]] for m in multipliers}
+    diverged = {m: [s for s in seeds if not complete.loc[(s, m)] or not table.loc[(s, m), "final_val_loss"] > 0]
+                for m in multipliers}  # a loss <= 0 has no log: left out like a diverged run
     return BudgetGrid(multipliers, seeds, loss, {m: s for m, s in diverged.items() if s})
 
 
@@ -161,26 +172,35 @@ def _interior_x(grid: BudgetGrid, rows: np.ndarray) -> float | None:
     return None if optimum is None or optimum.at_edge else optimum.x
 
 
-def _mean_regret(grid: BudgetGrid, rows: np.ndarray, percent: bool) -> float | None:
+def _regret(grid: BudgetGrid, rows: np.ndarray | None = None) -> tuple[float, float, np.ndarray] | None:
+    """(absolute, log) regret of the seeds ``rows`` and the per-seed log regrets; None when undefined."""
     optimum = grid.optimum(rows)
-    per_seed = None if optimum is None else grid.regret(optimum, rows)
+    per_seed = None if optimum is None else grid.log_regret(optimum, rows)
     if per_seed is None:
         return None
-    return float(per_seed.mean() / optimum.loss * 100 if percent else per_seed.mean())
+    logs = grid.log_loss if rows is None else grid.log_loss[rows]
+    one = float(np.exp(np.mean(logs[:, grid.multipliers.index(1.0)])))
+    return one - math.exp(optimum.log_loss), float(per_seed.mean()), per_seed
 
 
-def _t_interval(values: np.ndarray) -> list[float] | None:
-    interval = pairwise.t_interval(list(values))
-    return None if interval is None else list(interval)
+def _regret_part(grid: BudgetGrid, rows: np.ndarray, part: int) -> float | None:
+    found = _regret(grid, rows)
+    return None if found is None else found[part]
+
+
+def _geometric_mean(logs: np.ndarray) -> dict[str, Any]:
+    """The seeds' geometric mean with exp of the t interval of their mean log (95%), and the arithmetic mean."""
+    interval = pairwise.t_interval(list(logs))
+    return {"geometric_mean": float(np.exp(logs.mean())), "ci": None if interval is None else
+            [math.exp(v) for v in interval], "mean": float(np.exp(logs).mean()), "n": len(logs)}
 
 
 def analyze_budget(grid: BudgetGrid, tuned: float) -> dict[str, Any]:
     """Loss per multiplier, the optimum and the regret at one budget (module docstring); ``tuned`` is the
     tuned step size (multiplier 1), so the optimum is also given as a step size."""
     n = len(grid.seeds)
-    loss = {f"{m:g}": {"mean": None if m in grid.diverged else float(np.mean(grid.loss[:, k])),
-                       "ci": None if m in grid.diverged else _t_interval(grid.loss[:, k]), "n": n}
-            for k, m in enumerate(grid.multipliers)}
+    loss = {f"{m:g}": _geometric_mean(grid.log_loss[:, k]) if m not in grid.diverged else
+            {"geometric_mean": None, "ci": None, "mean": None, "n": n} for k, m in enumerate(grid.multipliers)}
     result: dict[str, Any] = {"seeds": grid.seeds, "loss": loss,
                               "diverged": {f"{m:g}": seeds for m, seeds in grid.diverged.items()},
                               "optimum": None, "regret": None}
@@ -188,18 +208,19 @@ def analyze_budget(grid: BudgetGrid, tuned: float) -> dict[str, Any]:
     if optimum is None:
         return result
     x_ci = None if optimum.at_edge else _interval_of(optimum.x, n, lambda rows: _interior_x(grid, rows))
-    result["optimum"] = {"multiplier": 2 ** optimum.x, "lr": tuned * 2 ** optimum.x, "loss": optimum.loss,
-                         "fit": optimum.fit, "at_edge": optimum.at_edge,
+    result["optimum"] = {"multiplier": 2 ** optimum.x, "lr": tuned * 2 ** optimum.x,
+                         "loss": math.exp(optimum.log_loss), "fit": optimum.fit, "at_edge": optimum.at_edge,
                          "multiplier_ci": None if x_ci is None else [2 ** v for v in x_ci],
                          "lr_ci": None if x_ci is None else [tuned * 2 ** v for v in x_ci]}
-    per_seed = grid.regret(optimum)
-    if per_seed is not None:
-        absolute, percent = float(per_seed.mean()), float(per_seed.mean() / optimum.loss * 100)
+    found = _regret(grid)
+    if found is not None:
+        absolute, log_regret, per_seed = found
+        log_ci = _interval_of(log_regret, n, lambda rows: _regret_part(grid, rows, 1))
         result["regret"] = {
-            "absolute": absolute, "percent": percent, "lower_bound": optimum.at_edge is not None,
-            "ci": _interval_of(absolute, n, lambda rows: _mean_regret(grid, rows, False)),
-            "percent_ci": _interval_of(percent, n, lambda rows: _mean_regret(grid, rows, True)),
-            "per_seed_percent": dict(zip(map(str, grid.seeds), (per_seed / optimum.loss * 100).tolist()))}
+            "absolute": absolute, "percent": 100 * math.expm1(log_regret), "lower_bound": optimum.at_edge is not None,
+            "ci": _interval_of(absolute, n, lambda rows: _regret_part(grid, rows, 0)),
+            "percent_ci": None if log_ci is None else [100 * math.expm1(v) for v in log_ci],
+            "log": log_regret, "per_seed_log": dict(zip(map(str, grid.seeds), per_seed.tolist()))}
     return result
 
 
@@ -252,7 +273,7 @@ def analyze_transfer(table: pd.DataFrame, bound_gamma: Mapping[str, Mapping[int,
     at_longest = {n: c["budgets"][str(longest)]["regret"] for n, c in contenders.items()
                   if str(longest) in c["budgets"] and c["budgets"][str(longest)]["regret"] is not None}
     ranked = sorted(at_longest, key=lambda n: at_longest[n]["percent"])
-    per_seed = {n: {int(s): v for s, v in at_longest[n]["per_seed_percent"].items()} for n in ranked}
+    per_seed = {n: {int(s): v for s, v in at_longest[n]["per_seed_log"].items()} for n in ranked}
     comparisons = pairwise.compare_differences(
         {(a, b): [per_seed[a][s] - per_seed[b][s] for s in sorted(set(per_seed[a]) & set(per_seed[b]))]
          for a, b in itertools.combinations(ranked, 2)}, alpha, seed)
@@ -262,7 +283,8 @@ def analyze_transfer(table: pd.DataFrame, bound_gamma: Mapping[str, Mapping[int,
     return {"contenders": contenders, "tuning_budget": tuning_budget, "longest_budget": longest,
             "step_params": dict(step_params or {}), "ranking": ranking,
             "comparisons": [c._asdict() for c in comparisons], "alpha": alpha,
-            "method": {"optimum": OPTIMUM, "intervals": INTERVAL, "loss_ci": "t interval of the mean over seeds (95%)",
-                       "comparisons": COMPARISONS,
+            "method": {"optimum": OPTIMUM, "intervals": INTERVAL, "comparisons": COMPARISONS,
+                       "loss_ci": "exp of the t interval of the mean log final loss over seeds (95%): an interval for "
+                                  "the geometric mean",
                        "bound_slope": "slope of log2(gamma*) of the convex bound (Schaipp et al. 2025) for the tuned "
                                       "schedule at each budget against log2(budget)"}}

@@ -20,8 +20,9 @@ def _grid(count: int) -> tuple[int, int]:
 
 
 def plot_lr_sensitivity(transfer: dict[str, Any], table: pd.DataFrame, path: Path) -> Path:
-    """A panel per contender: final validation loss against the step size (log), a line per budget (mean over
-    seeds, t-interval bars, seeds as dots), the tuned step size dashed, each budget's fitted optimum a star."""
+    """A panel per contender: final validation loss against the step size (log), a line per budget (geometric
+    mean over seeds, t-interval bars, seeds as dots), the tuned step size dashed, each budget's fitted optimum a
+    star."""
     names = list(transfer["contenders"])
     budgets = sorted({int(b) for b in table["budget"]})
     colors = budget_colors(budgets)
@@ -34,9 +35,9 @@ def plot_lr_sensitivity(transfer: dict[str, Any], table: pd.DataFrame, path: Pat
         runs = table[(table["contender"] == name) & (table["status"] == "complete")]
         for budget, detail in result["budgets"].items():
             color = colors[int(budget)]
-            points = [(float(m) * tuned, v) for m, v in detail["loss"].items() if v["mean"] is not None]
-            xs, ys = [x for x, _ in points], [v["mean"] for _, v in points]
-            bars = [v["ci"] if v["ci"] and v["n"] >= MIN_SEEDS_FOR_BARS else [v["mean"]] * 2 for _, v in points]
+            points = [(float(m) * tuned, v) for m, v in detail["loss"].items() if v["geometric_mean"] is not None]
+            xs, ys = [x for x, _ in points], [v["geometric_mean"] for _, v in points]
+            bars = [v["ci"] if v["ci"] and v["n"] >= MIN_SEEDS_FOR_BARS else [y] * 2 for y, (_, v) in zip(ys, points)]
             ax.errorbar(xs, ys, yerr=[[y - b[0] for y, b in zip(ys, bars)], [b[1] - y for y, b in zip(ys, bars)]],
                         color=color, marker="o", ms=3, lw=1.3, capsize=2)
             seeds = runs[(runs["budget"] == int(budget)) & runs["seed"].isin(detail["seeds"])]
@@ -63,8 +64,8 @@ def plot_lr_sensitivity(transfer: dict[str, Any], table: pd.DataFrame, path: Pat
     fig.legend(handles, [f"{b} epochs" for b in budgets] + [f"tuned at {transfer['tuning_budget']} epochs",
                                                             "fitted optimum"],
                loc="outside lower center", ncol=len(handles), frameon=False, fontsize=8)
-    fig.suptitle(f"Final validation loss against the step size: mean over seeds (bars: 95% t interval, with "
-                 f"{MIN_SEEDS_FOR_BARS}+ seeds), seeds as dots", fontsize=10)
+    fig.suptitle(f"Final validation loss against the step size: geometric mean over seeds (bars: 95% t interval "
+                 f"on the log scale, with {MIN_SEEDS_FOR_BARS}+ seeds), seeds as dots", fontsize=10)
     return save_figure(fig, path)
 
 

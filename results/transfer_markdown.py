@@ -6,15 +6,17 @@ from typing import Any
 
 from results.markdown_table import fmt, fmt_ci, table
 
-READING = ("Regret: the mean final loss at the tuned step size minus the loss at the optimum of the parabola through "
-           "the lowest mean and its two grid neighbours (in log step size), in % of the latter; '>=' where the "
-           "lowest mean lies at the grid's end (the optimum is beyond the grid, the regret at least that). "
-           "Intervals of the optimum, the regret and the drift: leave-one-seed-out jackknife with a t quantile "
-           "(95%; none below three seeds, or where leaving a seed out moves the optimum to the grid's edge). They "
-           "cover the optimum of the parabola through the grid's expected losses: on a coarse grid and a lopsided "
-           "loss curve that can lie off the true optimum. Drift: slope of log2(optimal step size) against "
-           "log2(budget), 0 when the tuned step size stays optimal; beside it the convex bound's slope for the same "
-           "schedule (Schaipp et al. 2025), a prediction of the direction and rate only.")
+READING = ("Regret: how much worse the tuned step size is than the optimum at that budget, in % of the loss there: "
+           "100 (exp(r) - 1), r = the seeds' mean log final loss at the tuned step size minus the minimum of the "
+           "parabola in log step size through the lowest mean log loss and its two grid neighbours (the log scale "
+           "because losses span decades across a grid); 'regret' is the same in loss units (geometric means). "
+           "'>=' where the lowest mean lies at the grid's end (the optimum is beyond the grid, the regret at least "
+           "that). Intervals of the optimum, the regret and the drift: leave-one-seed-out jackknife with a t "
+           "quantile (95%; none below three seeds, or where leaving a seed out moves the optimum to the grid's "
+           "edge). They cover the optimum of the parabola through the grid's expected log losses: on a coarse grid "
+           "and a lopsided loss curve that can lie off the true optimum. Drift: slope of log2(optimal step size) "
+           "against log2(budget), 0 when the tuned step size stays optimal; beside it the convex bound's slope for "
+           "the same schedule (Schaipp et al. 2025), a prediction of the direction and rate only.")
 
 
 def _cost(value: float, interval: list[float] | None, lower_bound: bool, unit: str = "") -> str:
@@ -86,13 +88,13 @@ def transfer_section(transfer: dict[str, Any] | None) -> list[str]:
                     "regret", "regret %", "diverged (left out)"], rows)
     lines += ["### Drift of the optimal step size", ""]
     lines += table(["contender", "log2 slope per doubling [95%]", "budgets used", "convex bound's slope"],
-                   [[name, f"{fmt(d['slope'], 3)} {fmt_ci(d['ci'])}".strip() if d else "-",
+                   [[name, (f"{fmt(d['slope'], 3)} {fmt_ci(d['ci'])}" if d["ci"] else fmt(d["slope"], 3)) if d else "-",
                      ", ".join(map(str, d["budgets"])) if d else "fewer than two budgets with an optimum inside "
                                                                 "the grid",
                      fmt(d["bound_slope"], 3) if d and d["bound_slope"] is not None else "-"]
                     for name, result in contenders.items() for d in [result["drift"]]])
     multipliers = sorted({float(m) for c in contenders.values() for d in c["budgets"].values() for m in d["loss"]})
-    lines += ["### Final validation loss per multiplier (mean over seeds [95% t interval])", ""]
+    lines += ["### Final validation loss per multiplier (geometric mean over seeds [95% t interval of the log])", ""]
     lines += table(["contender", "budget", *(f"x{m:g}" for m in multipliers)],
                    [[name, budget, *(_loss_cell(detail["loss"].get(f"{m:g}")) for m in multipliers)]
                     for name, result in contenders.items() for budget, detail in result["budgets"].items()])
@@ -102,6 +104,6 @@ def transfer_section(transfer: dict[str, Any] | None) -> list[str]:
 def _loss_cell(loss: dict[str, Any] | None) -> str:
     if loss is None:
         return "-"
-    if loss["mean"] is None:
+    if loss["geometric_mean"] is None:
         return "diverged"
-    return f"{fmt(loss['mean'])} {fmt_ci(loss['ci'])}".strip() if loss["ci"] else fmt(loss["mean"])
+    return f"{fmt(loss['geometric_mean'])} {fmt_ci(loss['ci'])}" if loss["ci"] else fmt(loss["geometric_mean"])

@@ -18,16 +18,16 @@ from results.transfer import (
 GRID = [0.25, 0.5, 1.0, 2.0, 4.0]
 
 
-def u_curve(x0: float, curvature: float = 0.05, floor: float = 1.0):
-    """A loss quadratic in log2(multiplier) with its minimum ``floor`` at log2(multiplier) = x0."""
-    return lambda m: floor + curvature * (math.log2(m) - x0) ** 2
+def u_curve(x0: float, curvature: float = 0.05):
+    """A loss whose log is quadratic in log2(multiplier), with its minimum 1 at log2(multiplier) = x0."""
+    return lambda m: math.exp(curvature * (math.log2(m) - x0) ** 2)
 
 
 def table(curves: dict[tuple[str, int], object], seeds: int, rng: np.random.Generator | None = None,
           seed_sd: float = 0.0, noise_sd: float = 0.0, diverged: set[tuple[str, int, float, int]] = frozenset(),
           tuned: float = 0.01) -> pd.DataFrame:
-    """Rows of transfer.csv: per (contender, budget) a loss curve over GRID, seeds with a shared offset each
-    (``seed_sd``) and independent noise per run (``noise_sd``); ``diverged`` runs have no final loss."""
+    """Rows of transfer.csv: per (contender, budget) a loss curve over GRID, seeds with a shared factor each
+    (exp of ``seed_sd`` noise) and an independent one per run (``noise_sd``); ``diverged`` runs have no final loss."""
     rows = []
     for (name, budget), curve in curves.items():
         for seed in range(1, seeds + 1):
@@ -36,7 +36,7 @@ def table(curves: dict[tuple[str, int], object], seeds: int, rng: np.random.Gene
                 noise = rng.normal(0, noise_sd) if rng is not None else 0.0
                 gone = (name, budget, m, seed) in diverged
                 rows.append({"contender": name, "budget": budget, "multiplier": m, "lr": tuned * m, "seed": seed,
-                             "final_val_loss": None if gone else curve(m) + offset + noise,
+                             "final_val_loss": None if gone else curve(m) * math.exp(offset + noise),
                              "status": "diverged" if gone else "complete"})
     return pd.DataFrame(rows)
 
@@ -48,12 +48,14 @@ def test_the_parabola_recovers_a_known_optimum_and_regret_exactly() -> None:
     assert detail["optimum"]["lr"] == pytest.approx(0.01 * 2 ** 0.6, rel=1e-12)
     assert detail["optimum"]["loss"] == pytest.approx(1.0, abs=1e-12)
     assert (detail["optimum"]["fit"], detail["optimum"]["at_edge"]) == ("parabola", None)
-    # loss at multiplier 1 is 1 + 0.05 * 0.36: the regret, 1.8 % of the optimum
-    assert detail["regret"]["absolute"] == pytest.approx(0.018, abs=1e-12)
-    assert detail["regret"]["percent"] == pytest.approx(1.8, abs=1e-10)
+    # log loss at multiplier 1 is 0.05 * 0.36 = 0.018 above the optimum's: the regret, 100 (e^0.018 - 1) %
+    assert detail["regret"]["log"] == pytest.approx(0.018, abs=1e-12)
+    assert detail["regret"]["absolute"] == pytest.approx(math.expm1(0.018), abs=1e-12)
+    assert detail["regret"]["percent"] == pytest.approx(100 * math.expm1(0.018), abs=1e-10)
     assert detail["regret"]["lower_bound"] is False
     # seeds identical: a zero-width interval, centred on the estimate
-    assert detail["regret"]["ci"] == pytest.approx([0.018, 0.018], abs=1e-12)
+    assert detail["regret"]["ci"] == pytest.approx([math.expm1(0.018)] * 2, abs=1e-12)
+    assert detail["loss"]["1"]["geometric_mean"] == pytest.approx(math.exp(0.018), abs=1e-12)
 
 
 def test_an_optimum_at_the_grid_edge_is_named_never_extrapolated() -> None:
@@ -63,7 +65,7 @@ def test_an_optimum_at_the_grid_edge_is_named_never_extrapolated() -> None:
     assert detail["optimum"]["multiplier_ci"] is None
     # against the grid's lowest mean (x4): a lower bound of the true regret
     assert detail["regret"]["lower_bound"] is True
-    assert detail["regret"]["absolute"] == pytest.approx(0.05 * (9 - 1), abs=1e-12)
+    assert detail["regret"]["absolute"] == pytest.approx(math.exp(0.05 * 9) - math.exp(0.05 * 1), abs=1e-12)
     assert result["contenders"]["H"]["drift"] is None
 
 
@@ -72,7 +74,7 @@ def test_diverged_grid_points_are_left_out_and_named() -> None:
     result = analyze_transfer(table({("C", 20): u_curve(1.2)}, seeds=3, diverged=diverged))
     detail = result["contenders"]["C"]["budgets"]["20"]
     assert detail["diverged"] == {"4": [2]}
-    assert detail["loss"]["4"]["mean"] is None
+    assert detail["loss"]["4"]["geometric_mean"] is None
     # lowest usable mean at x2, whose right neighbour diverged: the grid point itself, no parabola
     assert (detail["optimum"]["fit"], detail["optimum"]["multiplier"]) == ("grid point", 2.0)
     assert detail["regret"]["absolute"] == pytest.approx(u_curve(1.2)(1.0) - u_curve(1.2)(2.0), abs=1e-12)
@@ -84,7 +86,7 @@ def test_per_seed_regrets_average_to_the_pooled_regret_and_rank_contenders() -> 
     result = analyze_transfer(table(curves, seeds=8, rng=rng, seed_sd=0.02, noise_sd=0.002))
     for name in ("C", "H"):
         regret = result["contenders"][name]["budgets"]["20"]["regret"]
-        assert np.mean(list(regret["per_seed_percent"].values())) == pytest.approx(regret["percent"], rel=1e-9)
+        assert np.mean(list(regret["per_seed_log"].values())) == pytest.approx(regret["log"], rel=1e-9)
     assert [r["name"] for r in result["ranking"]] == ["H", "C"]
     (comparison,) = result["comparisons"]
     assert comparison["separated"] and comparison["p_value"] == pytest.approx(2 / 2 ** 8)  # every seed agrees
@@ -122,8 +124,8 @@ def test_seeds_that_lack_a_multiplier_are_left_out_of_that_budget() -> None:
 
 @pytest.mark.parametrize("seeds", [3, 5])
 def test_the_jackknife_intervals_cover_at_about_their_level(seeds: int) -> None:
-    """Quadratic truth (the fit's own model), seed offsets and run noise: 300 studies; the 95% intervals of the
-    optimum, the regret and the drift cover the truth in 91-99 % of them (measured: 0.93-0.97)."""
+    """Log loss quadratic in log step size (the fit's own model), seed factors and run noise: 300 studies; the
+    95% intervals of the optimum, the regret and the drift cover the truth in 91-99 % of them."""
     rng = np.random.default_rng(seeds)
     x0s = {10: 0.3, 20: -0.2, 40: -0.7}
     true_slope = np.polyfit(np.log2(list(x0s)), list(x0s.values()), 1)[0]
@@ -133,7 +135,7 @@ def test_the_jackknife_intervals_cover_at_about_their_level(seeds: int) -> None:
         result = analyze_transfer(table(curves, seeds, rng, seed_sd=0.05, noise_sd=0.01))["contenders"]["C"]
         at_40 = result["budgets"]["40"]
         for key, interval, truth in (("optimum", at_40["optimum"]["multiplier_ci"], 2 ** -0.7),
-                                     ("regret", at_40["regret"]["ci"], 0.05 * 0.49),
+                                     ("regret", at_40["regret"]["percent_ci"], 100 * math.expm1(0.05 * 0.49)),
                                      ("drift", result["drift"]["ci"] if result["drift"] else None, true_slope)):
             if interval is not None:
                 hits[key].append(interval[0] <= truth <= interval[1])

@@ -29,7 +29,7 @@ TRANSFER = ["contenders", "tuning_budget", "longest_budget", "step_params", "ran
             "method", "epochs"]
 BUDGET = ["seeds", "loss", "diverged", "optimum", "regret"]
 OPTIMUM = ["multiplier", "lr", "loss", "fit", "at_edge", "multiplier_ci", "lr_ci"]
-REGRET = ["absolute", "percent", "lower_bound", "ci", "percent_ci", "per_seed_percent"]
+REGRET = ["absolute", "percent", "lower_bound", "ci", "percent_ci", "log", "per_seed_log"]
 
 
 def args(out: Path, data: Path, grid: str = "0.5,1,2", *extra: str) -> list[str]:
