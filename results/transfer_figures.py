@@ -53,6 +53,7 @@ def plot_lr_sensitivity(transfer: dict[str, Any], table: pd.DataFrame, path: Pat
         ax.set_title(name + (f"\ndiverged: {', '.join(diverged)}" if diverged else ""), fontsize=9)
         ax.grid(alpha=0.3, which="both")
         ax.tick_params(which="both", labelsize=8)
+        ax.xaxis.set_minor_formatter(NullFormatter())  # minor labels of a log axis collide over two decades
         ax.set_xlabel(f"{transfer.get('step_params', {}).get(name, 'step size')} (log)", fontsize=8)
     for ax in axes.flat[len(names):]:
         ax.set_visible(False)
@@ -77,6 +78,7 @@ def plot_optimal_lr_drift(transfer: dict[str, Any], path: Path) -> Path:
     budgets = sorted({int(b) for c in transfer["contenders"].values() for b in c["budgets"]})
     fig, ax = plt.subplots(figsize=(7.5, 4.5), dpi=DPI)
     cmap = plt.get_cmap("tab10" if len(names) <= 10 else "tab20")
+    edge_seen = False
     for i, name in enumerate(names):
         color = cmap(i % 20)
         dodge = 2 ** (0.03 * (i - (len(names) - 1) / 2))  # markers of equal optima side by side, not on top
@@ -97,6 +99,7 @@ def plot_optimal_lr_drift(transfer: dict[str, Any], path: Path) -> Path:
             ax.plot([budget * dodge], [optimum["multiplier"]], marker="^" if optimum["at_edge"] == "high" else "v",
                     mfc="none", color=color, ms=8, ls="none",
                     label=f"{name} (at the grid's edge)" if k == 0 and not inside else None)
+        edge_seen = edge_seen or bool(edges)
         drift = result["drift"]
         if drift is not None and drift["bound_slope"] is not None and inside:
             first, y0 = inside[0][0], inside[0][1]["multiplier"]
@@ -117,5 +120,11 @@ def plot_optimal_lr_drift(transfer: dict[str, Any], path: Path) -> Path:
                  "jackknife 95%;\ndashed: the convex bound's slope for the same schedule, anchored at the first point",
                  fontsize=9)
     ax.grid(alpha=0.3, which="both")
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
+    handles, labels = ax.get_legend_handles_labels()
+    if edge_seen:
+        handles.append(plt.Line2D([], [], marker="^", mfc="none", color="grey", ls="none"))
+        labels.append("at the grid's edge\n(optimum beyond it)")
+    handles.append(plt.Line2D([], [], color="grey", ls="--"))
+    labels.append("convex bound's slope")
+    ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
     return save_figure(fig, path)
