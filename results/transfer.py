@@ -263,8 +263,7 @@ def analyze_transfer(table: pd.DataFrame, bound_gamma: Mapping[str, Mapping[int,
     grids: dict[str, dict[int, BudgetGrid]] = {}
     for name, runs in table.groupby("contender", sort=False):
         name = str(name)
-        one = runs[runs["multiplier"] == 1.0]
-        tuned = float(one["lr"].iloc[0]) if len(one) else float("nan")
+        tuned = float(runs["lr"].iloc[0] / runs["multiplier"].iloc[0])  # every row: the tuned step size x multiplier
         grids[name] = {int(b): g for b, rs in runs.groupby("budget") if (g := budget_grid(rs)) is not None}
         contenders[name] = {"tuned_lr": tuned,
                             "budgets": {str(b): analyze_budget(g, tuned) for b, g in grids[name].items()},
