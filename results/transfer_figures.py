@@ -81,7 +81,8 @@ def plot_optimal_lr_drift(transfer: dict[str, Any], path: Path) -> Path:
     edge_seen = False
     for i, name in enumerate(names):
         color = cmap(i % 20)
-        dodge = 2 ** (0.03 * (i - (len(names) - 1) / 2))  # markers of equal optima side by side, not on top
+        step = min(0.03, 0.25 / len(names))  # markers of equal optima side by side, all within +-9 % of the budget
+        dodge = 2 ** (step * (i - (len(names) - 1) / 2))
         result = transfer["contenders"][name]
         inside, edges = [], []
         for budget, detail in sorted(result["budgets"].items(), key=lambda item: int(item[0])):
