@@ -122,6 +122,7 @@ def test_seeds_that_lack_a_multiplier_are_left_out_of_that_budget() -> None:
     assert budget_grid(rows).seeds == [1, 2]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seeds", [3, 5])
 def test_the_jackknife_intervals_cover_at_about_their_level(seeds: int) -> None:
     """Log loss quadratic in log step size (the fit's own model), seed factors and run noise: 300 studies; the
