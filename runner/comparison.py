@@ -36,9 +36,8 @@ def compare(ctx: RunContext, recipe: Recipe) -> bool:
     config = ctx.config
     params = best_params(ctx.storage, config.project, recipe.name)
     if params is None:
-        planned = sum(config.unit_epochs("compare", b) for b in config.epoch_budgets) * len(config.comparison_seeds)
         ctx.progress.note(f"[phase 2] {recipe.name}: no complete Phase 1 trial; skipped")
-        ctx.progress.skip(planned, key=("no Phase 1", recipe.name))
+        ctx.progress.skip(config.budget_epochs * len(config.comparison_seeds), key=("no Phase 1", recipe.name))
         return True
     study = ctx.study(study_name(config.project, "compare", recipe.name))
     return train_budgets(ctx, recipe, study, params, config.comparison_seeds, "phase 2", recipe.name, {})

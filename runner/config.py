@@ -152,6 +152,11 @@ class RunConfig:
     def comparison_seeds(self) -> list[int]:
         return list(range(1, self.compare_seeds + 1))
 
+    @property
+    def budget_epochs(self) -> int:
+        """Epochs of one seed trained at every Phase 2 budget (Phase 2 and each transfer multiplier)."""
+        return sum(self.unit_epochs("compare", b) for b in self.epoch_budgets)
+
     def unit_epochs(self, phase: str, budget: int = 0) -> int:
         """Training epochs of one unit: a Phase 1 trial trains every tuning seed at the tuning budget,
         a Phase 2 run its own ``budget``."""
@@ -161,7 +166,7 @@ class RunConfig:
     def planned_epochs(self) -> int:
         """Training epochs of the whole run without prefix sharing: what the progress display counts."""
         tuning = self.n_trials * self.unit_epochs("tune")
-        comparison = 0 if self.skip_compare else sum(self.unit_epochs("compare", b) for b in self.epoch_budgets)
+        comparison = 0 if self.skip_compare else self.budget_epochs
         transfer = comparison * self.transfer_seeds * len(self.transfer_multipliers)
         return len(self.names) * (tuning + comparison * self.compare_seeds + transfer)
 

@@ -28,14 +28,14 @@ def parse_budgets(text: str, option: str = "--epoch-budgets") -> list[int]:
 
 def parse_multipliers(text: str, option: str = "--transfer-grid") -> list[float]:
     """'2,0.5,1' -> [0.5, 1.0, 2.0]: positive, finite, distinct numbers, at least one, sorted."""
+    malformed = UserError(f"{option}: {text!r} is malformed; expected comma-separated positive numbers like 0.5,1,2")
     items = [item.strip() for item in text.split(",")]
     if not text.strip() or any(not item for item in items):
-        raise UserError(f"{option}: {text!r} is malformed; expected comma-separated positive numbers like 0.5,1,2")
+        raise malformed
     try:
         values = [float(item) for item in items]
     except ValueError:
-        raise UserError(f"{option}: {text!r} is malformed; expected comma-separated positive numbers like "
-                        "0.5,1,2") from None
+        raise malformed from None
     if not all(math.isfinite(v) and v > 0 for v in values):
         raise UserError(f"{option}: multipliers must be positive finite numbers, got {text!r}")
     if len(set(values)) != len(values):

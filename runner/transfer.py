@@ -20,7 +20,7 @@ def transfer(ctx: RunContext, recipe: Recipe) -> bool:
     Phase 1 of ``recipe`` is finished (Phase 2 need not be: the runs do not depend on it)."""
     config = ctx.config
     seeds = list(range(1, config.transfer_seeds + 1))
-    epochs = sum(config.unit_epochs("compare", b) for b in config.epoch_budgets) * len(seeds)
+    epochs = config.budget_epochs * len(seeds)
     params = best_params(ctx.storage, config.project, recipe.name)
     if params is None or recipe.step_param is None:
         why = "no complete Phase 1 trial" if params is None else "its recipe has no step size to scale"
