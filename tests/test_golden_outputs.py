@@ -1,0 +1,60 @@
+"""A fixed run's outputs, byte for byte: the guard for refactors that must change no number.
+
+``tests/fixtures/golden-run`` holds the storage and every output of GOLDEN_COMMAND (run with
+``--out golden-run --data-dir data``) as commit e68766f wrote them. Rebuilding the report from that storage must give the same bytes in every
+file (report.json, curves.csv, transfer.csv, report.md, each PNG); retraining the command from
+scratch must give the same bytes too, less what says how long it took and where it ran.
+Change a fixture file only for an intended change of the output, and say so in the commit.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import run_cli
+
+GOLDEN = Path(__file__).resolve().parent / "fixtures" / "golden-run"
+GOLDEN_COMMAND = ["--task", "osc", "--preset", "smoke", "--schedulers", "N,C,H,P", "--transfer-grid", "0.5,1,2"]
+OUTPUTS = ["report.json", "curves.csv", "transfer.csv", "report.md",
+           *sorted(str(p.relative_to(GOLDEN)) for p in (GOLDEN / "plots").glob("*.png"))]
+
+
+def test_the_fixture_holds_every_output() -> None:
+    assert len(OUTPUTS) == 12 and all((GOLDEN / name).is_file() for name in OUTPUTS)
+
+
+@pytest.mark.slow
+def test_report_rebuilt_from_the_golden_storage_is_byte_identical(tmp_path: Path) -> None:
+    shutil.copytree(GOLDEN, tmp_path / "golden")
+    assert run_cli("report", tmp_path / "golden", "--out", tmp_path / "rebuilt") == 0
+    changed = [name for name in OUTPUTS if (tmp_path / "rebuilt" / name).read_bytes() != (GOLDEN / name).read_bytes()]
+    assert changed == []
+
+
+def without_run_facts(name: str, content: bytes) -> bytes:
+    """The bytes less the wall-clock timings and the commit (they differ between any two runs)."""
+    if name == "report.json":
+        report = json.loads(content)
+        report.pop("environment")
+        report.pop("training_time_s")
+        return json.dumps(report, indent=1).encode()
+    if name == "report.md":
+        return re.sub(r"Training time \(summed over runs\): .*", "Training time: -", content.decode()).encode()
+    return content
+
+
+@pytest.mark.slow
+@pytest.mark.multiprocess
+def test_the_golden_command_retrains_to_the_same_bytes(tmp_path: Path, monkeypatch, one_torch_thread) -> None:
+    """Training on this machine's CPU is deterministic: the same command gives the same curves and figures."""
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "golden-run"
+    assert run_cli(*GOLDEN_COMMAND, "--out", "golden-run", "--data-dir", "data") == 0
+    changed = [name for name in OUTPUTS
+               if without_run_facts(name, (out / name).read_bytes()) != without_run_facts(name, (GOLDEN / name).read_bytes())]
+    assert changed == []
