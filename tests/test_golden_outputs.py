@@ -1,9 +1,11 @@
-"""A fixed run's outputs, byte for byte: the guard for refactors that must change no number.
+"""Fixed runs' outputs, byte for byte: the guard for refactors that must change no number.
 
 ``tests/fixtures/golden-run`` holds the storage and every output of GOLDEN_COMMAND (run with
-``--out golden-run --data-dir data``) as commit e68766f wrote them. Rebuilding the report from that storage must give the same bytes in every
-file (report.json, curves.csv, transfer.csv, report.md, each PNG); retraining the command from
-scratch must give the same bytes too, less what says how long it took and where it ran.
+``--out golden-run --data-dir data``) as commit e68766f wrote them. Rebuilding the report from
+that storage must give the same bytes in every file (report.json, curves.csv, transfer.csv,
+report.md, each PNG); retraining the command from scratch must give the same bytes too, less
+what says how long it took and which commit ran it.
+``tests/fixtures/golden-analyze`` is ``analyze`` over the paper's curves and that run's curves.csv.
 Change a fixture file only for an intended change of the output, and say so in the commit.
 """
 
@@ -57,4 +59,25 @@ def test_the_golden_command_retrains_to_the_same_bytes(tmp_path: Path, monkeypat
     assert run_cli(*GOLDEN_COMMAND, "--out", "golden-run", "--data-dir", "data") == 0
     changed = [name for name in OUTPUTS
                if without_run_facts(name, (out / name).read_bytes()) != without_run_facts(name, (GOLDEN / name).read_bytes())]
+    assert changed == []
+
+
+GOLDEN_ANALYZE = GOLDEN.parent / "golden-analyze"
+
+
+@pytest.mark.slow
+def test_analyze_of_paper_and_golden_curves_is_byte_identical(tmp_path: Path, monkeypatch) -> None:
+    """``analyze paper-curves golden-run/curves.csv``: per-source analyses and the cross-task summary
+    (analysis.json, summary.json, report.md files, every figure, the critical-difference diagram included)."""
+    shutil.copytree(GOLDEN.parent / "paper-curves", tmp_path / "paper-curves")
+    (tmp_path / "golden-run").mkdir()
+    shutil.copy(GOLDEN / "curves.csv", tmp_path / "golden-run")
+    monkeypatch.chdir(tmp_path)
+    assert run_cli("analyze", "paper-curves", "golden-run/curves.csv", "--out", "golden-analyze") == 0
+    expected = sorted(p.relative_to(GOLDEN_ANALYZE) for p in GOLDEN_ANALYZE.rglob("*") if p.is_file())
+    written = sorted(p.relative_to(tmp_path / "golden-analyze") for p in (tmp_path / "golden-analyze").rglob("*")
+                     if p.is_file())
+    assert written == expected and len(expected) == 18
+    changed = [str(name) for name in expected
+               if (tmp_path / "golden-analyze" / name).read_bytes() != (GOLDEN_ANALYZE / name).read_bytes()]
     assert changed == []
