@@ -267,7 +267,10 @@ def plot_critical_difference(merged: dict[str, Any], path: Path) -> Path:
             p_values.loc[a, b] = p
     ranks = {n: merged["contenders"][n]["mean_rank"] for n in names}
     fig, ax = plt.subplots(figsize=(7.5, 1.2 + 0.22 * len(names)), dpi=DPI)
-    scikit_posthocs.critical_difference_diagram(ranks, p_values, alpha=merged["alpha"], ax=ax)
+    drawn = scikit_posthocs.critical_difference_diagram(ranks, p_values, alpha=merged["alpha"], ax=ax)
+    for bar in drawn["crossbars"]:  # its points come in a set's order, which changes with the string hash seed
+        for line in bar:
+            line.set_xdata(sorted(line.get_xdata()))
     ax.set_title(f"Mean rank over {len(friedman['tasks'])} tasks (1 = least budget-sensitive); bars: not separated "
                  f"by Nemenyi's test at {merged['alpha']:g} (Friedman p = {friedman['p_value']:.2g})", fontsize=9)
     return save_figure(fig, path)
