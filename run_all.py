@@ -222,7 +222,7 @@ def report_command(
     """Rebuild report.json, curves.csv, plots and report.md from the storage alone; merge several runs."""
     check_alpha(alpha)
     opened = [open_project(target, project) for target in targets]
-    from results.report import write_outputs  # pandas, scipy: after the checks
+    from results.report.outputs import write_outputs  # pandas, scipy: after the checks
     from runstate.storage import stored_meta
 
     for storage_, chosen in opened:  # the run's plugins: its schedules are drawn like the built-in ones
@@ -233,7 +233,7 @@ def report_command(
         write_outputs(*opened[0], folder, alpha)
         typer.echo(f"wrote {folder / 'report.json'}", err=True)
         return
-    from results.multi_run import write_summary
+    from results.report.summary import write_summary
 
     out = out or Path("report")
     labels = [chosen for _, chosen in opened]  # projects, or the folders' names when projects repeat
@@ -384,7 +384,7 @@ def lr_trace_command(
 
 
 def _plot_traces(traces: dict[str, dict[int, list[float]]], target: Path, many: bool, steps_per_epoch: int) -> None:
-    from results.plots import plot_curves
+    from results.figures.lr_trace import plot_curves
 
     for code, per_budget in traces.items():
         spec = SCHEDULERS[code]

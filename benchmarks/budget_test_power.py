@@ -3,7 +3,7 @@
     PYTHONPATH=. python benchmarks/budget_test_power.py [--studies 100] [--contenders 21] [--quick]
 
 Each simulated study has ``--contenders`` contenders (21: every schedule and LR-free optimizer of
-the suite) at budgets 20, 40, 80 (results.calibration's model). The test runs as the analysis runs
+the suite) at budgets 20, 40, 80 (results.stats.simulation's model). The test runs as the analysis runs
 it: permutation p-values, Holm-adjusted over the contenders, decided at alpha = 0.05.
 
 (a) No contender has an effect: the family-wise false-alarm rate (any contender flagged; at most
@@ -24,7 +24,7 @@ import time
 import numpy as np
 
 from results import ALPHA
-from results.calibration import flag_rates
+from results.stats.simulation import flag_rates
 
 BUDGETS = (20, 40, 80)
 SEEDS = (3, 5, 10)

@@ -4,4 +4,4 @@
 default of ``--alpha`` without importing pandas and scipy.
 """
 
-ALPHA = 0.05  # default family-wise level of the budget tests (results.budget_test, Holm-adjusted)
+ALPHA = 0.05  # default family-wise level of the budget tests (results.stats.budget, Holm-adjusted)

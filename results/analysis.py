@@ -12,8 +12,9 @@ Top level:
 - ``ranking``: contenders from least to most budget-sensitive: by ``shift`` (``metric`` "shift", ``ci`` its t
   interval), ``tied_with`` the contenders the pairwise tests cannot tell apart from this one at ``alpha``; for seed
   means by ``sensitivity`` (``metric`` "seed_mean"), ``tied_with`` null: no test can run.
-- ``comparisons``: every pair of contenders (results.pairwise): ``a``, ``b``, ``difference`` (mean over seeds of a's
-  shift minus b's), ``p_value``, ``p_adjusted`` (Holm over the pairs), ``separated`` (p_adjusted <= alpha), ``seeds``.
+- ``comparisons``: every pair of contenders (results.stats.pairwise): ``a``, ``b``, ``difference`` (mean over seeds
+  of a's shift minus b's), ``p_value``, ``p_adjusted`` (Holm over the pairs), ``separated`` (p_adjusted <= alpha),
+  ``seeds``.
 - ``top_pair``: the two least sensitive contenders, the ``seeds`` compared and ``seeds_needed`` to separate them
   with 80% power at ``level`` (paired t approximation; null where they differ by exactly 0).
 - ``seed_mean_only``: true for curves that are already seed means (paper exports): per-seed numbers are null.
@@ -33,13 +34,13 @@ Per contender:
 - ``noise_ratio``: per-seed cross-budget mean / noise floor. Kept for comparison with earlier reports, not for a
   verdict: the floor covers each budget's whole curve, the cross-budget pairs only the shorter one's epochs, and
   same-seed pairs share their initialisation; ``budget_test`` compares like with like.
-- ``budget_test``: does the budget move the curve more than reruns do (results.budget_test): ``statistic`` (ratio of
+- ``budget_test``: does the budget move the curve more than reruns do (results.stats.budget): ``statistic`` (ratio of
   cross-budget to same-budget distances between different seeds, 1 = no effect), its ``interval``, ``p_value``,
   ``p_adjusted`` (Holm over the contenders tested), ``sensitive`` (p_adjusted <= alpha), ``min_p`` (the smallest
   p-value these seeds and budgets can give), ``exact``, ``window`` (epochs compared), ``seeds``, ``note`` (why a
   number is null), ``detectable`` (the smallest ratio this run finds with 80% power at Holm's strictest level,
-  simulated from its own runs (results.detectable); null where not asked for or unreachable with these seeds).
-- ``shift``: the paired measure the ranking and the comparisons use (results.pairwise): ``per_seed`` (mean over
+  simulated from its own runs (results.stats.detectable); null where not asked for or unreachable with these seeds).
+- ``shift``: the paired measure the ranking and the comparisons use (results.stats.pairwise): ``per_seed`` (mean over
   budget pairs of the distance of the seed's smoothed log curves over the shorter budget's epochs), ``mean``, ``ci``
   (t interval, 95%) and ``n`` seeds; only seeds that ran every budget pair count (null where none did, e.g.
   when every long run diverged: not ranked).
@@ -62,10 +63,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from results import ALPHA, pairwise
-from results.budget_test import INTERVAL_METHOD, METHOD, SeedCurves, budget_test, holm
-from results.detectable import detectable_ratio
-from results.metrics import (
+from results import ALPHA
+from results.stats import pairwise
+from results.stats.budget import INTERVAL_METHOD, METHOD, SeedCurves, budget_test, holm
+from results.stats.detectable import detectable_ratio
+from results.stats.metrics import (
     decoupling_matrix,
     decoupling_matrix_paper,
     finite_mean,
@@ -79,17 +81,7 @@ from results.metrics import (
     spearman,
     summarize,
 )
-from schedulers.lr_free import LR_FREE
-from schedulers.registry import SCHEDULERS
-
-FAMILIES = ("traditional", "cyclic", "hyperbolic", "warmup", "theory-inspired", "LR-free")
-
-
-def family_of(name: str) -> str:
-    """The paper's family of a contender; "other" for names outside the registry."""
-    if name in SCHEDULERS:
-        return SCHEDULERS[name].family
-    return "LR-free" if name in LR_FREE else "other"
+from schedulers.recipes import family_of
 
 
 def json_ready(value: Any) -> Any:
@@ -215,7 +207,7 @@ def _ranking(contenders: Mapping[str, Mapping[str, Any]],
 
 def _top_pair(ranking: Sequence[Mapping[str, Any]], shifts: Mapping[str, Any],
               comparisons: Sequence[pairwise.Comparison], alpha: float) -> dict[str, Any] | None:
-    """How many seeds a paired test needs to separate the two least sensitive contenders (results.pairwise),
+    """How many seeds a paired test needs to separate the two least sensitive contenders (results.stats.pairwise),
     at Holm's strictest level over the pairs tested."""
     pairs = sum(c.p_value is not None for c in comparisons)
     if len(ranking) < 2 or not pairs:
@@ -230,13 +222,13 @@ def analyze_curves(curves: pd.DataFrame, *, tuning_budget: int | None = None,
                    lr_schedules: dict[str, dict[int, list[float]]] | None = None,
                    families: dict[str, str] | None = None, seed: int = 0, alpha: float = ALPHA,
                    detectable: bool = False) -> dict[str, Any]:
-    """Every metric of the module docstring for one group of tidy curves (see results.curve_files).
+    """Every metric of the module docstring for one group of tidy curves (see results.sources.curve_files).
 
     ``lr_schedules`` (contender -> budget -> LR per step) feed the predictors; without them the stored
     ``lr`` column is used when present. ``families`` overrides the registry's family per contender.
     ``seed`` seeds every bootstrap and permutation, so the result is reproducible; ``alpha`` is the
     family-wise level of the budget tests. ``detectable``: also simulate each budget test's smallest detectable
-    effect (results.detectable; seconds per contender, so reports ask for it and quick analyses need not).
+    effect (results.stats.detectable; seconds per contender, so reports ask for it and quick analyses need not).
     """
     if "status" not in curves.columns:
         curves = curves.assign(status="complete")

@@ -1,7 +1,7 @@
 """The `analyze` command: curve files in; analysis.json, plots and report.md out; decoupling as text.
 
 One task-model group goes straight into OUT; several go into OUT/<group>/ each, with a cross-task
-summary (results.multi_run) in OUT itself.
+summary (results.summary) in OUT itself.
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from results.analysis import ALPHA, analyze_curves
-from results.curve_files import load_curves
-from results.figures import write_figures
-from results.markdown import budget_pairs, fmt, paper_cell, write_markdown
-from results.multi_run import write_summary
+from results.figures.run import write_figures
+from results.report.markdown import budget_pairs, fmt, paper_cell, write_markdown
+from results.report.summary import write_summary
+from results.sources.curve_files import load_curves
 from runstate.files import atomic_write_text
 
 

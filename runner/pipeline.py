@@ -49,7 +49,7 @@ def run_benchmark(config: RunConfig, progress: Progress | None = None,
         run_pool(config, storage)
     else:
         work(config, storage, data, progress or Progress(config.planned_epochs, log_every=config.log_every))
-    from results.report import write_outputs  # pandas and scipy: loaded by the parent, never by workers
+    from results.report.outputs import write_outputs  # pandas and scipy: loaded by the parent, never by workers
 
     return write_outputs(storage, config.project, config.out)
 

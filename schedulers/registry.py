@@ -5,11 +5,12 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import KW_ONLY, dataclass
-from typing import Any, Literal
+from typing import Any
 
 from optuna.distributions import IntDistribution
 
 from schedulers import shapes
+from schedulers.families import Family
 from schedulers.params import (
     Budget,
     InvalidParameter,
@@ -23,8 +24,6 @@ from schedulers.params import (
     searched_float,
     searched_int,
 )
-
-Family = Literal["traditional", "cyclic", "hyperbolic", "warmup", "theory-inspired"]
 
 
 @dataclass(frozen=True)

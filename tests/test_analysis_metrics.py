@@ -1,4 +1,4 @@
-"""The new sensitivity metrics on hand-computed cases (results.metrics)."""
+"""The new sensitivity metrics on hand-computed cases (results.stats.metrics)."""
 
 import math
 
@@ -7,7 +7,7 @@ import pytest
 from scipy.signal import savgol_coeffs
 
 from results.analysis import analyze_curves
-from results.metrics import (
+from results.stats.metrics import (
     SG9,
     bootstrap_ci,
     decoupling,

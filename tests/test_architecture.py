@@ -14,7 +14,7 @@ import optuna
 import pytest
 import torch
 
-from results.report import SCHEMA_VERSION
+from results.run_report import SCHEMA_VERSION
 from runstate import storage as store
 from schedulers.recipes import Recipe
 from tasks import DataConfig, get_task
@@ -33,7 +33,7 @@ def run_cli(args: list[str], cwd: Path, script: str | None = None) -> subprocess
 
 
 def test_building_a_report_imports_no_torch() -> None:
-    probe = "import sys, results.report, results.tables; print('torch' in sys.modules)"
+    probe = "import sys, results.report.outputs; print('torch' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=HANG_SECONDS)
     assert done.stdout.strip() == "False", done.stderr
 
@@ -247,3 +247,36 @@ def test_the_run_state_sits_below_every_other_package() -> None:
     assert {t for targets in below.values() for t in targets} <= {"errors", *below}
     users = {m.split(".")[0] for m, targets in graph.items() if any(t.startswith("runstate") for t in targets)}
     assert {"tasks", "runner", "results"} <= users
+
+
+RESULTS_LAYERS = {  # results/ flows one way: read sources, compute statistics, compose, draw, write
+    "results.sources": 0, "results.stats": 1,
+    "results.analysis": 2, "results.run_report": 2, "results.summary": 2,
+    "results.figures": 3, "results.report": 4, "results.analyze_command": 5,
+}
+
+
+def _results_layer(module: str) -> int | None:
+    room = ".".join(module.split(".")[:2])
+    return RESULTS_LAYERS.get(room) if module != "results" else -1  # results/__init__ holds ALPHA only
+
+
+def test_results_rooms_import_only_their_own_layer_or_below() -> None:
+    graph = project_imports()
+    rooms = {m for m in graph if m.startswith("results.")}
+    assert all(_results_layer(m) is not None for m in rooms), sorted(m for m in rooms if _results_layer(m) is None)
+    upward = [f"{m} -> {t}" for m in sorted(rooms) for t in sorted(graph[m])
+              if t.startswith("results") and _results_layer(t) > _results_layer(m)]
+    assert upward == []
+
+
+def test_statistics_draw_and_write_nothing() -> None:
+    """results.stats computes; files, figures and report.md belong to the rooms above it."""
+    import ast
+
+    for path in (ROOT / "results" / "stats").rglob("*.py"):
+        imported = {alias.name for node in ast.walk(ast.parse(path.read_text())) if isinstance(node, ast.Import)
+                    for alias in node.names}
+        imported |= {node.module for node in ast.walk(ast.parse(path.read_text()))
+                     if isinstance(node, ast.ImportFrom) and node.module}
+        assert not {m for m in imported if m.startswith(("matplotlib", "runstate.files", "json"))}, path

@@ -1,4 +1,4 @@
-"""The budget test (results.budget_test): hand-computed cases, exactness on shared prefixes, an
+"""The budget test (results.stats.budget): hand-computed cases, exactness on shared prefixes, an
 independent bootstrap, Holm, and its calibration on simulated studies where the truth is known."""
 
 from __future__ import annotations
@@ -11,10 +11,19 @@ import pytest
 from scipy import stats
 
 from results.analysis import analyze_curves
-from results.budget_test import N_BOOTSTRAP, _labelings, _ratios, budget_test, holm, ratio_interval, smoothed_log
-from results.calibration import flag_rates, simulated_curves
-from results.markdown import seeds_for, verdict
-from results.metrics import decoupling_paper
+from results.report.markdown import verdict
+from results.stats.budget import (
+    N_BOOTSTRAP,
+    _labelings,
+    _ratios,
+    budget_test,
+    holm,
+    ratio_interval,
+    seeds_for,
+    smoothed_log,
+)
+from results.stats.metrics import decoupling_paper
+from results.stats.simulation import flag_rates, simulated_curves
 
 
 def constant(log_value: float, epochs: int = 12) -> list[float]:

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from errors import UserError
-from results.curve_files import load_curves, read_ours, read_paper
+from results.sources.curve_files import load_curves, read_ours, read_paper
 from tests.curve_factory import synthetic_curves
 
 PAPER = Path(__file__).parent / "fixtures" / "paper-curves"

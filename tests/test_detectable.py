@@ -1,13 +1,13 @@
-"""The smallest detectable effect (results.detectable), checked against simulated studies whose truth is known."""
+"""The smallest detectable effect (results.stats.detectable), checked against simulated studies whose truth is known."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from results.budget_test import budget_test
-from results.calibration import simulated_curves
-from results.detectable import detectable_ratio
+from results.stats.budget import budget_test
+from results.stats.detectable import detectable_ratio
+from results.stats.simulation import simulated_curves
 
 BUDGETS = (20, 40, 80)
 LEVEL = 0.05 / 18  # Holm's strictest step over 18 contenders

@@ -15,8 +15,9 @@ from scipy.signal import savgol_coeffs
 from typer.testing import CliRunner
 
 from results.analysis import analyze_curves
-from results.markdown import verdict
-from results.multi_run import merge_reports, performance_profile
+from results.report.markdown import verdict
+from results.stats.across_tasks import performance_profile
+from results.summary import merge_reports
 from run_all import app
 from tests.curve_factory import synthetic_curves
 from tests.processes import HANG_SECONDS
@@ -28,7 +29,7 @@ ROOT = Path(__file__).parents[1]
 
 def independent_mean_decoupling(path: Path, code: str) -> float:
     """Reference computed here from the design's formula (design.md section 5) with scipy's SG-9 weights,
-    independently of results.metrics: smooth each budget's curve (edges raw), mean |x-y|/(x+y), mean over pairs.
+    independently of results.stats.metrics: smooth each budget's curve (edges raw), mean |x-y|/(x+y), mean over pairs.
     """
     frame = pd.read_csv(path)
     weights = savgol_coeffs(9, 2)
@@ -69,7 +70,7 @@ def test_analyze_paper_fixture_prints_paper_decoupling_and_writes_everything(tmp
 
 @pytest.mark.skipif(not SHARED_PAPER.is_dir(), reason="the paper's curves are not next to this checkout")
 def test_golden_osc_lstm_hyperbolic_with_non_positive_smoothing() -> None:
-    from results.curve_files import load_curves
+    from results.sources.curve_files import load_curves
 
     analysis = analyze_curves(load_curves([SHARED_PAPER]).frames["OSC_LSTM"])
     expected = independent_mean_decoupling(SHARED_PAPER / "Result_OSC_LSTM-H.csv", "H")
@@ -104,7 +105,7 @@ def test_analyze_our_curves_with_diverged_run(tmp_path: Path) -> None:
 
 def test_one_budget_draws_no_empty_heatmap_and_warns_nothing(tmp_path: Path) -> None:
     """One budget has no budget pair: the heatmap would be an empty, degenerate image (matplotlib warned)."""
-    from results.figures import write_figures
+    from results.figures.run import write_figures
 
     curves = synthetic_curves(["N", "H"], budgets=(10,), seeds=2, diverged=None)
     with warnings.catch_warnings():
@@ -166,15 +167,15 @@ def test_analyze_folder_with_several_groups_writes_a_cross_task_summary(tmp_path
 
 
 def test_results_modules_leave_torch_out() -> None:
-    code = ("import sys, results.analysis, results.curve_files, results.figures, results.markdown, "
-            "results.multi_run, results.analyze_command, results.metrics; print('torch' in sys.modules)")
+    code = ("import sys, results.analysis, results.sources.curve_files, results.figures.run, results.report.markdown, "
+            "results.summary, results.analyze_command, results.stats.metrics; print('torch' in sys.modules)")
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
                             timeout=HANG_SECONDS)
     assert result.stdout.strip() == "False", result.stderr
 
 
 def test_val_curves_use_a_log_axis_only_across_a_decade() -> None:
-    from results.figures import spans_decades
+    from results.figures.style import spans_decades
 
     assert not spans_decades(pd.Series([0.8, 1.4, 2.3]))  # CIFAR: three tick labels on a log axis
     assert spans_decades(pd.Series([0.05, 0.2, 0.9])) and not spans_decades(pd.Series([0.0, 0.5, 5.0]))
@@ -185,7 +186,7 @@ def test_val_curves_use_a_log_axis_only_across_a_decade() -> None:
 
 def test_the_heatmap_colours_only_distances() -> None:
     """Integral MLP P's flagged 1.7 stretched the colour scale past 1, the most a distance can be."""
-    from results.figures import coloured_values
+    from results.figures.run import coloured_values
 
     cells = [[{"value": 0.05, "non_positive": False}, {"value": 1.7, "non_positive": True}],
              [{"value": None, "non_positive": False}, {"value": -0.04, "non_positive": True}]]
@@ -234,7 +235,7 @@ def test_tasks_that_tie_every_contender_give_no_friedman_test_and_the_profile_us
         return {"contenders": {n: {"sensitivity": {"value": v}} for n, v in sensitivities.items()},
                 "ranking": [{"name": n, "value": 0.0} for n in sensitivities]}
 
-    from results.multi_run import write_summary
+    from results.report.summary import write_summary
 
     tasks = {f"t{i}": report({"N": 0.01, "E": 0.02 + i / 100, "S": 0.03}) for i in range(3)}
     merged = merge_reports(tasks)

@@ -57,8 +57,8 @@ def test_the_golden_command_retrains_to_the_same_bytes(tmp_path: Path, monkeypat
     monkeypatch.chdir(tmp_path)
     out = tmp_path / "golden-run"
     assert run_cli(*GOLDEN_COMMAND, "--out", "golden-run", "--data-dir", "data") == 0
-    changed = [name for name in OUTPUTS
-               if without_run_facts(name, (out / name).read_bytes()) != without_run_facts(name, (GOLDEN / name).read_bytes())]
+    changed = [name for name in OUTPUTS if without_run_facts(name, (out / name).read_bytes())
+               != without_run_facts(name, (GOLDEN / name).read_bytes())]
     assert changed == []
 
 

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from scipy.signal import savgol_coeffs
 
-from results.metrics import decoupling, decoupling_matrix, final_loss_change, mean_std, relative_change, savgol9
+from results.stats.metrics import decoupling, decoupling_matrix, final_loss_change, mean_std, relative_change, savgol9
 
 PAPER = Path(__file__).parent / "fixtures" / "paper-curves"
 
@@ -45,7 +45,7 @@ def paper_curves(code: str) -> dict[int, list[float]]:
 
 
 def reference_decoupling_mean(curves: dict[int, list[float]]) -> float:
-    """design.md section 5 computed without results.metrics: SG-9 weights from scipy's Savitzky-Golay
+    """design.md section 5 computed without results.stats.metrics: SG-9 weights from scipy's Savitzky-Golay
     design (window 9, quadratic), interior points smoothed by numpy convolution, the first and last
     4 points left raw; mean over budget pairs of mean_k |x_k - y_k| / (x_k + y_k) over the shorter curve."""
     weights = savgol_coeffs(9, 2)

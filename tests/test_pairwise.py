@@ -1,4 +1,4 @@
-"""Pairwise tests between contenders (results.pairwise): hand-computed cases, and calibration on generated
+"""Pairwise tests between contenders (results.stats.pairwise): hand-computed cases, and calibration on generated
 curves where the truth is known (no difference: false alarms at most alpha; a real one: found)."""
 
 from __future__ import annotations
@@ -8,9 +8,8 @@ import pytest
 from scipy import stats
 
 from results.analysis import analyze_curves
-from results.calibration import simulated_curves
-from results.markdown import verdict
-from results.pairwise import (
+from results.report.markdown import verdict
+from results.stats.pairwise import (
     compare_all,
     not_separated,
     pair_shifts,
@@ -20,6 +19,7 @@ from results.pairwise import (
     sign_flip_p,
     t_interval,
 )
+from results.stats.simulation import simulated_curves
 from tests.test_budget_test import frame
 
 BUDGETS = (20, 40, 80)
@@ -163,7 +163,7 @@ def test_a_contender_missing_a_budget_pair_gets_dashes_not_a_crash(tmp_path) -> 
     """Every 40-epoch run of S1 diverged: it has no 20-40 or 40-80 pair; the tables show '-' there (they took the
     first contender's pairs and raised KeyError)."""
     from results.analyze_command import decoupling_lines
-    from results.markdown import write_markdown
+    from results.report.markdown import write_markdown
 
     curves = frame(_study(np.random.default_rng(8), 2, 3))
     curves.loc[(curves["scheduler"] == "S1") & (curves["budget"] == 40), "status"] = "diverged"

@@ -1,4 +1,4 @@
-"""The transfer analysis (results.transfer) on generated grids where the truth is known."""
+"""The transfer analysis (results.stats.transfer) on generated grids where the truth is known."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from results.transfer import (
+from results.stats.transfer import (
     analyze_transfer,
     budget_grid,
     find_optimum,

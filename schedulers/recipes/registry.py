@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from errors import UserError
+from schedulers.families import LR_FREE_FAMILY
 from schedulers.lr_free import LR_FREE
 from schedulers.recipes.contract import Recipe, check_optimizer
 from schedulers.recipes.lr_free import LRFreeRecipe
@@ -41,6 +42,13 @@ def register_recipe(name: str, factory: RecipeFactory) -> None:
 def contender_names() -> list[str]:
     """Every name a study can be run for: scheduler codes, registered recipes, then LR-free optimizers."""
     return [*SCHEDULERS, *RECIPES, *LR_FREE]
+
+
+def family_of(name: str) -> str:
+    """The paper's family of a contender; "other" for names outside the registry (plugin recipe kinds)."""
+    if name in SCHEDULERS:
+        return SCHEDULERS[name].family
+    return LR_FREE_FAMILY if name in LR_FREE else "other"
 
 
 def make_recipe(name: str, *, steps_per_epoch: int, optimizer: str = "AdamW", lr: float = 1e-2,

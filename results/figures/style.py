@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,10 +23,11 @@ def save_figure(fig: Figure, path: Path) -> Path:
     return path
 
 
-def values_span_decades(values: Sequence[float]) -> bool:
-    positive = [v for v in values if v is not None and v > 0 and math.isfinite(v)]
-    return bool(positive) and len(positive) == len([v for v in values if v is not None]) \
-        and max(positive) / min(positive) > 20
+def spans_decades(values: Iterable[float | None], factor: float = 10.0) -> bool:
+    """A log axis for positive values spanning at least ``factor``; undefined values (None, NaN, inf) are left
+    out. Below a decade a log axis leaves a few tick labels and squashes the tails (CIFAR's 0.8-2.3)."""
+    finite = [v for v in values if v is not None and math.isfinite(v)]
+    return bool(finite) and min(finite) > 0 and max(finite) / min(finite) >= factor
 
 
 def budget_colors(budgets: Sequence[int]) -> dict[int, Any]:

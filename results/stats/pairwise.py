@@ -28,7 +28,7 @@ from typing import NamedTuple
 import numpy as np
 from scipy import stats
 
-from results.budget_test import SeedCurves, distance, holm, smoothed_log
+from results.stats.budget import SeedCurves, distance, holm, smoothed_log
 
 METHOD = ("two-sided sign-flip permutation test over seeds of the paired difference in shift (per seed, the mean "
           "over budget pairs of the distance between its 9-point-smoothed log validation curves over the shorter "

@@ -19,7 +19,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from results.budget_test import budget_test, holm
+from results.stats.budget import budget_test, holm
 
 AR = 0.8
 

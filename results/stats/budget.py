@@ -29,7 +29,7 @@ from typing import NamedTuple, TypeVar
 
 import numpy as np
 
-from results.metrics import savgol9
+from results.stats.metrics import savgol9
 
 K = TypeVar("K")  # what a p-value belongs to: a contender's name, a pair of names
 SeedCurves = Mapping[int, Mapping[int, Sequence[float]]]  # budget -> seed -> validation curve
@@ -173,3 +173,12 @@ def holm(p_values: Mapping[K, float | None]) -> dict[K, float | None]:
         running = max(running, min(1.0, (len(named) - rank) * p))
         adjusted[name] = running
     return adjusted
+
+
+def seeds_for(alpha: float, tests: int, budgets: int) -> int:
+    """The fewest seeds with which the budget test, Holm-adjusted over ``tests`` contenders, can reach
+    ``alpha`` at all: its smallest p-value with S seeds is 1 / (K!)^(S - 1) for K budgets."""
+    seeds = 2
+    while math.factorial(budgets) ** (seeds - 1) * alpha < tests:
+        seeds += 1
+    return seeds

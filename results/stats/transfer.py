@@ -29,7 +29,7 @@ quantile on n - 1 degrees of freedom (95%); null where a left-out fit moves the 
 
 Between contenders, at the longest budget: per seed the log regret (its own log loss at multiplier 1 minus its
 own parabola at the pooled optimum; the parabola is linear in its points, so their mean is the pooled log
-regret), paired by seed and compared by the sign-flip test of results.pairwise, Holm-adjusted over the pairs.
+regret), paired by seed and compared by the sign-flip test of results.stats.pairwise, Holm-adjusted over the pairs.
 """
 
 from __future__ import annotations
@@ -43,7 +43,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from results import ALPHA, pairwise
+from results import ALPHA
+from results.stats import pairwise
 
 COLUMNS = ["contender", "budget", "multiplier", "lr", "seed", "final_val_loss", "status"]
 CONFIDENCE = 0.95

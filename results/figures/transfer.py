@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 from matplotlib.ticker import FuncFormatter, NullFormatter
 
-from results.plotting import DPI, budget_colors, plt, save_figure, values_span_decades
+from results.figures.style import DPI, budget_colors, plt, save_figure, spans_decades
 
 MIN_SEEDS_FOR_BARS = 3  # with two seeds a t interval spans 12.7 standard errors: the dots say more
 
@@ -47,7 +47,7 @@ def plot_lr_sensitivity(transfer: dict[str, Any], table: pd.DataFrame, path: Pat
                 ax.plot([optimum["lr"]], [optimum["loss"]], marker="*", ms=10, color=color, mec="black", mew=0.5)
         ax.axvline(tuned, color="grey", ls="--", lw=1)
         ax.set_xscale("log")
-        if values_span_decades(list(runs["final_val_loss"])):
+        if spans_decades(runs["final_val_loss"], factor=20):
             ax.set_yscale("log")
         diverged = sorted({f"x{m} at {b}" for b, d in result["budgets"].items() for m in d["diverged"]})
         ax.set_title(name + (f"\ndiverged: {', '.join(diverged)}" if diverged else ""), fontsize=9)

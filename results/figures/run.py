@@ -12,9 +12,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from results.analysis import FAMILIES
-from results.plotting import DPI, budget_colors, plt, save_figure, values_span_decades
-from results.transfer_figures import plot_lr_sensitivity, plot_optimal_lr_drift
+from results.figures.style import DPI, budget_colors, plt, save_figure, spans_decades
+from results.figures.transfer import plot_lr_sensitivity, plot_optimal_lr_drift
+from schedulers.families import FAMILIES
 
 
 def _small_multiples(curves: pd.DataFrame, title: str, ylabel: str, path: Path,
@@ -57,7 +57,7 @@ def plot_lr_schedules(curves: pd.DataFrame, path: Path) -> Path:
         ax.plot(first["epoch"], first["lr"], color=color, lw=1.3)
 
     return _small_multiples(curves, "Learning rate per epoch", "learning rate", path, draw,
-                            log_y=values_span_decades(curves["lr"].tolist()))
+                            log_y=spans_decades(curves["lr"], factor=20))
 
 
 def _band(run: pd.DataFrame) -> tuple[pd.Series, pd.Series, pd.Series]:
@@ -82,13 +82,6 @@ def plot_val_curves(curves: pd.DataFrame, path: Path) -> Path:
                             draw, log_y=spans_decades(complete["val_loss"]))
 
 
-def spans_decades(values: pd.Series, factor: float = 10.0) -> bool:
-    """A log axis for positive values spanning at least ``factor``; below a decade it leaves a few tick
-    labels and squashes the tails (CIFAR's 0.8-2.3)."""
-    finite = values[np.isfinite(values)]
-    return bool(len(finite)) and bool((finite > 0).all()) and finite.max() / finite.min() >= factor
-
-
 def plot_final_loss(analysis: dict[str, Any], path: Path) -> Path:
     """Final validation loss against budget for every contender (log x), with bootstrap interval bars
     (nominal 95%; the seeds' range with 2-3 seeds)."""
@@ -107,7 +100,7 @@ def plot_final_loss(analysis: dict[str, Any], path: Path) -> Path:
     ax.set_xscale("log")
     ax.set_xticks(analysis["budgets"], [str(b) for b in analysis["budgets"]])
     ax.minorticks_off()
-    if values_span_decades(values):
+    if spans_decades(values, factor=20):
         ax.set_yscale("log")
     ax.set_xlabel("budget (epochs, log scale)")
     ax.set_ylabel("final validation loss")
@@ -234,43 +227,3 @@ def write_figures(analysis: dict[str, Any], curves: pd.DataFrame, out_dir: Path,
     return written
 
 
-def plot_performance_profile(merged: dict[str, Any], path: Path) -> Path:
-    """Fraction of tasks on which each contender is within a factor tau of the best (log tau), step lines."""
-    taus = merged["profile"]["taus"]
-    names = list(merged["contenders"])
-    fig, ax = plt.subplots(figsize=(7.5, 4.5), dpi=DPI)
-    cmap = plt.get_cmap("tab10" if len(names) <= 10 else "tab20")
-    for i, name in enumerate(names):
-        ax.step(taus, merged["profile"][name], where="post", label=name, color=cmap(i % 20), lw=1.4,
-                ls="-" if i < 10 else "--")
-    ax.set_xscale("log")
-    ax.set_ylim(-0.03, 1.03)
-    ax.set_xlabel("tau (factor of the best decoupling on a task, log scale)")
-    ax.set_ylabel("fraction of tasks within tau")
-    ax.set_title(f"Performance profile over {len(merged['tasks'])} tasks (higher, further left is better)",
-                 fontsize=10)
-    ax.grid(alpha=0.3)
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, ncol=1 + len(names) // 16)
-    return save_figure(fig, path)
-
-
-def plot_critical_difference(merged: dict[str, Any], path: Path) -> Path:
-    """Demsar's critical-difference diagram (scikit-posthocs): mean ranks over the tasks, bars joining contenders
-    that Nemenyi's test does not separate at the summary's alpha."""
-    import scikit_posthocs
-
-    friedman = merged["friedman"]
-    names = friedman["contenders"]
-    p_values = pd.DataFrame(1.0, index=names, columns=names)
-    for a, row in friedman["nemenyi_p"].items():
-        for b, p in row.items():
-            p_values.loc[a, b] = p
-    ranks = {n: merged["contenders"][n]["mean_rank"] for n in names}
-    fig, ax = plt.subplots(figsize=(7.5, 1.2 + 0.22 * len(names)), dpi=DPI)
-    drawn = scikit_posthocs.critical_difference_diagram(ranks, p_values, alpha=merged["alpha"], ax=ax)
-    for bar in drawn["crossbars"]:  # its points come in a set's order, which changes with the string hash seed
-        for line in bar:
-            line.set_xdata(sorted(line.get_xdata()))
-    ax.set_title(f"Mean rank over {len(friedman['tasks'])} tasks (1 = least budget-sensitive); bars: not separated "
-                 f"by Nemenyi's test at {merged['alpha']:g} (Friedman p = {friedman['p_value']:.2g})", fontsize=9)
-    return save_figure(fig, path)

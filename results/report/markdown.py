@@ -8,9 +8,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from results import pairwise
-from results.markdown_table import fmt, fmt_ci, table, with_interval
-from results.transfer_markdown import transfer_section, transfer_verdict
+from results.report.markdown_format import fmt, fmt_ci, table, with_interval
+from results.report.transfer_markdown import transfer_section, transfer_verdict
+from results.stats import pairwise
+from results.stats.budget import seeds_for
 from runstate.files import atomic_write_text
 
 READINGS = {
@@ -78,15 +79,6 @@ def paper_cell(contender: dict[str, Any], pair: str, digits: int = 4) -> str:
 def _diverged(contender: dict[str, Any]) -> str:
     d = contender["diverged"]
     return "0" if not d["count"] else f"{d['count']} ({', '.join(d['runs'])})"
-
-
-def seeds_for(alpha: float, tests: int, budgets: int) -> int:
-    """The fewest seeds with which the budget test, Holm-adjusted over ``tests`` contenders, can reach
-    ``alpha`` at all: its smallest p-value with S seeds is 1 / (K!)^(S - 1) for K budgets."""
-    seeds = 2
-    while math.factorial(budgets) ** (seeds - 1) * alpha < tests:
-        seeds += 1
-    return seeds
 
 
 def _test_lines(analysis: dict[str, Any]) -> list[str]:
@@ -291,7 +283,7 @@ def _metrics(analysis: dict[str, Any]) -> list[str]:
     return lines
 
 
-def _figures(figures: Sequence[Path], out: Path) -> list[str]:
+def figure_lines(figures: Sequence[Path], out: Path) -> list[str]:
     lines = ["## Plots", ""]
     for path in figures:
         link = Path(os.path.relpath(path, out.parent)).as_posix()
@@ -308,64 +300,8 @@ def write_markdown(report: dict[str, Any], figures: Sequence[Path], out: Path) -
     title = report.get("title") or "EpochBench: how sensitive are LR schedulers to the training budget?"
     transfer = report.get("transfer")
     lines = [f"# {title}", "", *verdict(report), *transfer_verdict(transfer), *_setup(report), *_phases(report),
-             *_metrics(report), *transfer_section(transfer), *_figures(figures, out)]
+             *_metrics(report), *transfer_section(transfer), *figure_lines(figures, out)]
     atomic_write_text(out, "\n".join(lines).rstrip() + "\n")
     return out
 
 
-def _friedman_lines(merged: dict[str, Any]) -> list[str]:
-    """The Friedman test's answer and the Nemenyi pairs it separates, or why there is no test."""
-    friedman, alpha = merged["friedman"], merged["alpha"]
-    if friedman is None:
-        return ["No Friedman test: it needs at least 3 contenders ranked on at least 2 tasks, not all tied.", ""]
-    names = friedman["contenders"]
-    separated = [(a, b) for i, a in enumerate(names) for b in names[i + 1:] if friedman["nemenyi_p"][a][b] <= alpha]
-    line = (f"Friedman test over {len(friedman['tasks'])} tasks and {len(names)} contenders: chi-squared "
-            f"{fmt(friedman['statistic'], 3)}, p = {fmt(friedman['p_value'], 2)}. ")
-    if friedman["p_value"] > alpha:
-        line += (f"Above {fmt(alpha)}: the mean ranks cannot be told apart, so no post-hoc comparison is made "
-                 "(Demšar 2006).")
-    elif separated:
-        line += (f"Nemenyi's post-hoc test separates {len(separated)} pair(s) at {fmt(alpha)}: "
-                 + ", ".join(f"{a}/{b}" for a, b in separated) + ".")
-    else:
-        line += (f"Nemenyi's post-hoc test separates no pair at {fmt(alpha)}: with {len(friedman['tasks'])} tasks "
-                 "the mean ranks cannot be told apart.")
-    return [line, ""]
-
-
-def write_multi_markdown(merged: dict[str, Any], figures: Sequence[Path], out: Path,
-                         links: dict[str, Path] | None = None) -> Path:
-    """The cross-task summary (results.multi_run): mean rank first, ranks per task, the profile plot.
-
-    ``links`` maps a task to its own report.md, linked relatively.
-    """
-    tasks = merged["tasks"]
-    ranked = [n for n, c in merged["contenders"].items() if c["mean_rank"] is not None]
-    lines = ["# EpochBench across tasks: which schedulers are least sensitive to the training budget?", ""]
-    if ranked:
-        lines += [f"**Lowest mean rank: {ranked[0]}** (rank {fmt(merged['contenders'][ranked[0]]['mean_rank'])} "
-                  f"on average over {len(tasks)} task(s); rank 1 = least budget-sensitive by each task's ranking "
-                  "value).", ""]
-    lines += _friedman_lines(merged)
-    if merged["missing"]:
-        lines += ["Not ranked (no value on every task, so not compared on the same tasks): " + "; ".join(
-            f"{n} (missing on {', '.join(where)})" for n, where in merged["missing"].items()) + ".", ""]
-    if links:
-        lines += ["Per-task reports: " + ", ".join(
-            f"[{t}]({Path(os.path.relpath(p, out.parent)).as_posix()})" for t, p in links.items()) + ".", ""]
-    lines += table(["contender", "mean rank", *tasks],
-                   [[n, c["mean_rank"], *(f"{fmt(c['ranks'][t])} ({fmt(c['values'][t], 3)})"
-                                          if c["ranks"][t] is not None else
-                                          f"- ({fmt(c['values'][t], 3)})" for t in tasks)]
-                    for n, c in merged["contenders"].items()])
-    lines += ["Each cell: rank on that task among the contenders ranked on every task (in brackets the task's "
-              "ranking value: the shift, or the seed-mean decoupling for seed-mean curves; ties share the mean "
-              "rank). The performance profile shows, for each factor tau, on what fraction of tasks a contender's "
-              "decoupling (its sensitivity) is within "
-              "tau times the best one.", ""]
-    if merged["profile_skipped"]:
-        lines += [f"Left out of the profile (best value <= 0): {', '.join(merged['profile_skipped'])}.", ""]
-    lines += _figures(figures, out)
-    atomic_write_text(out, "\n".join(lines).rstrip() + "\n")
-    return out

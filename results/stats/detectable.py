@@ -4,7 +4,7 @@ Null-like datasets are the contender's own runs with their budget labels shuffle
 (the budget test's null: what the data would look like if the budget changed nothing, with their
 real noise, seed pairing and curve shapes). An effect of size d is injected by multiplying the
 curves of the i-th of K budgets by exp(d * i / (K - 1)) over the compared window (a log-loss shift
-growing from the smallest to the largest budget, as in results.calibration). Power(d) is the share
+growing from the smallest to the largest budget, as in results.stats.simulation). Power(d) is the share
 of ``DATASETS`` such datasets that the budget test flags at ``level``; the same shuffles serve every d
 (common random numbers), so power grows with d in practice (not guaranteed: a gap |x + d| can shrink
 before it grows) and a bisection finds the smallest d with power >= 80%.
@@ -23,7 +23,7 @@ import math
 
 import numpy as np
 
-from results.budget_test import SeedCurves, budget_test, distance, smoothed_log
+from results.stats.budget import SeedCurves, budget_test, distance, smoothed_log
 
 POWER = 0.8
 DATASETS = 20

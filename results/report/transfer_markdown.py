@@ -1,10 +1,10 @@
-"""report.md's transfer section: what reusing the tuned step size at other budgets costs (results.transfer)."""
+"""report.md's transfer section: what reusing the tuned step size at other budgets costs (results.stats.transfer)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from results.markdown_table import fmt, fmt_ci, table
+from results.report.markdown_format import fmt, fmt_ci, table
 
 READING = ("Regret: how much worse the tuned step size is than the optimum at that budget, in % of the loss there: "
            "100 (exp(r) - 1), r = the seeds' mean log final loss at the tuned step size minus the minimum of the "
