@@ -91,7 +91,7 @@ def test_declared_minimum_is_enforced(flag: str, value: str, minimum: int, capsy
 
 
 def test_the_readme_table_lists_every_option() -> None:
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    readme = (Path(__file__).resolve().parents[1] / "docs" / "cli.md").read_text()
     table = readme[readme.index("| option | default | meaning |"):readme.index("Explicit options override")]
     missing = [flag_of(f.name) for f, _ in declared(RunConfig) if f"`{flag_of(f.name)}" not in table]
     assert missing == []
