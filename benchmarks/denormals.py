@@ -18,14 +18,15 @@ from pathlib import Path
 
 import torch
 
-from runner.config import resolve
+from runner.config import RunConfig, resolve
 from runner.worker import load_data
+from tasks.data import TaskData
 from tasks.training import TrainConfig, Trainer
 
 SATURATING_LR = 0.04640890715953159
 
 
-def timed_run(config, data, flush: bool, epochs: int) -> tuple[float, list[float]]:
+def timed_run(config: RunConfig, data: TaskData, flush: bool, epochs: int) -> tuple[float, list[float]]:
     recipe = config.recipe("N", data.steps_per_epoch(config.batch_size))
     trainer = Trainer(config.task_spec, data, TrainConfig(model=config.model, epochs=epochs, seed=1,
                                                           batch_size=config.batch_size, recipe=recipe,

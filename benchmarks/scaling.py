@@ -31,7 +31,9 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
+from typing import IO, Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -96,16 +98,25 @@ def probe(threads: int, hist: int, pred: int, subset: float, data_dir: Path) -> 
     return time.perf_counter() - start
 
 
+def piped(process: subprocess.Popen[str]) -> tuple[IO[str], IO[str]]:
+    """The stdin and stdout of a process started with both piped."""
+    if process.stdin is None or process.stdout is None:
+        raise ValueError("the process was started without pipes for stdin and stdout")
+    return process.stdin, process.stdout
+
+
 def probes(threads: int, copies: int, size: tuple[int, int, float], data_dir: Path) -> list[float]:
     """``copies`` probe processes side by side, each with ``threads`` threads: their seconds."""
     command = [sys.executable, __file__, "--probe", str(threads), *map(str, size), str(data_dir)]
     running = [subprocess.Popen(command, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
                for _ in range(copies)]
-    for process in running:
-        assert process.stdout.readline().strip() == "ready"
-    for process in running:
-        process.stdin.write("go\n")
-        process.stdin.flush()
+    pipes = [piped(p) for p in running]
+    for _, stdout in pipes:
+        if stdout.readline().strip() != "ready":
+            raise RuntimeError("a probe process did not start")
+    for stdin, _ in pipes:
+        stdin.write("go\n")
+        stdin.flush()
     return [float(p.communicate()[0]) for p in running]
 
 
@@ -140,7 +151,8 @@ class StorageClock:
     """Accumulates time spent in the outermost calls of a storage class's public methods."""
 
     def __init__(self, cls: type) -> None:
-        self.seconds, self.depth, self.cls, self.saved = 0.0, 0, cls, {}
+        self.seconds, self.depth, self.cls = 0.0, 0, cls
+        self.saved: dict[str, Callable[..., Any]] = {}
 
     def __enter__(self) -> StorageClock:
         for name in dir(self.cls):
@@ -150,9 +162,9 @@ class StorageClock:
                 setattr(self.cls, name, self._timed(method))
         return self
 
-    def _timed(self, method):
+    def _timed(self, method: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(method)
-        def wrapper(*args, **kwargs):
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
             self.depth += 1
             start = time.perf_counter()
             try:
@@ -163,7 +175,7 @@ class StorageClock:
                     self.seconds += time.perf_counter() - start
         return wrapper
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         for name, method in self.saved.items():
             setattr(self.cls, name, method)
 

@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import get_args
 
 import numpy as np
 import torch
@@ -28,7 +29,7 @@ from tasks import DataConfig, get_task
 from tasks.augment import CropFlip
 from tasks.cifar import DATASETS
 from tasks.data import Split, TaskData
-from tasks.training import TrainConfig, Trainer, resolve_device
+from tasks.training import Precision, TrainConfig, Trainer, resolve_device
 
 
 def reset_peak_memory(device: torch.device) -> None:
@@ -63,14 +64,19 @@ def image_data(n: int, size: int = 32, channels: int = 3, classes: int = 10) -> 
                     augment=CropFlip(-torch.tensor(spec.mean) / torch.tensor(spec.std)))
 
 
-def time_epoch(task: str, model: str, data: TaskData, batch: int, precision: str, device: str) -> dict:
+def first_samples(data: TaskData, n: int | None) -> TaskData:
+    """``data`` with only its first ``n`` training samples (None: all of them)."""
+    return data if n is None else replace(data, train=data.train.take(torch.arange(n)))
+
+
+def time_epoch(task: str, model: str, data: TaskData, batch: int, precision: Precision, device: str) -> dict:
     """Time one training epoch after a warm-up epoch over the first few batches."""
     def config_for(run_data: TaskData) -> TrainConfig:
         recipe = make_recipe("N", steps_per_epoch=run_data.steps_per_epoch(batch), lr=1e-4)
         return TrainConfig(model=model, epochs=1, batch_size=batch, seed=0, recipe=recipe, params={"lr": 1e-4},
                            device=device, precision=precision)
 
-    warm = replace(data, train=data.train.take(torch.arange(min(len(data.train), 4 * batch))))
+    warm = first_samples(data, min(len(data.train), 4 * batch))
     Trainer(get_task(task), warm, config_for(warm))._train_epoch(0)
     trainer = Trainer(get_task(task), data, config_for(data))
     reset_peak_memory(trainer.device)
@@ -112,7 +118,7 @@ def pipeline_speedup(n: int, device: torch.device) -> tuple[float, float]:
         def __len__(self) -> int:
             return n
 
-        def __getitem__(self, i: int):
+        def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
             from PIL import Image
             return per_sample(Image.fromarray(raw[i])), labels[i]
 
@@ -180,15 +186,15 @@ def main() -> None:
         ("integral", "TFONet", integral, 128),
     ]
     sizes = {"cifar10": None, "osc": 640, "integral": 1280}  # training samples timed (images: as made)
-    cases = [(task, model, replace(data, train=data.train.take(torch.arange(8 if quick else sizes[task])))
-              if quick or sizes[task] else data, 4 if quick else batch) for task, model, data, batch in cases]
+    cases = [(task, model, first_samples(data, 8 if quick else sizes[task]), 4 if quick else batch)
+             for task, model, data, batch in cases]
     if args.cnn_epoch:
         cases.append(("cifar10", "SimpleCNN", image_data(50_000), 128))
     print(f"device: {device} ({torch.cuda.get_device_name() if device.type == 'cuda' else 'CPU'}), "
           f"torch {torch.__version__}, threads {torch.get_num_threads()}")
     print(f"{'model':<14}{'train n':>8}{'prec':>6}{'samples/s':>11}{'s/epoch':>9}{'ms/batch':>10}{'peak MiB':>10}")
     for task, model, data, batch in cases:
-        for precision in ("fp32", "bf16"):
+        for precision in get_args(Precision):
             try:
                 r = time_epoch(task, model, data, batch, precision, args.device)
             except RuntimeError as err:  # e.g. oneDNN has no bf16 LSTM kernel for this CPU

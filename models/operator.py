@@ -50,6 +50,8 @@ class DeepONet(nn.Module):
 class SinusoidalEncoding(nn.Module):
     """Fixed sine/cosine position encoding added to a (B, L, d) sequence."""
 
+    table: torch.Tensor  # a buffer: moves with the module, not trained, not saved
+
     def __init__(self, d_model: int, max_len: int = 4096) -> None:
         super().__init__()
         position = torch.arange(max_len).unsqueeze(1)

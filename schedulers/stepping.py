@@ -18,8 +18,7 @@ class Stepper:
     """Steps ``optimizer`` and, per batch or per epoch, its ``scheduler`` (None: no schedule)."""
 
     def __init__(self, optimizer: Optimizer, scheduler: LRScheduler | None, per_batch: bool) -> None:
-        self.optimizer, self.scheduler = optimizer, scheduler
-        self.per_batch = scheduler is not None and per_batch
+        self.optimizer, self.scheduler, self.per_batch = optimizer, scheduler, per_batch
 
     def lr(self) -> float:
         """The step size the next step takes: the LR, times D-Adaptation/Prodigy's d where there is one."""
@@ -30,7 +29,7 @@ class Stepper:
         """One optimizer step (gradients already computed), then a per-batch schedule's; returns the LR used."""
         used = self.lr()
         self.optimizer.step()
-        if self.per_batch:
+        if self.scheduler is not None and self.per_batch:
             self.scheduler.step()
         return used
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from torch import Tensor
 from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LRScheduler
 
@@ -30,7 +31,7 @@ class ScheduleLR(LRScheduler):
     def spec(self) -> SchedulerSpec:
         return get_scheduler(self.code)
 
-    def get_lr(self) -> list[float]:
+    def get_lr(self) -> list[float | Tensor]:
         t = min(self.last_epoch, self.horizon)
         return [self.spec.shape(t, self.horizon, base, **self.params) for base in self.base_lrs]
 

@@ -16,6 +16,8 @@ from schedulers.recipes import Recipe
 from tasks.data import Split, TaskData, build_model
 from tasks.spec import TaskSpec
 
+Precision = Literal["fp32", "bf16"]  # bf16: the forward passes under autocast
+
 
 @dataclass(frozen=True)
 class TrainConfig:
@@ -28,7 +30,7 @@ class TrainConfig:
     recipe: Recipe
     params: dict[str, Any] = field(default_factory=dict)
     device: str = "auto"
-    precision: Literal["fp32", "bf16"] = "fp32"
+    precision: Precision = "fp32"
 
     def describe(self) -> dict[str, Any]:
         """The settings as plain JSON values (the recipe by name)."""
@@ -198,6 +200,8 @@ class Trainer:
         if self.scheduler is None:
             return
         dummy, schedule = self.recipe.schedule_at(self.config.params, self.config.epochs, epoch)
+        if schedule is None:
+            raise ValueError(f"recipe {self.recipe.name} built a schedule for the run but none for its replay")
         self.scheduler.load_state_dict(schedule.state_dict())
         for group in self.optimizer.param_groups:
             group["lr"] = dummy.param_groups[0]["lr"]
@@ -216,7 +220,7 @@ class Trainer:
             record.lr.append(lr)
             record.train_loss.append(train_loss)
             record.val_loss.append(val_loss)
-            if record.val_accuracy is not None:
+            if record.val_accuracy is not None and val_accuracy is not None:  # both: a classification task
                 record.val_accuracy.append(val_accuracy)
             record.wall_time = time.perf_counter() - started
             if on_epoch is not None:

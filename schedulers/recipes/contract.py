@@ -44,9 +44,17 @@ def check_optimizer(optimizer: str) -> None:
 class Recipe(ABC):
     """What a study tunes. ``steps_per_epoch`` is fixed by the task's data and batch size."""
 
-    name: str
     steps_per_epoch: int
-    per_batch: bool = False  # whether the schedule steps after every batch (else every epoch)
+
+    @property
+    @abstractmethod
+    def name(self) -> str:
+        """The contender's name: its key in the studies, the report and ``--schedulers``."""
+
+    @property
+    def per_batch(self) -> bool:
+        """Whether the schedule steps after every batch (else every epoch)."""
+        return False
 
     @abstractmethod
     def search_space(self, epochs: int) -> dict[str, BaseDistribution]:
