@@ -250,7 +250,7 @@ def test_the_run_state_sits_below_every_other_package() -> None:
 
 
 RESULTS_LAYERS = {  # results/ flows one way: read sources, compute statistics, compose, draw, write
-    "results.sources": 0, "results.stats": 1,
+    "results.records": 0, "results.sources": 0, "results.stats": 1,
     "results.analysis": 2, "results.run_report": 2, "results.summary": 2,
     "results.figures": 3, "results.report": 4, "results.analyze_command": 5,
 }
