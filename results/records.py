@@ -494,10 +494,10 @@ class RunReport:
     environment: dict[str, Any] = doc("python/torch/optuna versions, platform, device, git commit, git_dirty, "
                                       "momentum behaviour; run_devices (finished units per device)")
     optimization: dict[str, Tuning] = doc("per contender, Phase 1")
-    comparison: dict[str, dict[str, float]] = doc("per contender and budget, the mean final validation "
+    mean_final_val_loss: dict[str, dict[str, float]] = doc("per contender and budget, the mean final validation "
                                                            "loss of Phase 2's complete runs (the paper suite's shape)")
-    comparison_detail: dict[str, dict[str, BudgetRuns]] = doc("per contender and budget, Phase 2's runs")
-    sensitivity: dict[str, float] = doc("per contender, |L(E_last) - L(E_first)| / L(E_first) of the mean "
+    per_budget_results: dict[str, dict[str, BudgetRuns]] = doc("per contender and budget, Phase 2's runs")
+    final_loss_change_pct: dict[str, float] = doc("per contender, |L(E_last) - L(E_first)| / L(E_first) of the mean "
                                                   "final validation loss in percent (the paper's number)")
     decoupling: dict[str, dict[str, float | None]] = doc("per contender, the strict decoupling of the seed-mean "
                                                          "curves per budget pair and its 'mean'")

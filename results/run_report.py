@@ -35,9 +35,11 @@ from runstate import storage as store
 from schedulers.recipes import ScheduledRecipe, contender_names
 from schedulers.registry import SCHEDULERS
 
-SCHEMA_VERSION = 6  # 2: adds analysis, training_time_s and the curves.csv status column; 3: adds epochs;
+SCHEMA_VERSION = 7  # 2: adds analysis, training_time_s and the curves.csv status column; 3: adds epochs;
 # 4: adds the budget tests (analysis: alpha, method; per contender budget_test); 5: adds the pairwise tests
-# (analysis: comparisons, top_pair, ranking metric; per contender shift, log_slope); 6: adds transfer
+# (analysis: comparisons, top_pair, ranking metric; per contender shift, log_slope); 6: adds transfer;
+# 7: renames three top-level keys so that none means two things: comparison -> mean_final_val_loss,
+# comparison_detail -> per_budget_results, sensitivity (the final-loss change) -> final_loss_change_pct
 CURVE_COLUMNS = ["scheduler", "budget", "seed", "epoch", "lr", "train_loss", "val_loss"]
 
 
@@ -152,7 +154,7 @@ def build_report(storage: BaseStorage, project: str,
     seconds = TrainingTime(time_tune, time_compare, total if time_transfer is None else total + time_transfer,
                            checkpointing, time_transfer)
     report = RunReport(schema_version=SCHEMA_VERSION, config=config, environment=environment,
-                       optimization=optimization, comparison=mean_final, comparison_detail=per_budget,
-                       sensitivity=change, decoupling=decoupling, faults=faulted, epochs=epochs,
+                       optimization=optimization, mean_final_val_loss=mean_final, per_budget_results=per_budget,
+                       final_loss_change_pct=change, decoupling=decoupling, faults=faulted, epochs=epochs,
                        training_time_s=seconds, analysis=analysis, transfer=transferred)
     return ready(report), curves, table

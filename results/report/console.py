@@ -28,16 +28,16 @@ def print_summary(report: RunReport, console: Console | None = None) -> None:
         params = ", ".join(f"{k}={_fmt(v)}" for k, v in (row.best_params or {}).items())
         phase1.add_row(name, _fmt(row.best_val_loss), str(row.complete), str(row.pruned), str(row.failed), params)
     console.print(phase1)
-    if not report.comparison:
+    if not report.mean_final_val_loss:
         return
-    budgets = sorted({b for losses in report.comparison.values() for b in losses}, key=int)
+    budgets = sorted({b for losses in report.mean_final_val_loss.values() for b in losses}, key=int)
     phase2 = Table(title="Phase 2: mean final validation loss per budget")
     for column in ("name", *budgets, "change %", "decoupling", "epochs trained/planned"):
         phase2.add_column(column, justify="right" if column != "name" else "left")
     epochs = report.epochs
-    for name, losses in report.comparison.items():
+    for name, losses in report.mean_final_val_loss.items():
         count = epochs.get(name)
-        phase2.add_row(name, *(_fmt(losses.get(b)) for b in budgets), _fmt(report.sensitivity.get(name)),
+        phase2.add_row(name, *(_fmt(losses.get(b)) for b in budgets), _fmt(report.final_loss_change_pct.get(name)),
                        _fmt(report.decoupling.get(name, {}).get("mean")),
                        f"{count.trained}/{count.planned}" if count else "-")
     console.print(phase2)

@@ -225,13 +225,13 @@ def _phases(report: RunReport) -> list[str]:
                        [[n, o.best_val_loss, o.complete, o.pruned, o.failed,
                          ", ".join(f"{k}={fmt(v)}" for k, v in (o.best_params or {}).items()) or "-"]
                         for n, o in report.optimization.items()])
-    if report.comparison_detail:
-        budgets = sorted({b for d in report.comparison_detail.values() for b in d}, key=int)
+    if report.per_budget_results:
+        budgets = sorted({b for d in report.per_budget_results.values() for b in d}, key=int)
         lines += ["## Phase 2: re-training at every budget (final val loss, mean ± std; diverged runs)", ""]
         lines += table(["contender", *budgets],
                        [[n, *(f"{fmt(d[b].val_loss.mean)} ± {fmt(d[b].val_loss.std)} "
                               f"({d[b].diverged} div.)" if b in d else "-" for b in budgets)]
-                        for n, d in report.comparison_detail.items()])
+                        for n, d in report.per_budget_results.items()])
     return lines
 
 
