@@ -244,7 +244,7 @@ def report_command(
     analyses, links = {}, {}
     for label, (storage, chosen) in zip(labels, opened):
         report = write_outputs(storage, chosen, out / label, alpha)
-        analyses[label], links[label] = report["analysis"], out / label / "report.md"
+        analyses[label], links[label] = report.analysis, out / label / "report.md"
     typer.echo(f"wrote {write_summary(analyses, links, out)}", err=True)
 
 

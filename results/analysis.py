@@ -1,69 +1,37 @@
-"""Budget-sensitivity analysis of one task-model group of learning curves, as a JSON-ready dict.
+"""Budget-sensitivity analysis of one task-model group of learning curves, as an ``Analysis`` record.
 
-Key reference (the README copies it). Budgets and seeds are string keys; undefined numbers are null.
-
-Top level:
-- ``contenders``: per scheduler / LR-free optimizer, the metrics below.
-- ``tuning_budget``: the budget whose ranking the others are compared with (default: the smallest).
-- ``rank_stability``: Kendall's tau of the contenders' final-loss ranking at each budget vs the tuning budget.
-- ``predictors``: per contender, training-free numbers from its LR schedules (null without schedules).
-- ``predictor_source``: "given" (the caller's schedules), "lr column" (the stored per-epoch LR) or null.
-- ``predicted_vs_measured``: Spearman's rho between LR-curve decoupling and measured ``sensitivity``.
-- ``ranking``: contenders from least to most budget-sensitive: by ``shift`` (``metric`` "shift", ``ci`` its t
-  interval), ``tied_with`` the contenders the pairwise tests cannot tell apart from this one at ``alpha``; for seed
-  means by ``sensitivity`` (``metric`` "seed_mean"), ``tied_with`` null: no test can run.
-- ``comparisons``: every pair of contenders (results.stats.pairwise): ``a``, ``b``, ``difference`` (mean over seeds
-  of a's shift minus b's), ``p_value``, ``p_adjusted`` (Holm over the pairs), ``separated`` (p_adjusted <= alpha),
-  ``seeds``.
-- ``top_pair``: the two least sensitive contenders, the ``seeds`` compared and ``seeds_needed`` to separate them
-  with 80% power at ``level`` (paired t approximation; null where they differ by exactly 0).
-- ``seed_mean_only``: true for curves that are already seed means (paper exports): per-seed numbers are null.
-- ``alpha``: the level at which ``budget_test.sensitive`` is decided (after Holm's adjustment).
-- ``method``: in words, how the budget test, its interval and the other intervals are computed.
-
-Per contender:
-- ``family``: the paper's scheduler family (traditional, cyclic, hyperbolic, warmup, theory-inspired, LR-free).
-- ``seeds``: per budget, the seeds of complete runs used in the metrics.
-- ``diverged``: ``count`` and ``runs`` ("budget/seed") of diverged runs, left out of every metric.
-- ``decoupling``: on the seed-mean curves, ``strict`` (per pair, null where a smoothed value is <= 0, and
-  ``mean``), ``paper`` (per pair the paper pipeline's ``value`` with its ``non_positive`` flag) and
-  ``paper_mean`` (mean of the finite paper values).
-- ``per_seed``: seed s at budget i vs seed s at budget j: ``pairs`` (mean over seeds), ``per_seed`` (mean
-  over pairs), ``mean``/``std``/``ci`` over seeds, ``n`` seeds, ``undefined`` comparisons left out.
-- ``noise_floor``: decoupling between different seeds at the same budget, averaged over pairs and budgets.
-- ``noise_ratio``: per-seed cross-budget mean / noise floor. Kept for comparison with earlier reports, not for a
-  verdict: the floor covers each budget's whole curve, the cross-budget pairs only the shorter one's epochs, and
-  same-seed pairs share their initialisation; ``budget_test`` compares like with like.
-- ``budget_test``: does the budget move the curve more than reruns do (results.stats.budget): ``statistic`` (ratio of
-  cross-budget to same-budget distances between different seeds, 1 = no effect), its ``interval``, ``p_value``,
-  ``p_adjusted`` (Holm over the contenders tested), ``sensitive`` (p_adjusted <= alpha), ``min_p`` (the smallest
-  p-value these seeds and budgets can give), ``exact``, ``window`` (epochs compared), ``seeds``, ``note`` (why a
-  number is null), ``detectable`` (the smallest ratio this run finds with 80% power at Holm's strictest level,
-  simulated from its own runs (results.stats.detectable); null where not asked for or unreachable with these seeds).
-- ``shift``: the paired measure the ranking and the comparisons use (results.stats.pairwise): ``per_seed`` (mean over
-  budget pairs of the distance of the seed's smoothed log curves over the shorter budget's epochs), ``mean``, ``ci``
-  (t interval, 95%) and ``n`` seeds; only seeds that ran every budget pair count (null where none did, e.g.
-  when every long run diverged: not ranked).
-- ``final``: per budget the final validation loss ``mean``, ``std``, bootstrap ``ci`` and ``n`` over seeds.
-- ``change_pct``: (L(E_last) - L(E_first)) / L(E_first) of the mean final loss, in percent: positive when the
-  longest budget ends worse than the shortest.
-- ``slope``: final val loss change per doubling of the budget (``value``) with its t-based 95% ``ci``.
-- ``log_slope``: the same for the natural log of the final loss (exp(value) - 1 = relative change per doubling):
-  readable when the loss spans decades.
-- ``sensitivity``: the ranking number: per-seed cross-budget decoupling mean with its CI, or, for seed means
-  only, the paper-compatible mean (no CI); ``metric`` says which.
+Every field is documented on its record in results.records (rendered in docs/output-schema.md).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from results import ALPHA
+from results.records import (
+    Analysis,
+    BudgetTestResult,
+    ContenderAnalysis,
+    Decoupling,
+    Diverged,
+    Estimate,
+    PairTest,
+    PaperValue,
+    PerSeed,
+    RankingRow,
+    SchedulePredictors,
+    SeedSummary,
+    Sensitivity,
+    ShiftResult,
+    TopPair,
+    ready,
+)
 from results.stats import pairwise
 from results.stats.budget import INTERVAL_METHOD, METHOD, SeedCurves, budget_test, holm
 from results.stats.detectable import detectable_ratio
@@ -84,19 +52,6 @@ from results.stats.metrics import (
 from schedulers.recipes import family_of
 
 
-def json_ready(value: Any) -> Any:
-    """JSON has no NaN, tuples or int keys: non-finite numbers become null, keys strings, numpy scalars floats."""
-    if isinstance(value, (float, np.floating)):
-        return float(value) if math.isfinite(value) else None
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, Mapping):
-        return {str(k): json_ready(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [json_ready(v) for v in value]
-    return value
-
-
 def _runs(group: pd.DataFrame) -> tuple[dict[int, dict[int, list[float]]], list[str]]:
     """Complete curves budget -> seed -> val losses, and the diverged runs' names (a non-finite loss counts)."""
     complete: dict[int, dict[int, list[float]]] = {}
@@ -115,61 +70,59 @@ def _seed_mean(by_seed: Mapping[int, Sequence[float]]) -> list[float]:
 
 
 def _contender(name: str, curves: SeedCurves, diverged: list[str], seed_mean_only: bool, seed: int,
-               all_budgets: Sequence[int]) -> dict[str, Any]:
+               all_budgets: Sequence[int]) -> ContenderAnalysis:
     means = {b: _seed_mean(by_seed) for b, by_seed in curves.items()}
     paper = decoupling_matrix_paper(means)
     finals = {b: [c[-1] for c in by_seed.values()] for b, by_seed in curves.items()}
-    final = {b: summarize(v, seed)._asdict() for b, v in finals.items()}
+    final = {b: SeedSummary(*summarize(v, seed)) for b, v in finals.items()}
     budgets = sorted(curves)
-    firsts = [final[b]["mean"] for b in budgets]
+    firsts = [final[b].mean for b in budgets]
     per_seed = None if seed_mean_only else per_seed_decoupling(curves, seed)
     floor = None if seed_mean_only else noise_floor(curves)
     paper_mean = finite_mean([v.value for v in paper.values()])
     if per_seed is not None:
-        sensitivity = {"metric": "per_seed", "value": per_seed.summary.mean, "ci": per_seed.summary.ci}
+        sensitivity = Sensitivity("per_seed", per_seed.summary.mean, per_seed.summary.ci)
     else:
-        sensitivity = {"metric": "seed_mean", "value": paper_mean, "ci": None}
-    slope = loss_slope(finals)
+        sensitivity = Sensitivity("seed_mean", paper_mean, None)
     test = None if seed_mean_only else budget_test(curves, seed=seed)
     moved = None if seed_mean_only else pairwise.shift(curves, all_budgets)
-    return {
-        "family": family_of(name),
-        "seeds": {b: sorted(by_seed) for b, by_seed in sorted(curves.items())},
-        "diverged": {"count": len(diverged), "runs": diverged},
-        "decoupling": {"strict": decoupling_matrix(means), "paper": {k: v._asdict() for k, v in paper.items()},
-                       "paper_mean": paper_mean},
-        "per_seed": None if per_seed is None else {"pairs": per_seed.pairs, "per_seed": per_seed.per_seed,
-                                                   **per_seed.summary._asdict(), "undefined": per_seed.undefined},
-        "noise_floor": floor,
-        "noise_ratio": noise_ratio(per_seed.summary.mean if per_seed else None, floor),
-        "final": {b: final[b] for b in budgets},
-        "change_pct": relative_change(firsts[0], firsts[-1]) if len(budgets) >= 2 and firsts[0] else None,
-        "slope": {"value": slope.slope, "ci": slope.ci},
-        "log_slope": dict(zip(("value", "ci"), loss_slope(finals, log=True))),
-        "sensitivity": sensitivity,
-        "budget_test": None if test is None else {
-            "statistic": test.ratio, "interval": test.ratio_interval, "p_value": test.p_value, "p_adjusted": None,
-            "sensitive": None, "min_p": test.min_p, "exact": test.exact, "window": test.window, "seeds": test.seeds,
-            "note": test.note, "detectable": None},
-        "shift": None if moved is None else moved._asdict(),
-    }
+    return ContenderAnalysis(
+        family=family_of(name),
+        seeds={b: sorted(by_seed) for b, by_seed in sorted(curves.items())},
+        diverged=Diverged(len(diverged), diverged),
+        decoupling=Decoupling(decoupling_matrix(means), {k: PaperValue(*v) for k, v in paper.items()}, paper_mean),
+        per_seed=None if per_seed is None else PerSeed(per_seed.pairs, per_seed.per_seed, *per_seed.summary,
+                                                       per_seed.undefined),
+        noise_floor=floor,
+        noise_ratio=noise_ratio(per_seed.summary.mean if per_seed else None, floor),
+        final={b: final[b] for b in budgets},
+        change_pct=relative_change(firsts[0], firsts[-1]) if len(budgets) >= 2 and firsts[0] else None,
+        slope=Estimate(*loss_slope(finals)),
+        log_slope=Estimate(*loss_slope(finals, log=True)),
+        sensitivity=sensitivity,
+        budget_test=None if test is None else BudgetTestResult(
+            statistic=test.ratio, interval=test.ratio_interval, p_value=test.p_value, p_adjusted=None,
+            sensitive=None, min_p=test.min_p, exact=test.exact, window=test.window, seeds=test.seeds, note=test.note,
+            detectable=None),
+        shift=None if moved is None else ShiftResult(*moved),
+    )
 
 
-def _decide(contenders: Mapping[str, dict[str, Any]], alpha: float) -> None:
+def _decide(contenders: dict[str, ContenderAnalysis], alpha: float) -> None:
     """Holm-adjust the contenders' budget-test p-values together and decide each at ``alpha``."""
-    tests = {n: c["budget_test"] for n, c in contenders.items() if c["budget_test"] is not None}
-    for name, adjusted in holm({n: t["p_value"] for n, t in tests.items()}).items():
-        tests[name]["p_adjusted"] = adjusted
-        tests[name]["sensitive"] = None if adjusted is None else adjusted <= alpha
+    tests = {n: c.budget_test for n, c in contenders.items() if c.budget_test is not None}
+    for name, adjusted in holm({n: t.p_value for n, t in tests.items()}).items():
+        decided = replace(tests[name], p_adjusted=adjusted, sensitive=None if adjusted is None else adjusted <= alpha)
+        contenders[name] = replace(contenders[name], budget_test=decided)
 
 
-def _detectable(contenders: Mapping[str, dict[str, Any]], runs: Mapping[str, tuple[SeedCurves, list[str]]],
+def _detectable(contenders: dict[str, ContenderAnalysis], runs: Mapping[str, tuple[SeedCurves, list[str]]],
                 alpha: float, seed: int) -> None:
     """Each tested contender's smallest detectable ratio at Holm's strictest level, alpha / contenders tested."""
-    tests = {n: c["budget_test"] for n, c in contenders.items()
-             if c["budget_test"] and c["budget_test"]["p_value"] is not None}
+    tests = {n: c.budget_test for n, c in contenders.items() if c.budget_test and c.budget_test.p_value is not None}
     for name, test in tests.items():
-        test["detectable"] = detectable_ratio(runs[name][0], alpha / len(tests), test["min_p"], seed)
+        found = detectable_ratio(runs[name][0], alpha / len(tests), test.min_p, seed)
+        contenders[name] = replace(contenders[name], budget_test=replace(test, detectable=found))
 
 
 def _stored_schedules(group: pd.DataFrame) -> dict[int, list[float]] | None:
@@ -188,41 +141,41 @@ def _stored_schedules(group: pd.DataFrame) -> dict[int, list[float]] | None:
     return {int(b): g["lr"].astype(float).tolist() for b, g in first.groupby("budget")}
 
 
-def _ranking(contenders: Mapping[str, Mapping[str, Any]],
-             comparisons: Sequence[pairwise.Comparison] | None) -> list[dict[str, Any]]:
+def _ranking(contenders: Mapping[str, ContenderAnalysis],
+             comparisons: Sequence[pairwise.Comparison] | None) -> list[RankingRow]:
     """Least sensitive first: by ``shift`` with the pairwise tests' groups, or for seed means (no test) by
     ``sensitivity`` with ``tied_with`` null (unknown, not "none")."""
     if comparisons is None:
-        rated = [(n, c["sensitivity"]["value"], None) for n, c in contenders.items()
-                 if c["sensitivity"]["value"] is not None]
+        rated = [(n, c.sensitivity.value, None) for n, c in contenders.items() if c.sensitivity.value is not None]
     else:
-        rated = [(n, c["shift"]["mean"], c["shift"]["ci"]) for n, c in contenders.items()
-                 if c["shift"]["mean"] is not None]
+        rated = [(n, c.shift.mean, c.shift.ci) for n, c in contenders.items()
+                 if c.shift is not None and c.shift.mean is not None]
     rated.sort(key=lambda item: item[1])
     names = [n for n, _, _ in rated]
-    return [{"name": n, "value": value, "ci": ci, "metric": "seed_mean" if comparisons is None else "shift",
-             "tied_with": None if comparisons is None else pairwise.not_separated(n, comparisons, names)}
+    return [RankingRow(n, value, ci, "seed_mean" if comparisons is None else "shift",
+                       None if comparisons is None else pairwise.not_separated(n, comparisons, names))
             for n, value, ci in rated]
 
 
-def _top_pair(ranking: Sequence[Mapping[str, Any]], shifts: Mapping[str, Any],
-              comparisons: Sequence[pairwise.Comparison], alpha: float) -> dict[str, Any] | None:
+def _top_pair(ranking: Sequence[RankingRow], shifts: Mapping[str, Any],
+              comparisons: Sequence[pairwise.Comparison], alpha: float) -> TopPair | None:
     """How many seeds a paired test needs to separate the two least sensitive contenders (results.stats.pairwise),
     at Holm's strictest level over the pairs tested."""
     pairs = sum(c.p_value is not None for c in comparisons)
     if len(ranking) < 2 or not pairs:
         return None
-    first, second = ranking[0]["name"], ranking[1]["name"]
+    first, second = ranking[0].name, ranking[1].name
     differences = pairwise.paired_differences(shifts[first], shifts[second])
-    return {"pair": [first, second], "seeds": len(differences),
-            "seeds_needed": pairwise.seeds_to_separate(differences, alpha / pairs), "level": alpha / pairs}
+    return TopPair([first, second], len(differences), pairwise.seeds_to_separate(differences, alpha / pairs),
+                   alpha / pairs)
 
 
 def analyze_curves(curves: pd.DataFrame, *, tuning_budget: int | None = None,
                    lr_schedules: dict[str, dict[int, list[float]]] | None = None,
                    families: dict[str, str] | None = None, seed: int = 0, alpha: float = ALPHA,
-                   detectable: bool = False) -> dict[str, Any]:
-    """Every metric of the module docstring for one group of tidy curves (see results.sources.curve_files).
+                   detectable: bool = False) -> Analysis:
+    """Every metric of the ``Analysis`` record (results.records) for one group of tidy curves (see
+    results.sources.curve_files).
 
     ``lr_schedules`` (contender -> budget -> LR per step) feed the predictors; without them the stored
     ``lr`` column is used when present. ``families`` overrides the registry's family per contender.
@@ -241,39 +194,39 @@ def analyze_curves(curves: pd.DataFrame, *, tuning_budget: int | None = None,
     if detectable:
         _detectable(contenders, runs, alpha, seed)
     shifts = {} if seed_mean_only else {n: pairwise.pair_shifts(complete) for n, (complete, _) in runs.items()
-                                        if contenders[n]["shift"]["mean"] is not None}
+                                        if (moved := contenders[n].shift) is not None and moved.mean is not None}
     comparisons = None if seed_mean_only else pairwise.compare_all(shifts, alpha, seed)
     ranking = _ranking(contenders, comparisons)
     for name, family in (families or {}).items():
         if name in contenders:
-            contenders[name]["family"] = family
+            contenders[name] = replace(contenders[name], family=family)
     tuning = tuning_budget if tuning_budget is not None else budgets[0]
-    finals = {n: {int(b): f["mean"] for b, f in c["final"].items() if f["mean"] is not None}
+    finals = {n: {int(b): f.mean for b, f in c.final.items() if f.mean is not None}
               for n, c in contenders.items()}
     if lr_schedules is not None:
         schedules, source = lr_schedules, "given"
     else:
         stored = {str(n): _stored_schedules(g) for n, g in curves.groupby("scheduler", sort=False)
-                  if contenders[str(n)]["family"] != "LR-free"}  # their lr column is a step size, not a schedule
+                  if contenders[str(n)].family != "LR-free"}  # their lr column is a step size, not a schedule
         schedules = {n: s for n, s in stored.items() if s}
         source = "lr column" if schedules else None
-    predictors = {n: lr_predictors(s)._asdict() for n, s in schedules.items() if len(s) >= 2}
-    rho = spearman({n: p["lr_decoupling"]["mean"] for n, p in predictors.items()},
-                   {n: c["sensitivity"]["value"] for n, c in contenders.items()})
-    return json_ready({
-        "seed_mean_only": seed_mean_only,
-        "budgets": budgets,
-        "tuning_budget": tuning,
-        "contenders": contenders,
-        "rank_stability": rank_stability(finals, tuning),
-        "predictors": predictors or None,
-        "predictor_source": source if predictors else None,
-        "predicted_vs_measured": rho,
-        "ranking": ranking,
-        "alpha": alpha,
-        "comparisons": None if comparisons is None else [c._asdict() for c in comparisons],
-        "top_pair": None if comparisons is None else _top_pair(ranking, shifts, comparisons, alpha),
-        "method": None if seed_mean_only else {
+    predictors = {n: SchedulePredictors(*lr_predictors(s)) for n, s in schedules.items() if len(s) >= 2}
+    rho = spearman({n: p.lr_decoupling["mean"] for n, p in predictors.items()},
+                   {n: c.sensitivity.value for n, c in contenders.items()})
+    return ready(Analysis(
+        seed_mean_only=seed_mean_only,
+        budgets=budgets,
+        tuning_budget=tuning,
+        contenders=contenders,
+        rank_stability=rank_stability(finals, tuning),
+        predictors=predictors or None,
+        predictor_source=source if predictors else None,
+        predicted_vs_measured=rho,
+        ranking=ranking,
+        alpha=alpha,
+        comparisons=None if comparisons is None else [PairTest(*c) for c in comparisons],
+        top_pair=None if comparisons is None else _top_pair(ranking, shifts, comparisons, alpha),
+        method=None if seed_mean_only else {
             "budget_test": METHOD, "budget_test_interval": INTERVAL_METHOD,
             "detectable": "smallest ratio the budget test flags with 80% power at alpha / contenders tested: the "
                           "runs with budget labels shuffled within seeds, an effect injected, bisection on its size "
@@ -284,4 +237,4 @@ def analyze_curves(curves: pd.DataFrame, *, tuning_budget: int | None = None,
             "final_and_per_seed_ci": "percentile bootstrap of the mean over seeds, nominal 95% (scipy.stats."
                                      "bootstrap); with 2-3 seeds it is the range of the seeds [min, max]",
             "slope_ci": "t interval of the least-squares slope (95%)"},
-    })
+    ))

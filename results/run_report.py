@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pandas as pd
 from optuna.storages import BaseStorage
 
-from results.analysis import ALPHA, analyze_curves, json_ready
+from results.analysis import ALPHA, analyze_curves
+from results.records import (
+    BudgetRuns,
+    EpochCount,
+    Fault,
+    LossStats,
+    RunReport,
+    TrainingTime,
+    Tuning,
+    from_json,
+    ready,
+)
 from results.sources.storage import (
     collect_runs,
     epochs_accounting,
@@ -23,22 +35,23 @@ from runstate import storage as store
 from schedulers.recipes import ScheduledRecipe, contender_names
 from schedulers.registry import SCHEDULERS
 
-SCHEMA_VERSION = 6  # 2: adds analysis, training_time_s and the curves.csv status column; 3: adds epochs;
+SCHEMA_VERSION = 7  # 2: adds analysis, training_time_s and the curves.csv status column; 3: adds epochs;
 # 4: adds the budget tests (analysis: alpha, method; per contender budget_test); 5: adds the pairwise tests
-# (analysis: comparisons, top_pair, ranking metric; per contender shift, log_slope); 6: adds transfer
+# (analysis: comparisons, top_pair, ranking metric; per contender shift, log_slope); 6: adds transfer;
+# 7: renames three top-level keys so that none means two things: comparison -> mean_final_val_loss,
+# comparison_detail -> per_budget_results, sensitivity (the final-loss change) -> final_loss_change_pct
 CURVE_COLUMNS = ["scheduler", "budget", "seed", "epoch", "lr", "train_loss", "val_loss"]
 
 
-def _budget_detail(runs: list[dict[str, Any]]) -> dict[str, Any]:
+def _loss_stats(values: list[float]) -> LossStats:
+    return LossStats(*mean_std(values), values)
+
+
+def _budget_detail(runs: list[dict[str, Any]]) -> BudgetRuns:
     ok = [r for r in runs if r["status"] == "complete"]
-    detail: dict[str, Any] = {"seeds": [r["seed"] for r in ok], "diverged": len(runs) - len(ok)}
-    for key, values in (("val_loss", [r["val_loss"][-1] for r in ok]), ("test_loss", [r["test_loss"] for r in ok]),
-                        ("test_accuracy", [r["test_accuracy"] for r in ok if r.get("test_accuracy") is not None])):
-        if key == "test_accuracy" and not values:
-            continue
-        mean, std = mean_std(values)
-        detail[key] = {"mean": mean, "std": std, "per_seed": values}
-    return detail
+    accuracy = [r["test_accuracy"] for r in ok if r.get("test_accuracy") is not None]
+    return BudgetRuns([r["seed"] for r in ok], len(runs) - len(ok), _loss_stats([r["val_loss"][-1] for r in ok]),
+                      _loss_stats([r["test_loss"] for r in ok]), _loss_stats(accuracy) if accuracy else None)
 
 
 def _seed_mean_curve(runs: list[dict[str, Any]]) -> list[float]:
@@ -60,7 +73,7 @@ def tuned_schedules(name: str, params: dict[str, Any] | None, budgets: list[int]
 
 
 def build_report(storage: BaseStorage, project: str,
-                 alpha: float = ALPHA) -> tuple[dict[str, Any], pd.DataFrame, pd.DataFrame]:
+                 alpha: float = ALPHA) -> tuple[RunReport, pd.DataFrame, pd.DataFrame]:
     """(report, tidy curves, transfer table) for ``project``: a pure function of what the storage holds (and
     the level ``alpha`` of the tests)."""
     meta = store.stored_meta(storage, project) or {}
@@ -68,24 +81,27 @@ def build_report(storage: BaseStorage, project: str,
     present = store.study_names(storage)
     tuned = {name.rsplit("/", 1)[1] for name in present if name.startswith(store.study_name(project, "tune", ""))}
     names = [n for n in contender_names() if n in tuned] + sorted(tuned - set(contender_names()))  # plugins' last
-    report: dict[str, Any] = {"schema_version": SCHEMA_VERSION, "config": config,
-                              "environment": meta.get("environment", {}), "optimization": {}, "comparison": {},
-                              "comparison_detail": {}, "sensitivity": {}, "decoupling": {}, "faults": {},
-                              "epochs": {}}
+    optimization: dict[str, Tuning] = {}
+    mean_final: dict[str, dict[str, float]] = {}
+    per_budget: dict[str, dict[str, BudgetRuns]] = {}
+    change: dict[str, float] = {}
+    decoupling: dict[str, dict[str, float | None]] = {}
+    faulted: dict[str, list[Fault]] = {}
+    epochs: dict[str, EpochCount] = {}
     rows, transfer = [], []
     schedules: dict[str, dict[int, list[float]]] = {}
     devices: dict[str, int] = {}  # finished units per device (several workers may use several GPUs)
     time_tune = time_compare = checkpointing = 0.0
     for name in names:
         tuning = store.trials(storage, store.study_name(project, "tune", name))
-        report["optimization"][name] = optimization_summary(tuning)
+        optimization[name] = from_json(Tuning, optimization_summary(tuning))
         for trial in [*tuning, *store.trials(storage, store.study_name(project, "compare", name))]:
             if store.is_finished(trial) and "device" in trial.user_attrs:
                 devices[trial.user_attrs["device"]] = devices.get(trial.user_attrs["device"], 0) + 1
         found = faults(tuning, "tune") + faults(store.trials(storage, store.study_name(project, "compare", name)),
                                                "compare")
         if found:
-            report["faults"][name] = found
+            faulted[name] = [from_json(Fault, f) for f in found]
         runs = collect_runs(storage, project, name)
         transfer += transfer_rows(storage, project, name, runs)
         seconds = training_seconds(tuning, runs)
@@ -96,14 +112,13 @@ def build_report(storage: BaseStorage, project: str,
         if not by_budget:
             continue
         detail = {str(b): _budget_detail(rs) for b, rs in by_budget.items()}
-        report["comparison_detail"][name] = detail
-        report["epochs"][name] = epochs_accounting(runs)
-        report["comparison"][name] = {b: d["val_loss"]["mean"] for b, d in detail.items() if d["val_loss"]["mean"]
-                                      is not None}
-        means = list(report["comparison"][name].values())
+        per_budget[name] = detail
+        epochs[name] = from_json(EpochCount, epochs_accounting(runs))
+        mean_final[name] = {b: d.val_loss.mean for b, d in detail.items() if d.val_loss.mean is not None}
+        means = list(mean_final[name].values())
         if len(means) >= 2:
-            report["sensitivity"][name] = final_loss_change(means[0], means[-1])
-        report["decoupling"][name] = decoupling_matrix({b: _seed_mean_curve(rs) for b, rs in by_budget.items()})
+            change[name] = final_loss_change(means[0], means[-1])
+        decoupling[name] = decoupling_matrix({b: _seed_mean_curve(rs) for b, rs in by_budget.items()})
         tuned = tuned_schedules(name, store.best_params(storage, project, name), sorted(by_budget),
                                 meta.get("steps_per_epoch"), config["infimum_lr"])
         if tuned is not None:
@@ -117,25 +132,29 @@ def build_report(storage: BaseStorage, project: str,
                 rows.append(row)
     columns = CURVE_COLUMNS + (["val_accuracy"] if any("val_accuracy" in row for row in rows) else []) + ["status"]
     curves = pd.DataFrame(rows, columns=columns)
+    environment = meta.get("environment", {})
     if devices:
-        report["environment"] = {**report["environment"], "run_devices": devices}
-    report["training_time_s"] = {"tune": time_tune, "compare": time_compare, "total": time_tune + time_compare,
-                                 "checkpoints": checkpointing}
+        environment = {**environment, "run_devices": devices}
     tuning_budget = config["epochs"] if config["epochs"] in curves["budget"].values else None
-    report["analysis"] = analyze_curves(curves, tuning_budget=tuning_budget, lr_schedules=schedules, alpha=alpha,
-                                        detectable=True) \
+    analysis = analyze_curves(curves, tuning_budget=tuning_budget, lr_schedules=schedules, alpha=alpha,
+                              detectable=True) \
         if not curves.empty else None
     table = pd.DataFrame(transfer, columns=TRANSFER_COLUMNS)
-    predictors = (report["analysis"] or {}).get("predictors") or {}
-    bound_gamma = {n: {int(b): g for b, g in p["gamma_star"].items()} for n, p in predictors.items()}
-    report["transfer"] = analyze_transfer(table, bound_gamma, alpha, tuning_budget=config["epochs"],
-                                          step_params={r["contender"]: r["step_param"] for r in transfer})
-    if report["transfer"] is not None:
+    predictors = (analysis.predictors if analysis else None) or {}
+    bound_gamma = {n: {int(b): g for b, g in p.gamma_star.items()} for n, p in predictors.items()}
+    transferred = analyze_transfer(table, bound_gamma, alpha, tuning_budget=config["epochs"],
+                                   step_params={r["contender"]: r["step_param"] for r in transfer})
+    time_transfer = None
+    if transferred is not None:
         trained = [r for r in transfer if r["multiplier"] != 1.0]
-        report["transfer"]["epochs"] = {"planned": sum(r["budget"] for r in trained),
-                                        "trained": sum(r["epochs_trained"] for r in trained)}
-        report["training_time_s"]["transfer"] = sum(r["wall_time"] for r in trained)
-        report["training_time_s"]["total"] += report["training_time_s"]["transfer"]
-    return json_ready(report), curves, table
-
-
+        transferred = replace(transferred, epochs=EpochCount(sum(r["budget"] for r in trained),
+                                                             sum(r["epochs_trained"] for r in trained)))
+        time_transfer = sum(r["wall_time"] for r in trained)
+    total = time_tune + time_compare
+    seconds = TrainingTime(time_tune, time_compare, total if time_transfer is None else total + time_transfer,
+                           checkpointing, time_transfer)
+    report = RunReport(schema_version=SCHEMA_VERSION, config=config, environment=environment,
+                       optimization=optimization, mean_final_val_loss=mean_final, per_budget_results=per_budget,
+                       final_loss_change_pct=change, decoupling=decoupling, faults=faulted, epochs=epochs,
+                       training_time_s=seconds, analysis=analysis, transfer=transferred)
+    return ready(report), curves, table

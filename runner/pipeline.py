@@ -5,7 +5,7 @@ from __future__ import annotations
 import platform
 import subprocess
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import optuna
 import torch
@@ -17,6 +17,9 @@ from runner.worker import load_data, work
 from runstate import storage as store
 from tasks.data import TaskData
 from tasks.training import resolve_device
+
+if TYPE_CHECKING:
+    from results.records import RunReport
 
 
 def _git(*args: str) -> str | None:
@@ -39,7 +42,7 @@ def environment(device: torch.device) -> dict[str, Any]:
 
 
 def run_benchmark(config: RunConfig, progress: Progress | None = None,
-                  checked_url: str | None = None) -> dict[str, Any]:
+                  checked_url: str | None = None) -> RunReport:
     """Run (or resume) both phases with ``config.workers`` processes and write the report; returns it.
     ``checked_url``: what preflight returned, where the caller has run it (the CLI does, before torch)."""
     storage, data = prepare(config, checked_url or preflight(config))

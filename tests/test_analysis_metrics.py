@@ -150,9 +150,9 @@ def test_predictors_come_from_a_seed_complete_at_every_budget_and_never_from_lr_
     curves = synthetic_curves(["C", "Prodigy"], budgets=(10, 20, 40), seeds=3, diverged=("C", 40, 0))
     partial = (curves["scheduler"] == "C") & (curves["budget"] == 40) & (curves["seed"] == 0) & (curves["epoch"] >= 20)
     analysis = analyze_curves(curves[~partial])
-    assert list(analysis["predictors"]) == ["C"]
+    assert list(analysis.predictors or {}) == ["C"]
     seed_one = curves[(curves["scheduler"] == "C") & (curves["seed"] == 1)]
     expected = lr_predictors({b: g.sort_values("epoch")["lr"].tolist() for b, g in seed_one.groupby("budget")})
-    assert analysis["predictors"]["C"]["cumulative_ratio"] == {
+    assert analysis.predictors["C"].cumulative_ratio == {
         str(b): pytest.approx(v) for b, v in expected.cumulative_ratio.items()}
-    assert analysis["predictors"]["C"]["cumulative_ratio"]["40"] == 1.0
+    assert analysis.predictors["C"].cumulative_ratio["40"] == 1.0

@@ -23,6 +23,8 @@ from tests.processes import HANG_SECONDS
 
 ROOT = Path(__file__).resolve().parents[1]
 LEGACY = ROOT / "tests" / "fixtures" / "legacy-run"  # written by commit 471f7e8 with the command below
+RENAMED = {"comparison": "mean_final_val_loss", "comparison_detail": "per_budget_results",  # schema 7
+           "sensitivity": "final_loss_change_pct"}
 LEGACY_COMMAND = ["--task", "osc", "--preset", "smoke", "--schedulers", "N,H", "--skip-lr-free", "--out", "legacy-run",
                   "--data-dir", "data"]
 
@@ -72,7 +74,8 @@ def test_legacy_storage_rebuilds_the_report_it_wrote(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     legacy = json.loads((LEGACY / "report.json").read_text())
     rebuilt = json.loads((tmp_path / "rebuilt" / "report.json").read_text())
-    assert {k: rebuilt[k] for k in legacy} == {**legacy, "schema_version": SCHEMA_VERSION}  # later versions add keys
+    # later versions add keys, and schema 7 renamed three: the legacy values are there under their new names
+    assert {k: rebuilt[RENAMED.get(k, k)] for k in legacy} == {**legacy, "schema_version": SCHEMA_VERSION}
     assert_legacy_curves(tmp_path / "rebuilt" / "curves.csv")
 
 
@@ -99,7 +102,7 @@ def test_legacy_run_resumes_with_nothing_to_train(tmp_path: Path) -> None:
     legacy = json.loads((LEGACY / "report.json").read_text())
     now = json.loads((tmp_path / "legacy-run" / "report.json").read_text())
     for key in set(legacy) - {"config", "environment", "schema_version"}:
-        assert now[key] == legacy[key], key
+        assert now[RENAMED.get(key, key)] == legacy[key], key
     # The config is this command's: the osc task's own options, no other task's, and settings added
     # since that say how this command ran or what it adds (they change no number).
     added = {"mode", "workers", "max_retries", "checkpoint_every", "checkpoint_seconds", "share_prefix",
@@ -153,7 +156,7 @@ def test_a_new_task_is_one_module_and_one_registry_line(tmp_path: Path) -> None:
     report = json.loads((tmp_path / "toy-run" / "report.json").read_text())
     assert report["config"]["task"] == "toy" and report["config"]["samples"] == 80  # the option's smoke value
     assert report["config"]["subset_ratio"] == 1.0  # the toy task declares no smoke subset
-    assert set(report["comparison"]) == {"C", "H"} and set(report["comparison"]["C"]) == {"3", "6"}
+    assert set(report["mean_final_val_loss"]) == {"C", "H"} and set(report["mean_final_val_loss"]["C"]) == {"3", "6"}
     assert report["optimization"]["C"]["complete"] == 2
     # The option is a CLI flag, checked like every other input.
     bad = run_cli(["--task", "toy", "--samples", "3", "--out", "bad"], tmp_path, script)
@@ -250,7 +253,7 @@ def test_the_run_state_sits_below_every_other_package() -> None:
 
 
 RESULTS_LAYERS = {  # results/ flows one way: read sources, compute statistics, compose, draw, write
-    "results.sources": 0, "results.stats": 1,
+    "results.records": 0, "results.sources": 0, "results.stats": 1,
     "results.analysis": 2, "results.run_report": 2, "results.summary": 2,
     "results.figures": 3, "results.report": 4, "results.analyze_command": 5,
 }

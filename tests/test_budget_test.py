@@ -154,7 +154,7 @@ def test_the_verdict_ranks_no_noise_and_names_a_real_effect() -> None:
     names = [f"S{i}" for i in range(18)]
     noise = {n: simulated_curves(rng, seeds=5, budgets=(20, 40, 80)) for n in names}
     analysis = analyze_curves(frame(noise))
-    assert not any(c["budget_test"]["sensitive"] for c in analysis["contenders"].values())
+    assert not any(c.budget_test.sensitive for c in analysis.contenders.values())
     text = verdict(analysis)[0]
     assert text.startswith("**No contender is shown to be budget-sensitive at family-wise level 0.05 (permutation "
                            "test, Holm-adjusted over 18 contenders; 5 seeds, 3 budgets).**")
@@ -162,7 +162,7 @@ def test_the_verdict_ranks_no_noise_and_names_a_real_effect() -> None:
     assert "Least budget-sensitive" not in text
     noise["S4"] = simulated_curves(rng, seeds=5, budgets=(20, 40, 80), effect=8.0)
     analysis = analyze_curves(frame(noise))
-    flagged = [n for n, c in analysis["contenders"].items() if c["budget_test"]["sensitive"]]
-    assert flagged == ["S4"] and analysis["contenders"]["S4"]["budget_test"]["p_adjusted"] <= 0.05
+    flagged = [n for n, c in analysis.contenders.items() if c.budget_test.sensitive]
+    assert flagged == ["S4"] and analysis.contenders["S4"].budget_test.p_adjusted <= 0.05
     assert verdict(analysis)[0].startswith("**Budget-sensitive at family-wise level 0.05 (permutation test, "
                                            "Holm-adjusted over 18 contenders; 5 seeds, 3 budgets): S4.**")

@@ -15,6 +15,7 @@ from scipy.signal import savgol_coeffs
 from typer.testing import CliRunner
 
 from results.analysis import analyze_curves
+from results.records import Analysis, PaperValue, from_json
 from results.report.markdown import verdict
 from results.stats.across_tasks import performance_profile
 from results.summary import merge_reports
@@ -74,9 +75,9 @@ def test_golden_osc_lstm_hyperbolic_with_non_positive_smoothing() -> None:
 
     analysis = analyze_curves(load_curves([SHARED_PAPER]).frames["OSC_LSTM"])
     expected = independent_mean_decoupling(SHARED_PAPER / "Result_OSC_LSTM-H.csv", "H")
-    assert analysis["contenders"]["H"]["decoupling"]["paper_mean"] == pytest.approx(expected, rel=1e-12)
+    assert analysis.contenders["H"].decoupling.paper_mean == pytest.approx(expected, rel=1e-12)
     assert expected == pytest.approx(0.259976, abs=1e-6)
-    assert analysis["contenders"]["H"]["decoupling"]["strict"]["mean"] is None  # smoothed values go negative
+    assert analysis.contenders["H"].decoupling.strict["mean"] is None  # smoothed values go negative
 
 
 @pytest.mark.slow
@@ -128,19 +129,21 @@ def test_analyze_bad_input_is_one_error_line_and_status_2(tmp_path: Path, conten
     assert line.startswith(f"error: {target}: {expected}")
 
 
-def _report(values: dict[str, float]) -> dict:
-    return {"contenders": {n: {} for n in values}, "ranking": [{"name": n, "value": v} for n, v in values.items()]}
+def _report(values: dict[str, float]) -> Analysis:
+    """The parts of an analysis a merge reads: a ranking value per contender, no sensitivity."""
+    return from_json(Analysis, {"contenders": {n: {"sensitivity": {"value": None}} for n in values},
+                                "ranking": [{"name": n, "value": v} for n, v in values.items()]})
 
 
 def test_merge_reports_ranks_only_on_shared_tasks_and_gives_a_performance_profile() -> None:
     """C has no value on t1: it is named with the task it misses, not ranked on t2 alone (today's summary averaged
     ranks over different task sets); A and B are ranked among themselves on both."""
     merged = merge_reports({"t1": _report({"A": 1.0, "B": 2.0}), "t2": _report({"A": 4.0, "B": 2.0, "C": 1.0})})
-    assert merged["contenders"]["A"]["ranks"] == {"t1": 1.0, "t2": 2.0}
-    assert merged["contenders"]["B"]["ranks"] == {"t1": 2.0, "t2": 1.0}
-    assert merged["contenders"]["C"]["ranks"] == {"t1": None, "t2": None}
-    assert [(n, c["mean_rank"]) for n, c in merged["contenders"].items()] == [("A", 1.5), ("B", 1.5), ("C", None)]
-    assert merged["missing"] == {"C": ["t1"]} and merged["friedman"] is None  # 2 contenders: no Friedman test
+    assert merged.contenders["A"].ranks == {"t1": 1.0, "t2": 2.0}
+    assert merged.contenders["B"].ranks == {"t1": 2.0, "t2": 1.0}
+    assert merged.contenders["C"].ranks == {"t1": None, "t2": None}
+    assert [(n, c.mean_rank) for n, c in merged.contenders.items()] == [("A", 1.5), ("B", 1.5), ("C", None)]
+    assert merged.missing == {"C": ["t1"]} and merged.friedman is None  # 2 contenders: no Friedman test
     profile, skipped = performance_profile({"A": {"t1": 1.0, "t2": 5.0}, "B": {"t1": 2.0, "t2": 2.0}},
                                            taus=(1.0, 2.0, 3.0))
     # A: best on t1, 2.5 x the best on t2; B: 2 x the best on t1, best on t2
@@ -188,8 +191,7 @@ def test_the_heatmap_colours_only_distances() -> None:
     """Integral MLP P's flagged 1.7 stretched the colour scale past 1, the most a distance can be."""
     from results.figures.run import coloured_values
 
-    cells = [[{"value": 0.05, "non_positive": False}, {"value": 1.7, "non_positive": True}],
-             [{"value": None, "non_positive": False}, {"value": -0.04, "non_positive": True}]]
+    cells = [[PaperValue(0.05, False), PaperValue(1.7, True)], [PaperValue(None, False), PaperValue(-0.04, True)]]
     values = coloured_values(cells)
     assert values[0, 0] == 0.05 and np.isnan(values[0, 1]) and np.isnan(values[1]).all()
 
@@ -203,7 +205,7 @@ def test_the_verdict_says_when_a_named_contenders_pairs_are_all_flagged() -> Non
             for name, curve in (("E", jagged), ("C", smooth)) for budget in (16, 32)
             for e, v in enumerate(curve[:budget])]
     analysis = analyze_curves(pd.DataFrame(rows))
-    assert analysis["seed_mean_only"] and len(analysis["ranking"]) == 2  # both named: lowest and highest
+    assert analysis.seed_mean_only and len(analysis.ranking) == 2  # both named: lowest and highest
     assert "Every budget pair of E was smoothed to a loss <= 0 somewhere" in verdict(analysis)[0]
 
 
@@ -214,33 +216,34 @@ def test_friedman_and_nemenyi_by_hand() -> None:
     are separated, A and B (1 apart) are not."""
     tasks = {f"t{i}": _report({"A": 0.1 * i, "B": 0.5 + i, "C": 9.0 + i}) for i in range(4)}
     merged = merge_reports(tasks, alpha=0.05)
-    friedman = merged["friedman"]
-    assert friedman["statistic"] == pytest.approx(8.0) and friedman["p_value"] == pytest.approx(math.exp(-4))
-    assert friedman["nemenyi_p"]["A"]["C"] < 0.05 < friedman["nemenyi_p"]["A"]["B"]
-    assert friedman["nemenyi_p"]["A"]["C"] == friedman["nemenyi_p"]["C"]["A"]
+    friedman = merged.friedman
+    assert friedman is not None
+    assert friedman.statistic == pytest.approx(8.0) and friedman.p_value == pytest.approx(math.exp(-4))
+    assert friedman.nemenyi_p["A"]["C"] < 0.05 < friedman.nemenyi_p["A"]["B"]
+    assert friedman.nemenyi_p["A"]["C"] == friedman.nemenyi_p["C"]["A"]
 
 
 def test_friedman_false_alarms_at_the_stated_rate_when_no_contender_differs() -> None:
     """Values drawn alike for 5 contenders on 10 tasks, 400 times: the test rejects at 0.05 in about 5% of them."""
     rng = np.random.default_rng(0)
     rejected = np.mean([merge_reports({f"t{i}": _report({n: float(rng.random()) for n in "ABCDE"}) for i in range(10)},
-                                      alpha=0.05)["friedman"]["p_value"] <= 0.05 for _ in range(400)])
+                                      alpha=0.05).friedman.p_value <= 0.05 for _ in range(400)])
     assert abs(rejected - 0.05) <= 3 * math.sqrt(0.05 * 0.95 / 400)
 
 
 def test_tasks_that_tie_every_contender_give_no_friedman_test_and_the_profile_uses_sensitivity(tmp_path: Path) -> None:
     """Prefix-shared schedules have a shift of exactly 0 on every task: Friedman's statistic is 0/0 (no test, and
     summary.json still writes), and the profile, which needs ratios to the best, uses the positive decoupling."""
-    def report(sensitivities: dict[str, float]) -> dict:
-        return {"contenders": {n: {"sensitivity": {"value": v}} for n, v in sensitivities.items()},
-                "ranking": [{"name": n, "value": 0.0} for n in sensitivities]}
+    def report(sensitivities: dict[str, float]) -> Analysis:
+        return from_json(Analysis, {"contenders": {n: {"sensitivity": {"value": v}} for n, v in sensitivities.items()},
+                                    "ranking": [{"name": n, "value": 0.0} for n in sensitivities]})
 
     from results.report.summary import write_summary
 
     tasks = {f"t{i}": report({"N": 0.01, "E": 0.02 + i / 100, "S": 0.03}) for i in range(3)}
     merged = merge_reports(tasks)
-    assert merged["friedman"] is None and merged["profile_skipped"] == []
-    assert merged["profile"]["N"][0] == 1.0  # the best on every task at tau = 1
+    assert merged.friedman is None and merged.profile_skipped == []
+    assert merged.profile.fractions["N"][0] == 1.0  # the best on every task at tau = 1
     write_summary(tasks, {}, tmp_path)
     assert json.loads((tmp_path / "summary.json").read_text())["friedman"] is None
     assert "No Friedman test" in (tmp_path / "report.md").read_text()

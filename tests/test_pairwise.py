@@ -109,10 +109,10 @@ def test_a_contender_with_a_budget_effect_is_separated_from_the_rest() -> None:
     contender, ranked last, and those others cannot be told apart from one another."""
     rng = np.random.default_rng(3)
     analysis = analyze_curves(frame(_study(rng, 4, 10, effect_first=6.0)))
-    ranking = analysis["ranking"]
-    assert ranking[-1]["name"] == "S0" and ranking[-1]["tied_with"] == []
-    assert all(sorted(r["tied_with"]) == sorted({"S1", "S2", "S3"} - {r["name"]}) for r in ranking[:-1])
-    assert all(r["metric"] == "shift" for r in ranking)
+    ranking = analysis.ranking
+    assert ranking[-1].name == "S0" and ranking[-1].tied_with == []
+    assert all(sorted(r.tied_with or []) == sorted({"S1", "S2", "S3"} - {r.name}) for r in ranking[:-1])
+    assert all(r.metric == "shift" for r in ranking)
     text = verdict(analysis)[0]
     assert "3 of 6 pairs separated" in text
 
@@ -123,8 +123,8 @@ def test_without_a_test_tied_with_is_null_not_empty() -> None:
     study = _study(rng, 2, 1)
     curves = frame(study).assign(val_loss_min=0.0)
     analysis = analyze_curves(curves)
-    assert analysis["comparisons"] is None and analysis["top_pair"] is None
-    assert [r["tied_with"] for r in analysis["ranking"]] == [None, None]
+    assert analysis.comparisons is None and analysis.top_pair is None
+    assert [r.tied_with for r in analysis.ranking] == [None, None]
 
 
 def test_not_separated_names_the_other_side_of_each_unseparated_pair() -> None:
@@ -142,8 +142,8 @@ def test_a_contender_never_compared_is_not_called_separated() -> None:
     other = simulated_curves(rng, seeds=8, budgets=BUDGETS)
     study["C"] = {b: {s + 100: c for s, c in by_seed.items()} for b, by_seed in other.items()}
     analysis = analyze_curves(frame(study))
-    assert [(c["a"], c["b"], c["separated"]) for c in analysis["comparisons"]] == [("A", "B", True)]
-    tied = {r["name"]: r["tied_with"] for r in analysis["ranking"]}
+    assert [(c.a, c.b, c.separated) for c in analysis.comparisons or []] == [("A", "B", True)]
+    tied = {r.name: r.tied_with for r in analysis.ranking}
     assert tied == {"A": ["C"], "B": ["C"], "C": ["A", "B"]}
 
 
@@ -155,20 +155,21 @@ def test_a_contender_whose_long_runs_diverged_is_not_ranked_on_its_short_gaps() 
     curves = frame(study)
     curves.loc[(curves["scheduler"] == "S2") & (curves["budget"] == 80), "status"] = "diverged"
     analysis = analyze_curves(curves)
-    assert analysis["contenders"]["S2"]["shift"]["mean"] is None
-    assert [r["name"] for r in analysis["ranking"]] == ["S1", "S0"]
+    assert analysis.contenders["S2"].shift.mean is None
+    assert [r.name for r in analysis.ranking] == ["S1", "S0"]
 
 
 def test_a_contender_missing_a_budget_pair_gets_dashes_not_a_crash(tmp_path) -> None:
     """Every 40-epoch run of S1 diverged: it has no 20-40 or 40-80 pair; the tables show '-' there (they took the
     first contender's pairs and raised KeyError)."""
     from results.analyze_command import decoupling_lines
+    from results.records import AnalysisFile
     from results.report.markdown import write_markdown
 
     curves = frame(_study(np.random.default_rng(8), 2, 3))
     curves.loc[(curves["scheduler"] == "S1") & (curves["budget"] == 40), "status"] = "diverged"
     analysis = analyze_curves(curves)
-    text = write_markdown(analysis, [], tmp_path / "report.md").read_text()
+    text = write_markdown(AnalysisFile("g", [], [], analysis), [], tmp_path / "report.md").read_text()
     table = text.split("## Decoupling per budget pair")[1].splitlines()
     assert table[2].startswith("| contender | 20-40 | 20-80 | 40-80 | mean |")
     s1 = next(line for line in table if line.startswith("| S1 |")).split(" | ")

@@ -76,7 +76,7 @@ def test_a_plugin_run_with_two_workers_reports_and_refuses_a_changed_plugin(tmp_
     done = cli(*args, "--workers", "2")
     assert done.returncode == 0, done.stderr
     report = json.loads((out / "report.json").read_text())
-    assert list(report["comparison"]) == ["C", "TRI", "SGDM"]  # registry order, then plugin recipe kinds
+    assert list(report["mean_final_val_loss"]) == ["C", "TRI", "SGDM"]  # registry order, then plugin recipe kinds
     assert set(report["optimization"]["SGDM"]["best_params"]) == {"lr", "infimum_lr", "momentum"}
     assert report["config"]["plugins"] == [str(plugin)]
     assert report["config"]["plugin_sha256"] == {str(plugin): __import__("hashlib").sha256(
@@ -85,7 +85,7 @@ def test_a_plugin_run_with_two_workers_reports_and_refuses_a_changed_plugin(tmp_
     (out / "report.json").unlink()  # rebuilt from the storage alone, by a process that loads the stored plugin
     rebuilt = cli("report", out, cwd=tmp_path)
     assert rebuilt.returncode == 0, rebuilt.stderr
-    assert json.loads((out / "report.json").read_text())["comparison"] == report["comparison"]
+    assert json.loads((out / "report.json").read_text())["mean_final_val_loss"] == report["mean_final_val_loss"]
 
     plugin.write_text(plugin.read_text() + "\n# changed\n")
     before = (out / "epochbench.journal").read_bytes()

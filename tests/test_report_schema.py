@@ -1,4 +1,4 @@
-"""report.json and curves.csv pinned exactly (schema version 6), and their summary numbers tied to their definitions.
+"""report.json and curves.csv pinned exactly (schema version 7), and their summary numbers tied to their definitions.
 
 One tiny osc run of two schedulers at budgets 1 and 2 with two seeds feeds every test. A change to
 the published schema must change these lists (and SCHEMA_VERSION) on purpose, never by accident.
@@ -23,8 +23,8 @@ pytestmark = [pytest.mark.slow]
 
 NAMES, BUDGETS, SEEDS = ["N", "C"], ["1", "2"], [1, 2]  # report order: the registry's, not the command line's
 
-TOP_LEVEL = ["schema_version", "config", "environment", "optimization", "comparison", "comparison_detail",
-             "sensitivity", "decoupling", "faults", "epochs", "training_time_s", "analysis", "transfer"]
+TOP_LEVEL = ["schema_version", "config", "environment", "optimization", "mean_final_val_loss", "per_budget_results",
+             "final_loss_change_pct", "decoupling", "faults", "epochs", "training_time_s", "analysis", "transfer"]
 CONFIG = ["task", "model", "optimizer", "epochs", "batch_size", "lr", "infimum_lr", "n_trials", "n_seeds",
           "compare_seeds", "epoch_budgets", "schedulers", "lr_free", "skip_compare", "transfer_grid", "transfer_seeds",
           "project", "dataset",
@@ -62,27 +62,27 @@ def run(tmp_path_factory, one_torch_thread) -> tuple[dict, list[dict[str, str]],
 def test_report_json_keys_are_exactly_schema_6(run) -> None:
     report, _, _ = run
     assert list(report) == TOP_LEVEL
-    assert report["schema_version"] == 6
+    assert report["schema_version"] == 7
     assert report["transfer"] is None  # no --transfer-grid (its keys: tests/test_transfer_runs.py)
     assert report["faults"] == {} and report["environment"]["run_devices"] == {"cpu": 10}  # 1 trial + 4 runs each
     # Phase 2 epochs: budgets 1 and 2 x 2 seeds planned; the 2-epoch runs continue the 1-epoch ones.
     assert report["epochs"] == {name: {"planned": 6, "trained": 4} for name in NAMES}
     assert list(report["config"]) == CONFIG
     assert list(report["environment"]) == ENVIRONMENT
-    for section in ("optimization", "comparison", "comparison_detail", "sensitivity", "decoupling"):
+    for section in ("optimization", "mean_final_val_loss", "per_budget_results", "final_loss_change_pct", "decoupling"):
         assert list(report[section]) == NAMES, section
     for name in NAMES:
         assert list(report["optimization"][name]) == OPTIMIZATION
-        assert list(report["comparison"][name]) == BUDGETS
-        assert list(report["comparison_detail"][name]) == BUDGETS
+        assert list(report["mean_final_val_loss"][name]) == BUDGETS
+        assert list(report["per_budget_results"][name]) == BUDGETS
         for budget in BUDGETS:
-            detail = report["comparison_detail"][name][budget]
+            detail = report["per_budget_results"][name][budget]
             assert list(detail) == BUDGET_DETAIL  # osc has no accuracy: no test_accuracy entry
             assert list(detail["val_loss"]) == list(detail["test_loss"]) == SUMMARY
             assert detail["seeds"] == SEEDS and detail["diverged"] == 0
             assert len(detail["val_loss"]["per_seed"]) == len(detail["test_loss"]["per_seed"]) == len(SEEDS)
         assert list(report["decoupling"][name]) == ["1-2", "mean"]
-        assert isinstance(report["sensitivity"][name], float)
+        assert isinstance(report["final_loss_change_pct"][name], float)
     assert list(report["training_time_s"]) == ["tune", "compare", "total", "checkpoints"]
 
     analysis = report["analysis"]
@@ -133,19 +133,19 @@ def test_summary_numbers_follow_their_definitions(run) -> None:
     for name in NAMES:
         means = []
         for budget in BUDGETS:
-            detail = report["comparison_detail"][name][budget]
+            detail = report["per_budget_results"][name][budget]
             per_seed = detail["val_loss"]["per_seed"]
             assert per_seed == [last_val[name, budget, s] for s in detail["seeds"]]
             assert detail["val_loss"]["mean"] == pytest.approx(statistics.fmean(per_seed), rel=1e-12)
             assert detail["val_loss"]["std"] == pytest.approx(statistics.stdev(per_seed), rel=1e-12)
             test = detail["test_loss"]
             assert test["mean"] == pytest.approx(statistics.fmean(test["per_seed"]), rel=1e-12)
-            assert report["comparison"][name][budget] == pytest.approx(statistics.fmean(per_seed), rel=1e-12)
+            assert report["mean_final_val_loss"][name][budget] == pytest.approx(statistics.fmean(per_seed), rel=1e-12)
             assert report["analysis"]["contenders"][name]["final"][budget]["mean"] == pytest.approx(
-                report["comparison"][name][budget], rel=1e-12)
+                report["mean_final_val_loss"][name][budget], rel=1e-12)
             means.append(statistics.fmean(per_seed))
         change = abs(means[-1] - means[0]) / abs(means[0]) * 100
-        assert report["sensitivity"][name] == pytest.approx(change, rel=1e-12)
+        assert report["final_loss_change_pct"][name] == pytest.approx(change, rel=1e-12)
         signed = (means[-1] - means[0]) / abs(means[0]) * 100  # the analysis says which way: + is worse
         assert report["analysis"]["contenders"][name]["change_pct"] == pytest.approx(signed, rel=1e-12)
     times = report["training_time_s"]

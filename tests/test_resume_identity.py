@@ -81,7 +81,7 @@ def bases(tmp_path_factory, one_torch_thread) -> dict[str, tuple[Path, Path]]:
         for task, options in BASES.items():
             out = root / task
             assert run_cli(*command(options, out, root / "data")) == 0, task
-            assert json.loads((out / "report.json").read_text())["comparison"]["C"]
+            assert json.loads((out / "report.json").read_text())["mean_final_val_loss"]["C"]
             found[task] = (out, root / "data")
     return found
 
@@ -145,6 +145,6 @@ def test_growing_budgets_seeds_and_schedulers_trains_only_the_new_runs(bases, tm
     assert sorted((t.user_attrs["budget"], t.user_attrs["seed"]) for t in _trials(out, "compare", "E")) == [
         (1, 1), (1, 2), (2, 1), (2, 2)]
     report = json.loads((out / "report.json").read_text())
-    assert {name: list(per_budget) for name, per_budget in report["comparison"].items()} == {
+    assert {name: list(per_budget) for name, per_budget in report["mean_final_val_loss"].items()} == {
         "C": ["1", "2"], "E": ["1", "2"]}
-    assert report["comparison_detail"]["C"]["1"]["val_loss"]["per_seed"][0] == old_compare[0].value
+    assert report["per_budget_results"]["C"]["1"]["val_loss"]["per_seed"][0] == old_compare[0].value

@@ -26,8 +26,8 @@ pytestmark = [pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY_OSC = ["--hist", "5", "--pred", "5", "--subset-ratio", "0.005"]  # a sliver of the smoke data: seconds a run
-REPORT_KEYS = {"schema_version", "config", "environment", "optimization", "comparison", "comparison_detail",
-               "sensitivity"}
+REPORT_KEYS = {"schema_version", "config", "environment", "optimization", "mean_final_val_loss",
+               "per_budget_results", "final_loss_change_pct"}
 
 
 def cli(*args: str) -> None:
@@ -42,17 +42,17 @@ def cli(*args: str) -> None:
 def assert_complete_report(out: Path, names: list[str], budgets: list[int], seeds: int) -> dict:
     report = json.loads((out / "report.json").read_text())
     assert REPORT_KEYS <= set(report)
-    assert list(report["comparison"]) == names
+    assert list(report["mean_final_val_loss"]) == names
     for name in names:
         assert report["optimization"][name]["complete"] >= 1
         assert math.isfinite(report["optimization"][name]["best_val_loss"])
-        assert list(report["comparison"][name]) == [str(b) for b in budgets]
-        assert all(math.isfinite(v) for v in report["comparison"][name].values())
+        assert list(report["mean_final_val_loss"][name]) == [str(b) for b in budgets]
+        assert all(math.isfinite(v) for v in report["mean_final_val_loss"][name].values())
         for b in budgets:
-            detail = report["comparison_detail"][name][str(b)]
+            detail = report["per_budget_results"][name][str(b)]
             assert len(detail["val_loss"]["per_seed"]) == seeds and detail["diverged"] == 0
             assert math.isfinite(detail["val_loss"]["std"]) and math.isfinite(detail["test_loss"]["mean"])
-        assert math.isfinite(report["sensitivity"][name])
+        assert math.isfinite(report["final_loss_change_pct"][name])
     curves = pd.read_csv(out / "curves.csv")
     expected = sum(b for b in budgets) * seeds * len(names)
     assert len(curves) == expected
@@ -103,7 +103,7 @@ def test_cifar_end_to_end_with_accuracy(tmp_path: Path, unchecked_cifar_md5) -> 
                       "batch_size": 16}, "smoke")
     run_benchmark(config)
     report = assert_complete_report(tmp_path / "cifar", ["OC"], [3, 6], 2)
-    assert 0.0 <= report["comparison_detail"]["OC"]["6"]["test_accuracy"]["mean"] <= 1.0
+    assert 0.0 <= report["per_budget_results"]["OC"]["6"]["test_accuracy"]["mean"] <= 1.0
     assert "val_accuracy" in pd.read_csv(tmp_path / "cifar" / "curves.csv").columns
 
 
@@ -142,7 +142,7 @@ def test_sigkill_in_phase_2_resumes_to_the_uninterrupted_result(tmp_path: Path) 
     assert sorted(finished) == sorted((f"osc-LSTM_Seq2Seq/compare/{n}", str(b), str(s))
                                       for n in ("EH", "C") for b in (4, 8) for s in (1, 2))
     resumed, uninterrupted = (json.loads((d / "report.json").read_text()) for d in (out, reference))
-    for key in ("optimization", "comparison", "comparison_detail", "sensitivity"):
+    for key in ("optimization", "mean_final_val_loss", "per_budget_results", "final_loss_change_pct"):
         assert resumed[key] == uninterrupted[key]
     assert (out / "curves.csv").read_bytes() == (reference / "curves.csv").read_bytes()
 

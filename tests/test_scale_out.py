@@ -117,7 +117,7 @@ def test_a_worker_joins_a_run_from_its_storage_alone(tmp_path: Path, one_torch_t
     assert run_cli("worker", "--storage", url, "--project", PROJECT) == 0
     assert units(url, "compare", "C") == {(b, s): 1 for b in (2, 3) for s in (1, 2)}
     report = json.loads((tmp_path / "out" / "report.json").read_text())  # the stored --out
-    assert report["config"]["hist"] == 5 and set(report["comparison"]) == {"N", "C"}
+    assert report["config"]["hist"] == 5 and set(report["mean_final_val_loss"]) == {"N", "C"}
 
 
 @pytest.mark.parametrize("args, message", [
@@ -164,8 +164,8 @@ def test_a_unit_that_always_fails_is_retried_then_recorded_and_the_run_completes
     report = json.loads((out / "report.json").read_text())
     assert report["faults"]["C"][-1] == {"phase": "compare", "unit": "3/1", "retry_of": [cause, cause],
                                          "status": "failed", "reason": trials[-1].user_attrs["reason"]}
-    assert report["comparison_detail"]["C"]["3"]["seeds"] == [2]  # the other runs completed
-    assert report["comparison_detail"]["C"]["2"]["seeds"] == [1, 2]
+    assert report["per_budget_results"]["C"]["3"]["seeds"] == [2]  # the other runs completed
+    assert report["per_budget_results"]["C"]["2"]["seeds"] == [1, 2]
 
 
 @pytest.mark.parametrize("kind", ["journal", "postgresql"])

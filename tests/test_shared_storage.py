@@ -38,8 +38,8 @@ def test_two_workers_share_one_storage_and_report_from_it(request, tmp_path: Pat
     assert run_cli(*common, "--schedulers", "EH", "--out", tmp_path / "b") == 0
     assert run_cli("report", url, "--project", project, "--out", tmp_path / "merged") == 0
     report = json.loads((tmp_path / "merged" / "report.json").read_text())
-    assert list(report["comparison"]) == ["C", "EH"]
-    assert all(list(per_budget) == ["1", "2"] for per_budget in report["comparison"].values())
+    assert list(report["mean_final_val_loss"]) == ["C", "EH"]
+    assert all(list(per_budget) == ["1", "2"] for per_budget in report["mean_final_val_loss"].values())
     storage = optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(url[len("journal:"):])) \
         if kind == "journal" else optuna.storages.RDBStorage(url)
     names = {s.study_name for s in optuna.get_all_study_summaries(storage)}
@@ -72,7 +72,7 @@ def test_a_journal_cut_off_by_a_crash_is_repaired_before_the_next_append(tmp_pat
     assert all(json.loads(line) for line in journal.read_bytes().splitlines())
     assert run_cli("report", f"journal:{journal}", "--out", str(tmp_path / "after")) == 0
     report = json.loads((tmp_path / "after" / "report.json").read_text())
-    assert sorted(report["comparison"]["N"]) == ["2", "3"]
+    assert sorted(report["mean_final_val_loss"]["N"]) == ["2", "3"]
 
 
 def test_a_damaged_sqlite_file_is_named_as_such_in_one_line(tmp_path: Path, one_torch_thread) -> None:

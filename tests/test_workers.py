@@ -279,7 +279,7 @@ def test_a_stale_claim_from_another_machine_is_redone_exactly_once(journal_url: 
 
     report = json.loads((tmp_path / "out" / "report.json").read_text())
     assert report["optimization"]["C"]["best_params"] == params  # so the seeded Phase 2 claim is a real unit
-    assert report["comparison_detail"]["C"]["2"]["seeds"] == [1]
+    assert report["per_budget_results"]["C"]["2"]["seeds"] == [1]
     storage = open_storage(journal_url)
     for name, unit in units.items():
         trials = optuna.load_study(study_name=name, storage=storage).get_trials()

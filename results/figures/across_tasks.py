@@ -3,50 +3,49 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
 from results.figures.style import DPI, plt, save_figure
+from results.records import Friedman, Summary
 
 
-def plot_performance_profile(merged: dict[str, Any], path: Path) -> Path:
+def plot_performance_profile(merged: Summary, path: Path) -> Path:
     """Fraction of tasks on which each contender is within a factor tau of the best (log tau), step lines."""
-    taus = merged["profile"]["taus"]
-    names = list(merged["contenders"])
+    taus = merged.profile.taus
+    names = list(merged.contenders)
     fig, ax = plt.subplots(figsize=(7.5, 4.5), dpi=DPI)
     cmap = plt.get_cmap("tab10" if len(names) <= 10 else "tab20")
     for i, name in enumerate(names):
-        ax.step(taus, merged["profile"][name], where="post", label=name, color=cmap(i % 20), lw=1.4,
+        ax.step(taus, merged.profile.fractions[name], where="post", label=name, color=cmap(i % 20), lw=1.4,
                 ls="-" if i < 10 else "--")
     ax.set_xscale("log")
     ax.set_ylim(-0.03, 1.03)
     ax.set_xlabel("tau (factor of the best decoupling on a task, log scale)")
     ax.set_ylabel("fraction of tasks within tau")
-    ax.set_title(f"Performance profile over {len(merged['tasks'])} tasks (higher, further left is better)",
+    ax.set_title(f"Performance profile over {len(merged.tasks)} tasks (higher, further left is better)",
                  fontsize=10)
     ax.grid(alpha=0.3)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, ncol=1 + len(names) // 16)
     return save_figure(fig, path)
 
 
-def plot_critical_difference(merged: dict[str, Any], path: Path) -> Path:
+def plot_critical_difference(merged: Summary, friedman: Friedman, path: Path) -> Path:
     """Demsar's critical-difference diagram (scikit-posthocs): mean ranks over the tasks, bars joining contenders
     that Nemenyi's test does not separate at the summary's alpha."""
     import scikit_posthocs
 
-    friedman = merged["friedman"]
-    names = friedman["contenders"]
+    names = friedman.contenders
     p_values = pd.DataFrame(1.0, index=names, columns=names)
-    for a, row in friedman["nemenyi_p"].items():
+    for a, row in friedman.nemenyi_p.items():
         for b, p in row.items():
             p_values.loc[a, b] = p
-    ranks = {n: merged["contenders"][n]["mean_rank"] for n in names}
+    ranks = {n: merged.contenders[n].mean_rank for n in names}
     fig, ax = plt.subplots(figsize=(7.5, 1.2 + 0.22 * len(names)), dpi=DPI)
-    drawn = scikit_posthocs.critical_difference_diagram(ranks, p_values, alpha=merged["alpha"], ax=ax)
+    drawn = scikit_posthocs.critical_difference_diagram(ranks, p_values, alpha=merged.alpha, ax=ax)
     for bar in drawn["crossbars"]:  # its points come in a set's order, which changes with the string hash seed
         for line in bar:
             line.set_xdata(sorted(line.get_xdata()))
-    ax.set_title(f"Mean rank over {len(friedman['tasks'])} tasks (1 = least budget-sensitive); bars: not separated "
-                 f"by Nemenyi's test at {merged['alpha']:g} (Friedman p = {friedman['p_value']:.2g})", fontsize=9)
+    ax.set_title(f"Mean rank over {len(friedman.tasks)} tasks (1 = least budget-sensitive); bars: not separated "
+                 f"by Nemenyi's test at {merged.alpha:g} (Friedman p = {friedman.p_value:.2g})", fontsize=9)
     return save_figure(fig, path)

@@ -5,7 +5,7 @@ per-contender curves as small multiples with one shared budget legend, summary p
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +14,7 @@ import pandas as pd
 
 from results.figures.style import DPI, budget_colors, plt, save_figure, spans_decades
 from results.figures.transfer import plot_lr_sensitivity, plot_optimal_lr_drift
+from results.records import Analysis, PaperValue, SchedulePredictors, Transfer
 from schedulers.families import FAMILIES
 
 
@@ -82,57 +83,58 @@ def plot_val_curves(curves: pd.DataFrame, path: Path) -> Path:
                             draw, log_y=spans_decades(complete["val_loss"]))
 
 
-def plot_final_loss(analysis: dict[str, Any], path: Path) -> Path:
+def plot_final_loss(analysis: Analysis, path: Path) -> Path:
     """Final validation loss against budget for every contender (log x), with bootstrap interval bars
     (nominal 95%; the seeds' range with 2-3 seeds)."""
-    contenders = analysis["contenders"]
+    contenders = analysis.contenders
     fig, ax = plt.subplots(figsize=(7.5, 4.5), dpi=DPI)
     cmap = plt.get_cmap("tab10" if len(contenders) <= 10 else "tab20")
     values = []
     for i, (name, c) in enumerate(contenders.items()):
-        budgets = [int(b) for b in c["final"]]
-        means = [f["mean"] for f in c["final"].values()]
-        errors = np.array([[f["mean"] - f["ci"][0], f["ci"][1] - f["mean"]] if f["ci"] else [0.0, 0.0]
-                           for f in c["final"].values()]).T
+        budgets = [int(b) for b in c.final]
+        means = [f.mean for f in c.final.values()]
+        errors = np.array([[f.mean - f.ci[0], f.ci[1] - f.mean] if f.ci and f.mean is not None else [0.0, 0.0]
+                           for f in c.final.values()]).T
         values += means
         ax.errorbar(budgets, means, yerr=errors, label=name, color=cmap(i % 20), marker="o", ms=4, lw=1.2,
                     capsize=3, ls="-" if i < 10 else "--")
     ax.set_xscale("log")
-    ax.set_xticks(analysis["budgets"], [str(b) for b in analysis["budgets"]])
+    ax.set_xticks(analysis.budgets, [str(b) for b in analysis.budgets])
     ax.minorticks_off()
     if spans_decades(values, factor=20):
         ax.set_yscale("log")
     ax.set_xlabel("budget (epochs, log scale)")
     ax.set_ylabel("final validation loss")
-    ax.set_title("Final validation loss vs budget " + ("(seed means: no interval)" if analysis["seed_mean_only"]
+    ax.set_title("Final validation loss vs budget " + ("(seed means: no interval)" if analysis.seed_mean_only
                                                         else "(bars: bootstrap interval over seeds)"))
     ax.grid(alpha=0.3)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, ncol=1 + len(contenders) // 16)
     return save_figure(fig, path)
 
 
-def coloured_values(cells: list[list[dict[str, Any]]]) -> np.ndarray:
-    """The heatmap's colour values: decoupling where it is a distance, NaN (grey) where undefined or flagged."""
-    return np.array([[c["value"] if c.get("value") is not None and not c.get("non_positive") else np.nan
+def coloured_values(cells: list[list[PaperValue | None]]) -> np.ndarray:
+    """The heatmap's colour values: decoupling where it is a distance, NaN (grey) where absent, undefined or
+    flagged."""
+    return np.array([[c.value if c is not None and c.value is not None and not c.non_positive else np.nan
                       for c in row] for row in cells], dtype=float)
 
 
-def plot_decoupling_heatmap(analysis: dict[str, Any], path: Path) -> Path:
+def plot_decoupling_heatmap(analysis: Analysis, path: Path) -> Path:
     """Paper-compatible decoupling per contender and budget pair. Only distances are coloured: a value
     marked '*' (a smoothed loss <= 0) is printed on grey and kept off the colour scale, which it would
     stretch (such values can exceed 1, the most a distance can be, or be negative)."""
-    contenders = analysis["contenders"]
+    contenders = analysis.contenders
     names = list(contenders)
-    pairs = list(next(iter(contenders.values()))["decoupling"]["paper"])
-    cells = [[contenders[n]["decoupling"]["paper"].get(p, {}) for p in pairs] for n in names]
+    pairs = list(next(iter(contenders.values())).decoupling.paper)
+    cells = [[contenders[n].decoupling.paper.get(p) for p in pairs] for n in names]
     data = coloured_values(cells)
     fig, ax = plt.subplots(figsize=(1.0 * len(pairs) + 2.5, 0.38 * len(names) + 1.6), dpi=DPI)
     cmap = plt.get_cmap("magma_r").with_extremes(bad="0.85")
     image = ax.imshow(data, cmap=cmap, aspect="auto", vmin=0.0, vmax=max(np.nanmax(data, initial=0.0), 1e-12))
     for i, row in enumerate(cells):
         for j, cell in enumerate(row):
-            value = cell.get("value")
-            text = "-" if value is None else f"{value:.3g}" + ("*" if cell.get("non_positive") else "")
+            value = None if cell is None else cell.value
+            text = "-" if cell is None or value is None else f"{value:.3g}" + ("*" if cell.non_positive else "")
             shade = image.norm(data[i, j]) if np.isfinite(data[i, j]) else 0.0
             ax.text(j, i, text, ha="center", va="center", fontsize=7, color="white" if shade > 0.6 else "black")
     ax.set_xticks(range(len(pairs)), pairs, rotation=45, ha="right", fontsize=8)
@@ -145,36 +147,36 @@ def plot_decoupling_heatmap(analysis: dict[str, Any], path: Path) -> Path:
     return save_figure(fig, path)
 
 
-def plot_noise_floor(analysis: dict[str, Any], path: Path) -> Path:
+def plot_noise_floor(analysis: Analysis, path: Path) -> Path:
     """Cross-budget decoupling (bar, bootstrap interval over seeds) next to the seed noise floor (grey),
     grouped by family."""
-    contenders = analysis["contenders"]
-    order = sorted(contenders, key=lambda n: (FAMILIES.index(f) if (f := contenders[n]["family"]) in FAMILIES
+    contenders = analysis.contenders
+    order = sorted(contenders, key=lambda n: (FAMILIES.index(f) if (f := contenders[n].family) in FAMILIES
                                               else len(FAMILIES), n))
     fig, ax = plt.subplots(figsize=(max(6.0, 0.45 * len(order) + 2.5), 4.2), dpi=DPI)
     cmap = plt.get_cmap("tab10")
-    families = list(dict.fromkeys(contenders[n]["family"] for n in order))
+    families = list(dict.fromkeys(contenders[n].family for n in order))
     x = np.arange(len(order))
     for i, name in enumerate(order):
         c = contenders[name]
-        value, ci = c["sensitivity"]["value"], c["sensitivity"]["ci"]
-        color = cmap(families.index(c["family"]) % 10)
+        value, ci = c.sensitivity.value, c.sensitivity.ci
+        color = cmap(families.index(c.family) % 10)
         if value is not None:
             err = [[value - ci[0]], [ci[1] - value]] if ci else None
-            paired = c["noise_floor"] is not None
+            paired = c.noise_floor is not None
             ax.bar(i - 0.2 if paired else i, value, width=0.4 if paired else 0.7, color=color, yerr=err, capsize=3)
-        if c["noise_floor"] is not None:
-            ax.bar(i + 0.2, c["noise_floor"], width=0.4, color="0.7", hatch="//", edgecolor="0.4")
+        if c.noise_floor is not None:
+            ax.bar(i + 0.2, c.noise_floor, width=0.4, color="0.7", hatch="//", edgecolor="0.4")
     ax.set_xticks(x, order, rotation=45 if len(order) > 8 else 0, ha="right" if len(order) > 8 else "center",
                   fontsize=8)
     handles = [plt.Rectangle((0, 0), 1, 1, color=cmap(i % 10)) for i in range(len(families))]
     labels = list(families)
-    if any(contenders[n]["noise_floor"] is not None for n in order):
+    if any(contenders[n].noise_floor is not None for n in order):
         handles.append(plt.Rectangle((0, 0), 1, 1, facecolor="0.7", hatch="//", edgecolor="0.4"))
         labels.append("seed noise floor")
-    metric = "per-seed cross-budget decoupling (bootstrap interval over seeds)" if not analysis["seed_mean_only"] else \
+    metric = "per-seed cross-budget decoupling (bootstrap interval over seeds)" if not analysis.seed_mean_only else \
         "decoupling of seed means (paper-compatible; no seeds, no noise floor)"
-    heights = pd.Series([v for n in order for v in (contenders[n]["sensitivity"]["value"], contenders[n]["noise_floor"])
+    heights = pd.Series([v for n in order for v in (contenders[n].sensitivity.value, contenders[n].noise_floor)
                          if v is not None], dtype=float)
     if spans_decades(heights, factor=100):  # E's 0.0011 beside 0.75 is invisible on a linear axis
         ax.set_yscale("log")
@@ -185,19 +187,19 @@ def plot_noise_floor(analysis: dict[str, Any], path: Path) -> Path:
     return save_figure(fig, path)
 
 
-def plot_predicted_vs_measured(analysis: dict[str, Any], path: Path) -> Path:
+def plot_predicted_vs_measured(analysis: Analysis, predictors: Mapping[str, SchedulePredictors], path: Path) -> Path:
     """LR-curve decoupling (training-free) against measured sensitivity, one labelled point per contender."""
-    predictors, contenders = analysis["predictors"], analysis["contenders"]
-    names = [n for n in predictors if predictors[n]["lr_decoupling"]["mean"] is not None
-             and contenders.get(n, {}).get("sensitivity", {}).get("value") is not None]
+    contenders = analysis.contenders
+    names = [n for n in predictors if predictors[n].lr_decoupling["mean"] is not None
+             and n in contenders and contenders[n].sensitivity.value is not None]
     fig, ax = plt.subplots(figsize=(5.5, 4.5), dpi=DPI)
-    x = [predictors[n]["lr_decoupling"]["mean"] for n in names]
-    y = [contenders[n]["sensitivity"]["value"] for n in names]
+    x = [predictors[n].lr_decoupling["mean"] for n in names]
+    y = [contenders[n].sensitivity.value for n in names]
     ax.scatter(x, y, color="tab:blue")
     offsets = [(4, 3), (4, -10), (-16, 3), (-16, -10)]  # neighbours in x take turns: close points stay legible
     for rank, i in enumerate(np.argsort(x, kind="stable")):
         ax.annotate(names[i], (x[i], y[i]), textcoords="offset points", xytext=offsets[rank % 4], fontsize=8)
-    rho = analysis["predicted_vs_measured"]
+    rho = analysis.predicted_vs_measured
     ax.set_xlabel("predicted: decoupling of LR curves")
     ax.set_ylabel("measured: decoupling of val curves")
     ax.set_title(f"Predicted vs measured (Spearman rho = {rho:.2f}, n = {len(names)})" if rho is not None
@@ -206,8 +208,8 @@ def plot_predicted_vs_measured(analysis: dict[str, Any], path: Path) -> Path:
     return save_figure(fig, path)
 
 
-def write_figures(analysis: dict[str, Any], curves: pd.DataFrame, out_dir: Path,
-                  transfer: dict[str, Any] | None = None, transfer_table: pd.DataFrame | None = None) -> list[Path]:
+def write_figures(analysis: Analysis, curves: pd.DataFrame, out_dir: Path,
+                  transfer: Transfer | None = None, transfer_table: pd.DataFrame | None = None) -> list[Path]:
     """Every figure whose data is present, into ``out_dir/plots``; returns the files written."""
     plots = out_dir / "plots"
     if "status" not in curves.columns:
@@ -216,11 +218,11 @@ def write_figures(analysis: dict[str, Any], curves: pd.DataFrame, out_dir: Path,
     if "lr" in curves.columns and curves["lr"].notna().all():
         written.append(plot_lr_schedules(curves, plots / "lr_schedules.png"))
     written.append(plot_final_loss(analysis, plots / "final_loss.png"))
-    if len(analysis["budgets"]) > 1:  # one budget has no pair to draw a cell for
+    if len(analysis.budgets) > 1:  # one budget has no pair to draw a cell for
         written.append(plot_decoupling_heatmap(analysis, plots / "decoupling_heatmap.png"))
     written.append(plot_noise_floor(analysis, plots / "decoupling_vs_noise.png"))
-    if analysis.get("predictors"):
-        written.append(plot_predicted_vs_measured(analysis, plots / "predicted_vs_measured.png"))
+    if analysis.predictors:
+        written.append(plot_predicted_vs_measured(analysis, analysis.predictors, plots / "predicted_vs_measured.png"))
     if transfer is not None and transfer_table is not None:
         written += [plot_lr_sensitivity(transfer, transfer_table, plots / "lr_sensitivity.png"),
                     plot_optimal_lr_drift(transfer, plots / "optimal_lr_drift.png")]

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 from matplotlib.ticker import FuncFormatter, NullFormatter
 
 from results.figures.style import DPI, budget_colors, plt, save_figure, spans_decades
+from results.records import Transfer, TransferOptimum
 
 MIN_SEEDS_FOR_BARS = 3  # with two seeds a t interval spans 12.7 standard errors: the dots say more
 
@@ -19,42 +19,43 @@ def _grid(count: int) -> tuple[int, int]:
     return math.ceil(count / ncols), ncols
 
 
-def plot_lr_sensitivity(transfer: dict[str, Any], table: pd.DataFrame, path: Path) -> Path:
+def plot_lr_sensitivity(transfer: Transfer, table: pd.DataFrame, path: Path) -> Path:
     """A panel per contender: final validation loss against the step size (log), a line per budget (geometric
     mean over seeds, t-interval bars, seeds as dots), the tuned step size dashed, each budget's fitted optimum a
     star."""
-    names = list(transfer["contenders"])
+    names = list(transfer.contenders)
     budgets = sorted({int(b) for b in table["budget"]})
     colors = budget_colors(budgets)
     nrows, ncols = _grid(len(names))
     fig, axes = plt.subplots(nrows, ncols, figsize=(3.4 * ncols, 2.7 * nrows + 0.9), dpi=DPI, squeeze=False,
                              layout="constrained")
     for ax, name in zip(axes.flat, names):
-        result = transfer["contenders"][name]
-        tuned = result["tuned_lr"]
+        result = transfer.contenders[name]
+        tuned = result.tuned_lr
         runs = table[(table["contender"] == name) & (table["status"] == "complete")]
-        for budget, detail in result["budgets"].items():
+        for budget, detail in result.budgets.items():
             color = colors[int(budget)]
-            points = [(float(m) * tuned, v) for m, v in detail["loss"].items() if v["geometric_mean"] is not None]
-            xs, ys = [x for x, _ in points], [v["geometric_mean"] for _, v in points]
-            bars = [v["ci"] if v["ci"] and v["n"] >= MIN_SEEDS_FOR_BARS else [y] * 2 for y, (_, v) in zip(ys, points)]
+            points = [(float(m) * tuned, v.geometric_mean, v) for m, v in detail.loss.items()
+                      if v.geometric_mean is not None]
+            xs, ys = [x for x, _, _ in points], [y for _, y, _ in points]
+            bars = [v.ci if v.ci and v.n >= MIN_SEEDS_FOR_BARS else [y] * 2 for _, y, v in points]
             ax.errorbar(xs, ys, yerr=[[y - b[0] for y, b in zip(ys, bars)], [b[1] - y for y, b in zip(ys, bars)]],
                         color=color, marker="o", ms=3, lw=1.3, capsize=2)
-            seeds = runs[(runs["budget"] == int(budget)) & runs["seed"].isin(detail["seeds"])]
+            seeds = runs[(runs["budget"] == int(budget)) & runs["seed"].isin(detail.seeds)]
             ax.scatter(seeds["lr"], seeds["final_val_loss"], color=color, s=12, alpha=0.55, lw=0)
-            optimum = detail["optimum"]
-            if optimum is not None and optimum["at_edge"] is None:
-                ax.plot([optimum["lr"]], [optimum["loss"]], marker="*", ms=10, color=color, mec="black", mew=0.5)
+            optimum = detail.optimum
+            if optimum is not None and optimum.at_edge is None:
+                ax.plot([optimum.lr], [optimum.loss], marker="*", ms=10, color=color, mec="black", mew=0.5)
         ax.axvline(tuned, color="grey", ls="--", lw=1)
         ax.set_xscale("log")
         if spans_decades(runs["final_val_loss"], factor=20):
             ax.set_yscale("log")
-        diverged = sorted({f"x{m} at {b}" for b, d in result["budgets"].items() for m in d["diverged"]})
+        diverged = sorted({f"x{m} at {b}" for b, d in result.budgets.items() for m in d.diverged})
         ax.set_title(name + (f"\ndiverged: {', '.join(diverged)}" if diverged else ""), fontsize=9)
         ax.grid(alpha=0.3, which="both")
         ax.tick_params(which="both", labelsize=8)
         ax.xaxis.set_minor_formatter(NullFormatter())  # minor labels of a log axis collide over two decades
-        ax.set_xlabel(f"{transfer.get('step_params', {}).get(name, 'step size')} (log)", fontsize=8)
+        ax.set_xlabel(f"{transfer.step_params.get(name, 'step size')} (log)", fontsize=8)
     for ax in axes.flat[len(names):]:
         ax.set_visible(False)
     for ax in axes[:, 0]:
@@ -62,7 +63,7 @@ def plot_lr_sensitivity(transfer: dict[str, Any], table: pd.DataFrame, path: Pat
     handles = [plt.Line2D([], [], color=colors[b], marker="o", lw=1.3) for b in budgets]
     handles += [plt.Line2D([], [], color="grey", ls="--"), plt.Line2D([], [], color="none", marker="*", ms=10,
                                                                         mfc="white", mec="black")]
-    fig.legend(handles, [f"{b} epochs" for b in budgets] + [f"tuned at {transfer['tuning_budget']} epochs",
+    fig.legend(handles, [f"{b} epochs" for b in budgets] + [f"tuned at {transfer.tuning_budget} epochs",
                                                             "fitted optimum"],
                loc="outside lower center", ncol=len(handles), frameon=False, fontsize=8)
     fig.suptitle(f"Final validation loss against the step size: geometric mean over seeds (bars: 95% t interval "
@@ -70,12 +71,12 @@ def plot_lr_sensitivity(transfer: dict[str, Any], table: pd.DataFrame, path: Pat
     return save_figure(fig, path)
 
 
-def plot_optimal_lr_drift(transfer: dict[str, Any], path: Path) -> Path:
+def plot_optimal_lr_drift(transfer: Transfer, path: Path) -> Path:
     """Optimal step size (as a multiple of the tuned one) against the budget, log-log, with jackknife intervals;
     an optimum at the grid's edge as an open triangle pointing off the grid; beside each contender the convex
     bound's drift (dashed), anchored at its first measured optimum: only the slope is a prediction."""
-    names = list(transfer["contenders"])
-    budgets = sorted({int(b) for c in transfer["contenders"].values() for b in c["budgets"]})
+    names = list(transfer.contenders)
+    budgets = sorted({int(b) for c in transfer.contenders.values() for b in c.budgets})
     fig, ax = plt.subplots(figsize=(7.5, 4.5), dpi=DPI)
     cmap = plt.get_cmap("tab10" if len(names) <= 10 else "tab20")
     edge_seen = False
@@ -83,29 +84,30 @@ def plot_optimal_lr_drift(transfer: dict[str, Any], path: Path) -> Path:
         color = cmap(i % 20)
         step = min(0.03, 0.25 / len(names))  # markers of equal optima side by side, all within +-9 % of the budget
         dodge = 2 ** (step * (i - (len(names) - 1) / 2))
-        result = transfer["contenders"][name]
-        inside, edges = [], []
-        for budget, detail in sorted(result["budgets"].items(), key=lambda item: int(item[0])):
-            optimum = detail["optimum"]
+        result = transfer.contenders[name]
+        inside: list[tuple[int, TransferOptimum]] = []
+        edges: list[tuple[int, TransferOptimum]] = []
+        for budget, detail in sorted(result.budgets.items(), key=lambda item: int(item[0])):
+            optimum = detail.optimum
             if optimum is None:
                 continue
-            (edges if optimum["at_edge"] else inside).append((int(budget), optimum))
+            (edges if optimum.at_edge else inside).append((int(budget), optimum))
         if inside:
             xs = [b * dodge for b, _ in inside]
-            ys = [o["multiplier"] for _, o in inside]
-            low = [o["multiplier"] - o["multiplier_ci"][0] if o["multiplier_ci"] else 0 for _, o in inside]
-            high = [o["multiplier_ci"][1] - o["multiplier"] if o["multiplier_ci"] else 0 for _, o in inside]
+            ys = [o.multiplier for _, o in inside]
+            low = [o.multiplier - o.multiplier_ci[0] if o.multiplier_ci else 0 for _, o in inside]
+            high = [o.multiplier_ci[1] - o.multiplier if o.multiplier_ci else 0 for _, o in inside]
             ax.errorbar(xs, ys, yerr=[low, high], color=color, marker="o", ms=4, lw=1.4, capsize=3, label=name)
         for k, (budget, optimum) in enumerate(edges):
-            ax.plot([budget * dodge], [optimum["multiplier"]], marker="^" if optimum["at_edge"] == "high" else "v",
+            ax.plot([budget * dodge], [optimum.multiplier], marker="^" if optimum.at_edge == "high" else "v",
                     mfc="none", color=color, ms=8, ls="none",
                     label=f"{name} (at the grid's edge)" if k == 0 and not inside else None)
         edge_seen = edge_seen or bool(edges)
-        drift = result["drift"]
-        if drift is not None and drift["bound_slope"] is not None and inside:
-            first, y0 = inside[0][0], inside[0][1]["multiplier"]
+        drift = result.drift
+        if drift is not None and drift.bound_slope is not None and inside:
+            first, y0 = inside[0][0], inside[0][1].multiplier
             span = [first, inside[-1][0]]
-            ax.plot([b * dodge for b in span], [y0 * (b / first) ** drift["bound_slope"] for b in span], color=color,
+            ax.plot([b * dodge for b in span], [y0 * (b / first) ** drift.bound_slope for b in span], color=color,
                     ls="--", lw=1)
     ax.set_xscale("log", base=2)
     ax.set_yscale("log", base=2)
@@ -117,7 +119,7 @@ def plot_optimal_lr_drift(transfer: dict[str, Any], path: Path) -> Path:
     ax.set_xlabel("budget (epochs, log scale)")
     ax.set_ylabel("optimal step size / tuned (log scale)")
     ax.axhline(1.0, color="grey", lw=0.8)
-    ax.set_title(f"Optimal step size against the budget (tuned at {transfer['tuning_budget']} epochs); bars: "
+    ax.set_title(f"Optimal step size against the budget (tuned at {transfer.tuning_budget} epochs); bars: "
                  "jackknife 95%;\ndashed: the convex bound's slope for the same schedule, anchored at the first point",
                  fontsize=9)
     ax.grid(alpha=0.3, which="both")

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
+from results.records import Analysis, AnalysisFile, ContenderAnalysis, Estimate, PairTest, RunReport
 from results.report.markdown_format import fmt, fmt_ci, table, with_interval
 from results.report.transfer_markdown import transfer_section, transfer_verdict
 from results.stats import pairwise
 from results.stats.budget import seeds_for
 from runstate.files import atomic_write_text
 
+TITLE = "EpochBench: how sensitive are LR schedulers to the training budget?"
 READINGS = {
     "decoupling": "How far apart the validation curves of two budgets lie, epoch by epoch, after 9-point "
                   "smoothing: 0 means identical curves, 0.5 means one is three times the other; lower is less "
@@ -54,59 +55,59 @@ READINGS = {
 }
 
 
-def _percent_per_doubling(log_slope: dict[str, Any] | None) -> str:
+def _percent_per_doubling(log_slope: Estimate) -> str:
     """A slope of the log loss as the relative change per doubling, in percent, with its interval."""
-    if not log_slope or log_slope["value"] is None:
+    if log_slope.value is None:
         return "-"
 
-    value, ci = log_slope["value"], log_slope["ci"]
+    value, ci = log_slope.value, log_slope.ci
     return with_interval(100 * math.expm1(value), None if ci is None else [100 * math.expm1(v) for v in ci])
 
 
-def budget_pairs(contenders: dict[str, Any]) -> list[str]:
+def budget_pairs(contenders: Mapping[str, ContenderAnalysis]) -> list[str]:
     """Every budget pair ('a-b') any contender has, shortest first (a contender whose runs at one budget all
     diverged lacks that budget's pairs)."""
-    pairs = {p for c in contenders.values() for p in c["decoupling"]["paper"]}
+    pairs = {p for c in contenders.values() for p in c.decoupling.paper}
     return sorted(pairs, key=lambda p: tuple(int(b) for b in p.split("-")))
 
 
-def paper_cell(contender: dict[str, Any], pair: str, digits: int = 4) -> str:
+def paper_cell(contender: ContenderAnalysis, pair: str, digits: int = 4) -> str:
     """The paper-compatible decoupling of one pair, '*' where a smoothed value was <= 0, '-' where absent."""
-    value = contender["decoupling"]["paper"].get(pair)
-    return "-" if value is None else fmt(value["value"], digits) + ("*" if value["non_positive"] else "")
+    value = contender.decoupling.paper.get(pair)
+    return "-" if value is None else fmt(value.value, digits) + ("*" if value.non_positive else "")
 
 
-def _diverged(contender: dict[str, Any]) -> str:
-    d = contender["diverged"]
-    return "0" if not d["count"] else f"{d['count']} ({', '.join(d['runs'])})"
+def _diverged(contender: ContenderAnalysis) -> str:
+    d = contender.diverged
+    return "0" if not d.count else f"{d.count} ({', '.join(d.runs)})"
 
 
-def _test_lines(analysis: dict[str, Any]) -> list[str]:
+def _test_lines(analysis: Analysis) -> list[str]:
     """Who is budget-sensitive by the budget test, and what the run could not tell."""
-    tests = {n: c["budget_test"] for n, c in analysis["contenders"].items()
-             if c.get("budget_test") and c["budget_test"]["p_value"] is not None}
+    tests = {n: c.budget_test for n, c in analysis.contenders.items()
+             if c.budget_test and c.budget_test.p_value is not None}
     if not tests:
         return []
-    alpha, budgets = analysis["alpha"], len(analysis["budgets"])
-    seeds = sorted({t["seeds"] for t in tests.values()})
-    found = sorted((n for n, t in tests.items() if t["sensitive"]), key=lambda n: tests[n]["p_adjusted"])
+    alpha, budgets = analysis.alpha, len(analysis.budgets)
+    seeds = sorted({t.seeds for t in tests.values()})
+    found = sorted((n for n, t in tests.items() if t.sensitive), key=lambda n: tests[n].p_adjusted or 0.0)
     how = (f"at family-wise level {fmt(alpha)} (permutation test, Holm-adjusted over {len(tests)} contenders; "
            f"{'/'.join(map(str, seeds))} seeds, {budgets} budgets)")
     if not found:
         lines = [f"**No contender is shown to be budget-sensitive {how}.**"]
     else:
         lines = [f"**Budget-sensitive {how}: {', '.join(found)}.**", "Across budgets their curves lie " + "; ".join(
-            f"{n} {fmt(tests[n]['statistic'], 3)}x (adjusted p {fmt(tests[n]['p_adjusted'], 2)})" for n in found)
+            f"{n} {fmt(tests[n].statistic, 3)}x (adjusted p {fmt(tests[n].p_adjusted, 2)})" for n in found)
             + " as far apart as across reruns."]
     others = [n for n in tests if n not in found]
     if others:
         lines.append(f"Not shown sensitive: {', '.join(others)} — which does not show they are insensitive.")
-        detectable = [tests[n]["detectable"] for n in others if tests[n].get("detectable") is not None]
+        detectable = [d for n in others if (d := tests[n].detectable) is not None]
         if detectable:
             lines.append(f"This run would have found an effect of about {fmt(min(detectable), 4)}x to "
                          f"{fmt(max(detectable), 3)}x the rerun distance with 80% power (simulated per contender from "
                          "its own runs; approximate, often somewhat optimistic); smaller ones can go unseen.")
-    reachable = min(t["min_p"] for t in tests.values()) * len(tests)
+    reachable = min(t.min_p for t in tests.values() if t.min_p is not None) * len(tests)
     if reachable > alpha:
         lines.append(f"With {seeds[0]} seeds the smallest adjusted p-value any contender can reach is "
                      f"{fmt(min(reachable, 1.0), 2)}, above {fmt(alpha)}: no result could have been significant. "
@@ -114,136 +115,143 @@ def _test_lines(analysis: dict[str, Any]) -> list[str]:
     return lines
 
 
-def _pairwise_lines(analysis: dict[str, Any]) -> list[str]:
+def _pairwise_lines(analysis: Analysis, comparisons: list[PairTest]) -> list[str]:
     """Who is less budget-sensitive than whom by the pairwise tests, and how many seeds the top pair needs."""
-    ranking, comparisons = analysis["ranking"], analysis["comparisons"]
+    ranking = analysis.ranking
     best = ranking[0]
     if len(ranking) < 2:
-        return [f"Only {best['name']} has a shift (the others lack a seed that ran every budget): no pair to compare."]
-    separated = [c for c in comparisons if c["separated"]]
-    how = f"paired sign-flip tests over seeds, Holm-adjusted over {len(comparisons)} pairs at {fmt(analysis['alpha'])}"
+        return [f"Only {best.name} has a shift (the others lack a seed that ran every budget): no pair to compare."]
+    separated = [c for c in comparisons if c.separated]
+    how = f"paired sign-flip tests over seeds, Holm-adjusted over {len(comparisons)} pairs at {fmt(analysis.alpha)}"
     if not separated:
-        lines = [f"Between contenders, no pair can be told apart ({how}); by shift the lowest is {best['name']} "
-                 f"({fmt(best['value'], 3)}) and the highest {ranking[-1]['name']} ({fmt(ranking[-1]['value'], 3)}): "
+        lines = [f"Between contenders, no pair can be told apart ({how}); by shift the lowest is {best.name} "
+                 f"({fmt(best.value, 3)}) and the highest {ranking[-1].name} ({fmt(ranking[-1].value, 3)}): "
                  "point estimates only."]
     else:
-        tied = best["tied_with"] or []
-        lines = [f"Least budget-sensitive by shift: {best['name']} ({fmt(best['value'], 3)}); "
+        tied = best.tied_with or []
+        lines = [f"Least budget-sensitive by shift: {best.name} ({fmt(best.value, 3)}); "
                  + (f"it cannot be told apart from {', '.join(tied)}" if tied else "it is separated from every other "
                     "contender") + f" ({how}; {len(separated)} of {len(comparisons)} pairs separated)."]
-    top = analysis.get("top_pair")
-    if top and top["seeds_needed"] is not None and not any(
-            c["separated"] and {c["a"], c["b"]} == set(top["pair"]) for c in comparisons):
-        needed = top["seeds_needed"]
+    top = analysis.top_pair
+    if top and top.seeds_needed is not None and not any(
+            c.separated and {c.a, c.b} == set(top.pair) for c in comparisons):
+        needed = top.seeds_needed
         if needed > pairwise.MOST_SEEDS:
             count = f"more than {pairwise.MOST_SEEDS}"
-        elif needed <= top["seeds"]:  # the t approximation is kinder than the discrete exact test
-            count = f"more than this run's {top['seeds']} (the approximation says {needed}, but the exact test did not)"
+        elif needed <= top.seeds:  # the t approximation is kinder than the discrete exact test
+            count = f"more than this run's {top.seeds} (the approximation says {needed}, but the exact test did not)"
         else:
             count = f"about {needed}"
-        lines.append(f"Separating {top['pair'][0]} from {top['pair'][1]} with 80% power would take {count} seeds "
-                     f"(this run: {top['seeds']}; paired t approximation from the observed differences).")
+        lines.append(f"Separating {top.pair[0]} from {top.pair[1]} with 80% power would take {count} seeds "
+                     f"(this run: {top.seeds}; paired t approximation from the observed differences).")
     return lines
 
 
-def _all_flagged(contender: dict[str, Any]) -> bool:
-    pairs = contender["decoupling"]["paper"].values()
-    return bool(pairs) and all(p["non_positive"] for p in pairs)
+def _all_flagged(contender: ContenderAnalysis) -> bool:
+    pairs = contender.decoupling.paper.values()
+    return bool(pairs) and all(p.non_positive for p in pairs)
 
 
-def verdict(analysis: dict[str, Any]) -> list[str]:
+def verdict(analysis: Analysis) -> list[str]:
     """The budget test's answer first, then the order of the point estimates, described as such."""
-    ranking = analysis["ranking"]
+    ranking = analysis.ranking
     if not ranking:
         return ["No contender has a defined budget sensitivity (fewer than two budgets, or every run diverged).", ""]
     lines = _test_lines(analysis)
     best, worst = ranking[0], ranking[-1]
-    if analysis.get("comparisons") is None:
-        lines.append(f"By decoupling the lowest is {best['name']} ({fmt(best['value'])}) and the highest "
-                     f"{worst['name']} ({fmt(worst['value'])}) of {len(ranking)} contenders: point estimates, not a "
+    if analysis.comparisons is None:
+        lines.append(f"By decoupling the lowest is {best.name} ({fmt(best.value)}) and the highest "
+                     f"{worst.name} ({fmt(worst.value)}) of {len(ranking)} contenders: point estimates, not a "
                      "test of one contender against another.")
     else:
-        lines += _pairwise_lines(analysis)
-    flagged = [r["name"] for r in (best, worst) if _all_flagged(analysis["contenders"][r["name"]])]
-    if analysis["seed_mean_only"] and flagged:
+        lines += _pairwise_lines(analysis, analysis.comparisons)
+    flagged = [r.name for r in (best, worst) if _all_flagged(analysis.contenders[r.name])]
+    if analysis.seed_mean_only and flagged:
         lines.append(f"Every budget pair of {' and '.join(dict.fromkeys(flagged))} was smoothed to a loss <= 0 "
                      "somewhere, so these are the paper pipeline's numbers, not distances.")
-    if analysis["seed_mean_only"]:
+    if analysis.seed_mean_only:
         lines.append("These curves are seed means (no per-seed data), so the seed noise floor is unknown, the budget "
                      "test cannot run and small differences may be noise.")
-    diverged = sum(c["diverged"]["count"] for c in analysis["contenders"].values())
+    diverged = sum(c.diverged.count for c in analysis.contenders.values())
     if diverged:
         lines.append(f"{diverged} diverged run(s) are left out of every metric and named in the tables.")
     return [" ".join(lines), ""]
 
 
-def _setup(report: dict[str, Any]) -> list[str]:
+def _setup(report: RunReport | AnalysisFile, analysis: Analysis) -> list[str]:
     lines = ["## What was analysed", ""]
-    config, environment = report.get("config"), report.get("environment")
-    if config:
-        lines += table(["setting", "value"], [[k, str(v)] for k, v in config.items()])
-    if environment:
-        lines += table(["environment", "value"], [[k, str(v)] for k, v in environment.items()])
-    if report.get("training_time_s"):
-        seconds = report["training_time_s"]
-        transfer = f", transfer {fmt(seconds['transfer'])} s" if "transfer" in seconds else ""
-        lines += [f"Training time (summed over runs): {fmt(seconds['total'])} s — Phase 1 {fmt(seconds['tune'])} s, "
-                  f"Phase 2 {fmt(seconds['compare'])} s{transfer}.", ""]
-    if report.get("epochs"):
-        counts = report["epochs"]
-        planned, trained = (sum(c[k] for c in counts.values()) for k in ("planned", "trained"))
-        lines += ["Phase 2 epochs trained / planned (prefix sharing trains a shared LR prefix once): "
-                  + ", ".join(f"{name} {c['trained']}/{c['planned']}" for name, c in counts.items())
-                  + f"; in all {trained}/{planned}.", ""]
-    if (report.get("transfer") or {}).get("epochs"):
-        counts = report["transfer"]["epochs"]
-        lines += [f"Transfer epochs trained / planned (multiplier 1 is Phase 2's run): {counts['trained']}/"
-                  f"{counts['planned']}.", ""]
-    if report.get("sources"):
-        lines += ["Files: " + ", ".join(f"`{s}`" for s in report["sources"]) + ".", ""]
-    if report.get("skipped"):
-        lines += ["Skipped: " + "; ".join(f"`{p}` ({why})" for p, why in report["skipped"]) + ".", ""]
-    if report.get("seed_mean_only"):
+    if isinstance(report, RunReport):
+        lines += _run_setup(report)
+    else:
+        if report.sources:
+            lines += ["Files: " + ", ".join(f"`{s}`" for s in report.sources) + ".", ""]
+        if report.skipped:
+            lines += ["Skipped: " + "; ".join(f"`{p}` ({why})" for p, why in report.skipped) + ".", ""]
+    if analysis.seed_mean_only:
         lines += ["The curves are seed means with a min-max band (the paper's exports): per-seed numbers and the "
                   "noise floor are not available.", ""]
     return lines
 
 
-def _phases(report: dict[str, Any]) -> list[str]:
+def _run_setup(report: RunReport) -> list[str]:
+    """The run's settings, environment, training time and epochs."""
     lines: list[str] = []
-    if report.get("optimization"):
-        lines += ["## Phase 1: tuning", ""]
-        lines += table(["contender", "best val loss", "complete", "pruned", "failed", "best params"],
-                       [[n, o["best_val_loss"], o["complete"], o["pruned"], o["failed"],
-                         ", ".join(f"{k}={fmt(v)}" for k, v in (o["best_params"] or {}).items()) or "-"]
-                        for n, o in report["optimization"].items()])
-    if report.get("comparison_detail"):
-        budgets = sorted({b for d in report["comparison_detail"].values() for b in d}, key=int)
-        lines += ["## Phase 2: re-training at every budget (final val loss, mean ± std; diverged runs)", ""]
-        lines += table(["contender", *budgets],
-                       [[n, *(f"{fmt(d[b]['val_loss']['mean'])} ± {fmt(d[b]['val_loss']['std'])} "
-                              f"({d[b]['diverged']} div.)" if b in d else "-" for b in budgets)]
-                        for n, d in report["comparison_detail"].items()])
+    if report.config:
+        lines += table(["setting", "value"], [[k, str(v)] for k, v in report.config.items()])
+    if report.environment:
+        lines += table(["environment", "value"], [[k, str(v)] for k, v in report.environment.items()])
+    seconds = report.training_time_s
+    transfer = f", transfer {fmt(seconds.transfer)} s" if seconds.transfer is not None else ""
+    lines += [f"Training time (summed over runs): {fmt(seconds.total)} s — Phase 1 {fmt(seconds.tune)} s, "
+              f"Phase 2 {fmt(seconds.compare)} s{transfer}.", ""]
+    if report.epochs:
+        counts = report.epochs
+        planned, trained = sum(c.planned for c in counts.values()), sum(c.trained for c in counts.values())
+        lines += ["Phase 2 epochs trained / planned (prefix sharing trains a shared LR prefix once): "
+                  + ", ".join(f"{name} {c.trained}/{c.planned}" for name, c in counts.items())
+                  + f"; in all {trained}/{planned}.", ""]
+    if report.transfer is not None and report.transfer.epochs is not None:
+        count = report.transfer.epochs
+        lines += [f"Transfer epochs trained / planned (multiplier 1 is Phase 2's run): {count.trained}/"
+                  f"{count.planned}.", ""]
     return lines
 
 
-def _metrics(analysis: dict[str, Any]) -> list[str]:
-    contenders = analysis["contenders"]
+def _phases(report: RunReport) -> list[str]:
+    lines: list[str] = []
+    if report.optimization:
+        lines += ["## Phase 1: tuning", ""]
+        lines += table(["contender", "best val loss", "complete", "pruned", "failed", "best params"],
+                       [[n, o.best_val_loss, o.complete, o.pruned, o.failed,
+                         ", ".join(f"{k}={fmt(v)}" for k, v in (o.best_params or {}).items()) or "-"]
+                        for n, o in report.optimization.items()])
+    if report.per_budget_results:
+        budgets = sorted({b for d in report.per_budget_results.values() for b in d}, key=int)
+        lines += ["## Phase 2: re-training at every budget (final val loss, mean ± std; diverged runs)", ""]
+        lines += table(["contender", *budgets],
+                       [[n, *(f"{fmt(d[b].val_loss.mean)} ± {fmt(d[b].val_loss.std)} "
+                              f"({d[b].diverged} div.)" if b in d else "-" for b in budgets)]
+                        for n, d in report.per_budget_results.items()])
+    return lines
+
+
+def _metrics(analysis: Analysis) -> list[str]:
+    contenders = analysis.contenders
     lines = ["## Sensitivity ranking (least sensitive first)", "",
              "Ordered by " + ("shift (mean over seeds, with its t interval); the budget test's columns say whether "
-                              "the budgets move the curves more than reruns do." if not analysis["seed_mean_only"] else
+                              "the budgets move the curves more than reruns do." if not analysis.seed_mean_only else
                               "the decoupling of the seed-mean curves (paper-compatible mean; no interval)."), ""]
-    per_seed = not analysis["seed_mean_only"]  # seed means have no interval, no test: their columns would be empty
+    per_seed = not analysis.seed_mean_only  # seed means have no interval, no test: their columns would be empty
     rows = []
-    for i, r in enumerate(analysis["ranking"]):
-        c = contenders[r["name"]]
-        test = c.get("budget_test") or {}
-        rows.append([str(i + 1), r["name"], c["family"], r["value"],
-                     *([fmt_ci(r["ci"]), ", ".join(r["tied_with"] or []) or "-", test.get("statistic"),
-                        fmt_ci(test.get("interval")), test.get("p_value"), test.get("p_adjusted"),
-                        {True: "yes", False: "no"}.get(test.get("sensitive"), "-"),
-                        test.get("detectable"), c["sensitivity"]["value"]] if per_seed else []),
-                     c["change_pct"], _diverged(c)])
+    for i, r in enumerate(analysis.ranking):
+        c = contenders[r.name]
+        t = c.budget_test
+        tested = ["-"] * 6 if t is None else [t.statistic, fmt_ci(t.interval), t.p_value, t.p_adjusted,
+                                              {True: "yes", False: "no"}.get(t.sensitive, "-"), t.detectable]
+        rows.append([str(i + 1), r.name, c.family, r.value,
+                     *([fmt_ci(r.ci), ", ".join(r.tied_with or []) or "-", *tested, c.sensitivity.value]
+                       if per_seed else []),
+                     c.change_pct, _diverged(c)])
     lines += table(["rank", "contender", "family", "shift" if per_seed else "decoupling",
                     *(["95% t interval", "cannot be told apart from", "ratio to reruns", "its interval", "p",
                        "adjusted p", "sensitive", "detectable ratio", "per-seed decoupling"] if per_seed else []),
@@ -256,29 +264,29 @@ def _metrics(analysis: dict[str, Any]) -> list[str]:
     pairs = budget_pairs(contenders)
     lines += ["## Decoupling per budget pair (seed-mean curves, paper-compatible)", ""]
     lines += table(["contender", *pairs, "mean", "diverged"],
-                   [[n, *(paper_cell(c, p) for p in pairs), c["decoupling"]["paper_mean"], _diverged(c)]
+                   [[n, *(paper_cell(c, p) for p in pairs), c.decoupling.paper_mean, _diverged(c)]
                     for n, c in contenders.items()])
     lines += [READINGS["non-positive"], ""]
-    budgets = [str(b) for b in analysis["budgets"]]
+    budgets = [str(b) for b in analysis.budgets]
     lines += ["## Final validation loss per budget (mean [bootstrap interval])", ""]
     lines += table(["contender", *budgets, "change % (+: worse)", "slope per doubling [95% t interval]",
                     "% per doubling [95% t interval]", "diverged"],
-                   [[n, *(with_interval(c["final"][b]["mean"], c["final"][b]["ci"]) if b in c["final"] else "-"
-                          for b in budgets), c["change_pct"], with_interval(c["slope"]["value"], c["slope"]["ci"]),
-                     _percent_per_doubling(c.get("log_slope")),
+                   [[n, *(with_interval(c.final[b].mean, c.final[b].ci) if b in c.final else "-"
+                          for b in budgets), c.change_pct, with_interval(c.slope.value, c.slope.ci),
+                     _percent_per_doubling(c.log_slope),
                      _diverged(c)] for n, c in contenders.items()])
     lines += [READINGS["final loss"], "", READINGS["slope"], "", READINGS["log slope"], ""]
-    lines += [f"## Rank stability (vs the tuning budget, {analysis['tuning_budget']} epochs)", ""]
-    lines += table(["budget", "Kendall tau"], [[b, t] for b, t in analysis["rank_stability"].items()])
+    lines += [f"## Rank stability (vs the tuning budget, {analysis.tuning_budget} epochs)", ""]
+    lines += table(["budget", "Kendall tau"], [[b, t] for b, t in analysis.rank_stability.items()])
     lines += [READINGS["rank stability"], ""]
-    if analysis.get("predictors"):
-        predictors = analysis["predictors"]
-        lines += [f"## Training-free predictors (from {analysis['predictor_source']})", "",
-                  f"Spearman rho (LR-curve decoupling vs measured): {fmt(analysis['predicted_vs_measured'])}.", ""]
+    if analysis.predictors:
+        predictors = analysis.predictors
+        lines += [f"## Training-free predictors (from {analysis.predictor_source})", "",
+                  f"Spearman rho (LR-curve decoupling vs measured): {fmt(analysis.predicted_vs_measured)}.", ""]
         lines += table(["contender", "LR-curve decoupling", *(f"sum lr {b} / sum lr max" for b in budgets),
                         *(f"Omega* {b}" for b in budgets)],
-                       [[n, p["lr_decoupling"]["mean"], *(p["cumulative_ratio"].get(b) for b in budgets),
-                         *(p["omega_star"].get(b) for b in budgets)] for n, p in predictors.items()])
+                       [[n, p.lr_decoupling["mean"], *(p.cumulative_ratio.get(b) for b in budgets),
+                         *(p.omega_star.get(b) for b in budgets)] for n, p in predictors.items()])
         lines += [READINGS["predictors"], ""]
     return lines
 
@@ -291,17 +299,17 @@ def figure_lines(figures: Sequence[Path], out: Path) -> list[str]:
     return lines
 
 
-def write_markdown(report: dict[str, Any], figures: Sequence[Path], out: Path) -> Path:
-    """Write ``out`` (report.md): verdict, what was analysed, phase tables, metrics with readings, plots.
-
-    ``report`` is an analysis (results.analysis) optionally merged with a run report's keys (config,
-    environment, optimization, comparison_detail) or analyze's (title, sources, skipped).
-    """
-    title = report.get("title") or "EpochBench: how sensitive are LR schedulers to the training budget?"
-    transfer = report.get("transfer")
-    lines = [f"# {title}", "", *verdict(report), *transfer_verdict(transfer), *_setup(report), *_phases(report),
-             *_metrics(report), *transfer_section(transfer), *figure_lines(figures, out)]
+def write_markdown(report: RunReport | AnalysisFile, figures: Sequence[Path], out: Path) -> Path:
+    """Write ``out`` (report.md) for a run report or an ``analyze`` result: verdict, what was analysed, phase
+    tables, metrics with readings, plots."""
+    analysis = report.analysis
+    if analysis is None:
+        raise ValueError("report.md needs an analysis: the run has no Phase 2 runs")
+    run = report if isinstance(report, RunReport) else None
+    title = report.title if isinstance(report, AnalysisFile) else TITLE
+    transfer = run.transfer if run else None
+    lines = [f"# {title}", "", *verdict(analysis), *transfer_verdict(transfer), *_setup(report, analysis),
+             *(_phases(run) if run else []), *_metrics(analysis), *transfer_section(transfer),
+             *figure_lines(figures, out)]
     atomic_write_text(out, "\n".join(lines).rstrip() + "\n")
     return out
-
-

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from results.records import MultiplierLoss, Transfer, TransferOptimum, TransferRank, TransferRegret
 from results.report.markdown_format import fmt, fmt_ci, table
 
 READING = ("Regret: how much worse the tuned step size is than the optimum at that budget, in % of the loss there: "
@@ -24,39 +23,38 @@ def _cost(value: float, interval: list[float] | None, lower_bound: bool, unit: s
     return f"{text} {fmt_ci(interval)}" if interval else text
 
 
-def _regret(regret: dict[str, Any] | None, percent: bool = True) -> str:
+def _regret(regret: TransferRegret | None, percent: bool = True) -> str:
     if regret is None:
         return "-"
     if percent:
-        return _cost(regret["percent"], regret["percent_ci"], regret["lower_bound"], " %")
-    return _cost(regret["absolute"], regret["ci"], regret["lower_bound"])
+        return _cost(regret.percent, regret.percent_ci, regret.lower_bound, " %")
+    return _cost(regret.absolute, regret.ci, regret.lower_bound)
 
 
-def _ranked(row: dict[str, Any]) -> str:
-    return _cost(row["regret_percent"], row["ci"], row["lower_bound"], " %")
+def _ranked(row: TransferRank) -> str:
+    return _cost(row.regret_percent, row.ci, row.lower_bound, " %")
 
 
-def _optimum(optimum: dict[str, Any] | None) -> str:
+def _optimum(optimum: TransferOptimum | None) -> str:
     if optimum is None:
         return "-"
-    if optimum["at_edge"]:
-        return f"at the grid's {optimum['at_edge']} edge (x{fmt(optimum['multiplier'], 3)})"
-    interval = fmt_ci(optimum["multiplier_ci"]) if optimum["multiplier_ci"] else ""
-    return f"x{fmt(optimum['multiplier'], 3)} {interval}".strip() + (" (grid point)" if optimum["fit"] != "parabola"
-                                                                    else "")
+    if optimum.at_edge:
+        return f"at the grid's {optimum.at_edge} edge (x{fmt(optimum.multiplier, 3)})"
+    interval = fmt_ci(optimum.multiplier_ci) if optimum.multiplier_ci else ""
+    return f"x{fmt(optimum.multiplier, 3)} {interval}".strip() + (" (grid point)" if optimum.fit != "parabola" else "")
 
 
-def transfer_verdict(transfer: dict[str, Any] | None) -> list[str]:
+def transfer_verdict(transfer: Transfer | None) -> list[str]:
     """One paragraph: the regret at the longest budget per contender, and which the tests tell apart."""
-    if transfer is None or not transfer["ranking"]:
+    if transfer is None or not transfer.ranking:
         return []
-    longest, tuned = transfer["longest_budget"], transfer["tuning_budget"]
-    costs = ", ".join(f"{r['name']} {_ranked(r)}" for r in transfer["ranking"])
-    seeds = min(len(transfer["contenders"][r["name"]]["budgets"][str(longest)]["seeds"]) for r in transfer["ranking"])
-    separated = [c for c in transfer["comparisons"] if c["separated"]]
+    longest, tuned = transfer.longest_budget, transfer.tuning_budget
+    costs = ", ".join(f"{r.name} {_ranked(r)}" for r in transfer.ranking)
+    seeds = min(len(transfer.contenders[r.name].budgets[str(longest)].seeds) for r in transfer.ranking)
+    separated = [c for c in transfer.comparisons if c.separated]
     if separated:
         tests = "The paired tests separate " + "; ".join(
-            f"{c['a']} from {c['b']} (adjusted p {fmt(c['p_adjusted'], 2)})" for c in separated) + "."
+            f"{c.a} from {c.b} (adjusted p {fmt(c.p_adjusted, 2)})" for c in separated) + "."
     else:
         tests = (f"No two contenders' regrets can be told apart (paired sign-flip tests over {seeds} seeds, Holm; the "
                  f"smallest p-value {seeds} seeds allow is {fmt(2 / 2 ** seeds, 2)}).")
@@ -65,45 +63,44 @@ def transfer_verdict(transfer: dict[str, Any] | None) -> list[str]:
             f"in brackets, none below three seeds). {tests}", ""]
 
 
-def transfer_section(transfer: dict[str, Any] | None) -> list[str]:
+def transfer_section(transfer: Transfer | None) -> list[str]:
     """The tables of the transfer phase with their reading, or nothing without transfer runs."""
     if transfer is None:
         return []
-    contenders = transfer["contenders"]
-    lines = [f"## Transfer: the tuned step size at other budgets (tuned at {transfer['tuning_budget']} epochs)", ""]
-    lines += table(["rank", "contender", f"regret at {transfer['longest_budget']} epochs [95%]",
+    contenders = transfer.contenders
+    lines = [f"## Transfer: the tuned step size at other budgets (tuned at {transfer.tuning_budget} epochs)", ""]
+    lines += table(["rank", "contender", f"regret at {transfer.longest_budget} epochs [95%]",
                     "cannot be told apart from"],
-                   [[str(i + 1), r["name"], _ranked(r), ", ".join(r["tied_with"]) or "-"]
-                    for i, r in enumerate(transfer["ranking"])])
+                   [[str(i + 1), r.name, _ranked(r), ", ".join(r.tied_with) or "-"]
+                    for i, r in enumerate(transfer.ranking)])
     rows = []
     for name, result in contenders.items():
-        for budget, detail in result["budgets"].items():
-            diverged = "; ".join(f"x{m}: seeds {', '.join(map(str, s))}" for m, s in detail["diverged"].items())
-            rows.append([name, budget, len(detail["seeds"]), _optimum(detail["optimum"]),
-                         fmt(detail["optimum"]["lr"], 3) if detail["optimum"] else "-",
-                         _regret(detail["regret"], percent=False), _regret(detail["regret"]), diverged or "-"])
+        for budget, detail in result.budgets.items():
+            diverged = "; ".join(f"x{m}: seeds {', '.join(map(str, s))}" for m, s in detail.diverged.items())
+            rows.append([name, budget, len(detail.seeds), _optimum(detail.optimum),
+                         fmt(detail.optimum.lr, 3) if detail.optimum else "-",
+                         _regret(detail.regret, percent=False), _regret(detail.regret), diverged or "-"])
     lines += ["### Optimum and regret per budget", ""]
     lines += table(["contender", "budget", "seeds", "optimal multiplier [95%]",
-                    f"optimal {'/'.join(sorted(set(transfer['step_params'].values()))) or 'step size'}",
+                    f"optimal {'/'.join(sorted(set(transfer.step_params.values()))) or 'step size'}",
                     "regret", "regret %", "diverged (left out)"], rows)
     lines += ["### Drift of the optimal step size", ""]
     lines += table(["contender", "log2 slope per doubling [95%]", "budgets used", "convex bound's slope"],
-                   [[name, (f"{fmt(d['slope'], 3)} {fmt_ci(d['ci'])}" if d["ci"] else fmt(d["slope"], 3)) if d else "-",
-                     ", ".join(map(str, d["budgets"])) if d else "fewer than two budgets with an optimum inside "
-                                                                "the grid",
-                     fmt(d["bound_slope"], 3) if d and d["bound_slope"] is not None else "-"]
-                    for name, result in contenders.items() for d in [result["drift"]]])
-    multipliers = sorted({float(m) for c in contenders.values() for d in c["budgets"].values() for m in d["loss"]})
+                   [[name, (f"{fmt(d.slope, 3)} {fmt_ci(d.ci)}" if d.ci else fmt(d.slope, 3)) if d else "-",
+                     ", ".join(map(str, d.budgets)) if d else "fewer than two budgets with an optimum inside the grid",
+                     fmt(d.bound_slope, 3) if d and d.bound_slope is not None else "-"]
+                    for name, result in contenders.items() for d in [result.drift]])
+    multipliers = sorted({float(m) for c in contenders.values() for d in c.budgets.values() for m in d.loss})
     lines += ["### Final validation loss per multiplier (geometric mean over seeds [95% t interval of the log])", ""]
     lines += table(["contender", "budget", *(f"x{m:g}" for m in multipliers)],
-                   [[name, budget, *(_loss_cell(detail["loss"].get(f"{m:g}")) for m in multipliers)]
-                    for name, result in contenders.items() for budget, detail in result["budgets"].items()])
+                   [[name, budget, *(_loss_cell(detail.loss.get(f"{m:g}")) for m in multipliers)]
+                    for name, result in contenders.items() for budget, detail in result.budgets.items()])
     return lines + [READING, ""]
 
 
-def _loss_cell(loss: dict[str, Any] | None) -> str:
+def _loss_cell(loss: MultiplierLoss | None) -> str:
     if loss is None:
         return "-"
-    if loss["geometric_mean"] is None:
+    if loss.geometric_mean is None:
         return "diverged"
-    return f"{fmt(loss['geometric_mean'])} {fmt_ci(loss['ci'])}" if loss["ci"] else fmt(loss["geometric_mean"])
+    return f"{fmt(loss.geometric_mean)} {fmt_ci(loss.ci)}" if loss.ci else fmt(loss.geometric_mean)

@@ -6,15 +6,16 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Mapping
-from typing import Any
 
 import numpy as np
 from scipy import stats
 
+from results.records import Friedman
+
 TAUS = tuple(float(t) for t in np.round(np.geomspace(1.0, 1e4, 81), 6))  # factors of the best: decoupling spans decades
 
 
-def friedman_nemenyi(values: Mapping[str, Mapping[str, float]]) -> dict[str, Any] | None:
+def friedman_nemenyi(values: Mapping[str, Mapping[str, float]]) -> Friedman | None:
     """Friedman's test that every contender ranks alike across tasks, and Nemenyi's pairwise post-hoc
     p-values (scikit-posthocs); None below 3 contenders or 2 tasks, or when every task ties every contender
     (the statistic is then undefined)."""
@@ -31,11 +32,11 @@ def friedman_nemenyi(values: Mapping[str, Mapping[str, float]]) -> dict[str, Any
     if not (math.isfinite(statistic) and math.isfinite(p_value)):
         return None
     nemenyi = scikit_posthocs.posthoc_nemenyi_friedman(matrix)
-    return {"method": "Friedman test over tasks (scipy.stats.friedmanchisquare); pairwise: Nemenyi post-hoc test "
-                      "(scikit_posthocs.posthoc_nemenyi_friedman), which controls the family-wise error",
-            "statistic": float(statistic), "p_value": float(p_value), "tasks": tasks, "contenders": names,
-            "nemenyi_p": {a: {b: float(nemenyi.iloc[i, j]) for j, b in enumerate(names) if b != a}
-                          for i, a in enumerate(names)}}
+    return Friedman(method="Friedman test over tasks (scipy.stats.friedmanchisquare); pairwise: Nemenyi post-hoc "
+                           "test (scikit_posthocs.posthoc_nemenyi_friedman), which controls the family-wise error",
+                    statistic=float(statistic), p_value=float(p_value), tasks=tasks, contenders=names,
+                    nemenyi_p={a: {b: float(nemenyi.iloc[i, j]) for j, b in enumerate(names) if b != a}
+                               for i, a in enumerate(names)})
 
 
 def task_ranks(values: Mapping[str, Mapping[str, float | None]]) -> dict[str, dict[str, float | None]]:

@@ -37,13 +37,25 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from results import ALPHA
+from results.records import (
+    Drift,
+    MultiplierLoss,
+    PairTest,
+    Transfer,
+    TransferBudget,
+    TransferContender,
+    TransferOptimum,
+    TransferRank,
+    TransferRegret,
+    ready,
+)
 from results.stats import pairwise
 
 COLUMNS = ["contender", "budget", "multiplier", "lr", "seed", "final_val_loss", "status"]
@@ -189,40 +201,39 @@ def _regret_part(grid: BudgetGrid, rows: np.ndarray, part: int) -> float | None:
     return None if found is None else found[part]
 
 
-def _geometric_mean(logs: np.ndarray) -> dict[str, Any]:
+def _geometric_mean(logs: np.ndarray) -> MultiplierLoss:
     """The seeds' geometric mean with exp of the t interval of their mean log (95%), and the arithmetic mean."""
     interval = pairwise.t_interval(list(logs))
-    return {"geometric_mean": float(np.exp(logs.mean())), "ci": None if interval is None else
-            [math.exp(v) for v in interval], "mean": float(np.exp(logs).mean()), "n": len(logs)}
+    return MultiplierLoss(float(np.exp(logs.mean())), None if interval is None else [math.exp(v) for v in interval],
+                          float(np.exp(logs).mean()), len(logs))
 
 
-def analyze_budget(grid: BudgetGrid, tuned: float) -> dict[str, Any]:
+def analyze_budget(grid: BudgetGrid, tuned: float) -> TransferBudget:
     """Loss per multiplier, the optimum and the regret at one budget (module docstring); ``tuned`` is the
     tuned step size (multiplier 1), so the optimum is also given as a step size."""
     n = len(grid.seeds)
     loss = {f"{m:g}": _geometric_mean(grid.log_loss[:, k]) if m not in grid.diverged else
-            {"geometric_mean": None, "ci": None, "mean": None, "n": n} for k, m in enumerate(grid.multipliers)}
-    result: dict[str, Any] = {"seeds": grid.seeds, "loss": loss,
-                              "diverged": {f"{m:g}": seeds for m, seeds in grid.diverged.items()},
-                              "optimum": None, "regret": None}
+            MultiplierLoss(None, None, None, n) for k, m in enumerate(grid.multipliers)}
+    diverged = {f"{m:g}": seeds for m, seeds in grid.diverged.items()}
     optimum = grid.optimum()
     if optimum is None:
-        return result
+        return TransferBudget(grid.seeds, loss, diverged, None, None)
     x_ci = None if optimum.at_edge else _interval_of(optimum.x, n, lambda rows: _interior_x(grid, rows))
-    result["optimum"] = {"multiplier": 2 ** optimum.x, "lr": tuned * 2 ** optimum.x,
-                         "loss": math.exp(optimum.log_loss), "fit": optimum.fit, "at_edge": optimum.at_edge,
-                         "multiplier_ci": None if x_ci is None else [2 ** v for v in x_ci],
-                         "lr_ci": None if x_ci is None else [tuned * 2 ** v for v in x_ci]}
+    best = TransferOptimum(multiplier=2 ** optimum.x, lr=tuned * 2 ** optimum.x, loss=math.exp(optimum.log_loss),
+                           fit=optimum.fit, at_edge=optimum.at_edge,
+                           multiplier_ci=None if x_ci is None else [2 ** v for v in x_ci],
+                           lr_ci=None if x_ci is None else [tuned * 2 ** v for v in x_ci])
     found = _regret(grid)
+    regret = None
     if found is not None:
         absolute, log_regret, per_seed = found
         log_ci = _interval_of(log_regret, n, lambda rows: _regret_part(grid, rows, 1))
-        result["regret"] = {
-            "absolute": absolute, "percent": 100 * math.expm1(log_regret), "lower_bound": optimum.at_edge is not None,
-            "ci": _interval_of(absolute, n, lambda rows: _regret_part(grid, rows, 0)),
-            "percent_ci": None if log_ci is None else [100 * math.expm1(v) for v in log_ci],
-            "log": log_regret, "per_seed_log": dict(zip(map(str, grid.seeds), per_seed.tolist()))}
-    return result
+        regret = TransferRegret(
+            absolute=absolute, percent=100 * math.expm1(log_regret), lower_bound=optimum.at_edge is not None,
+            ci=_interval_of(absolute, n, lambda rows: _regret_part(grid, rows, 0)),
+            percent_ci=None if log_ci is None else [100 * math.expm1(v) for v in log_ci],
+            log=log_regret, per_seed_log=dict(zip(map(str, grid.seeds), per_seed.tolist())))
+    return TransferBudget(grid.seeds, loss, diverged, best, regret)
 
 
 def slope(budgets: Sequence[int], values: Sequence[float]) -> float:
@@ -230,7 +241,7 @@ def slope(budgets: Sequence[int], values: Sequence[float]) -> float:
     return float(np.polyfit(np.log2(budgets), values, 1)[0])
 
 
-def drift(grids: Mapping[int, BudgetGrid], bound_gamma: Mapping[int, float | None] | None) -> dict[str, Any] | None:
+def drift(grids: Mapping[int, BudgetGrid], bound_gamma: Mapping[int, float | None] | None) -> Drift | None:
     """Slope of log2(optimal step size) against log2(budget) over the budgets with an optimum inside the grid,
     its jackknife interval over seeds, and the convex bound's slope over the same budgets."""
     full = {b: _interior_x(g, np.arange(len(g.seeds))) for b, g in grids.items()}
@@ -248,43 +259,40 @@ def drift(grids: Mapping[int, BudgetGrid], bound_gamma: Mapping[int, float | Non
     interval = jackknife_interval(estimate, [without(s) for s in seeds])
     gammas = [None if bound_gamma is None else bound_gamma.get(b) for b in budgets]
     bound = slope(budgets, [math.log2(g) for g in gammas]) if all(g is not None and g > 0 for g in gammas) else None
-    return {"slope": estimate, "ci": None if interval is None else list(interval), "budgets": budgets,
-            "seeds": len(seeds), "bound_slope": bound}
+    return Drift(estimate, None if interval is None else list(interval), budgets, len(seeds), bound)
 
 
 def analyze_transfer(table: pd.DataFrame, bound_gamma: Mapping[str, Mapping[int, float | None]] | None = None,
                      alpha: float = ALPHA, seed: int = 0, tuning_budget: int | None = None,
-                     step_params: Mapping[str, str] | None = None) -> dict[str, Any] | None:
+                     step_params: Mapping[str, str] | None = None) -> Transfer | None:
     """The transfer analysis of ``table`` (``COLUMNS``); ``bound_gamma``: per contender the convex bound's gamma*
     per budget of its tuned schedule (none for LR-free optimizers); ``step_params``: per contender the parameter
     its ``lr`` column holds; None for an empty table."""
     if table.empty:
         return None
-    contenders: dict[str, Any] = {}
+    contenders: dict[str, TransferContender] = {}
     grids: dict[str, dict[int, BudgetGrid]] = {}
     for name, runs in table.groupby("contender", sort=False):
         name = str(name)
         tuned = float(runs["lr"].iloc[0] / runs["multiplier"].iloc[0])  # every row: the tuned step size x multiplier
         grids[name] = {int(b): g for b, rs in runs.groupby("budget") if (g := budget_grid(rs)) is not None}
-        contenders[name] = {"tuned_lr": tuned,
-                            "budgets": {str(b): analyze_budget(g, tuned) for b, g in grids[name].items()},
-                            "drift": drift(grids[name], (bound_gamma or {}).get(name))}
+        contenders[name] = TransferContender(tuned, {str(b): analyze_budget(g, tuned) for b, g in grids[name].items()},
+                                             drift(grids[name], (bound_gamma or {}).get(name)))
     longest = max(int(b) for b in table["budget"])
-    at_longest = {n: c["budgets"][str(longest)]["regret"] for n, c in contenders.items()
-                  if str(longest) in c["budgets"] and c["budgets"][str(longest)]["regret"] is not None}
-    ranked = sorted(at_longest, key=lambda n: at_longest[n]["percent"])
-    per_seed = {n: {int(s): v for s, v in at_longest[n]["per_seed_log"].items()} for n in ranked}
+    at_longest = {n: regret for n, c in contenders.items()
+                  if str(longest) in c.budgets and (regret := c.budgets[str(longest)].regret) is not None}
+    ranked = sorted(at_longest, key=lambda n: at_longest[n].percent)
+    per_seed = {n: {int(s): v for s, v in at_longest[n].per_seed_log.items()} for n in ranked}
     comparisons = pairwise.compare_differences(
         {(a, b): [per_seed[a][s] - per_seed[b][s] for s in sorted(set(per_seed[a]) & set(per_seed[b]))]
          for a, b in itertools.combinations(ranked, 2)}, alpha, seed)
-    ranking = [{"name": n, "regret_percent": at_longest[n]["percent"], "ci": at_longest[n]["percent_ci"],
-                "lower_bound": at_longest[n]["lower_bound"],
-                "tied_with": pairwise.not_separated(n, comparisons, ranked)} for n in ranked]
-    return {"contenders": contenders, "tuning_budget": tuning_budget, "longest_budget": longest,
-            "step_params": dict(step_params or {}), "ranking": ranking,
-            "comparisons": [c._asdict() for c in comparisons], "alpha": alpha,
-            "method": {"optimum": OPTIMUM, "intervals": INTERVAL, "comparisons": COMPARISONS,
-                       "loss_ci": "exp of the t interval of the mean log final loss over seeds (95%): an interval for "
-                                  "the geometric mean",
-                       "bound_slope": "slope of log2(gamma*) of the convex bound (Schaipp et al. 2025) for the tuned "
-                                      "schedule at each budget against log2(budget)"}}
+    ranking = [TransferRank(n, at_longest[n].percent, at_longest[n].percent_ci, at_longest[n].lower_bound,
+                            pairwise.not_separated(n, comparisons, ranked)) for n in ranked]
+    return ready(Transfer(
+        contenders=contenders, tuning_budget=tuning_budget, longest_budget=longest,
+        step_params=dict(step_params or {}), ranking=ranking, comparisons=[PairTest(*c) for c in comparisons],
+        alpha=alpha, method={"optimum": OPTIMUM, "intervals": INTERVAL, "comparisons": COMPARISONS,
+                             "loss_ci": "exp of the t interval of the mean log final loss over seeds (95%): an "
+                                        "interval for the geometric mean",
+                             "bound_slope": "slope of log2(gamma*) of the convex bound (Schaipp et al. 2025) for the "
+                                            "tuned schedule at each budget against log2(budget)"}))

@@ -1,0 +1,557 @@
+"""The typed records that cross a layer: the analysis, the run report, the transfer section and the cross-task
+summary. Every field is documented once, here (docs/output-schema.md is rendered from these records by
+results.report.schema_doc), and ``to_json`` is the one way a record becomes report.json / analysis.json /
+summary.json: keys in field order, a field marked ``inline`` merged into its parent, one marked ``omit_none``
+left out while None.
+
+Records hold JSON-ready values (``ready`` makes them so): budgets, seeds and multipliers that key a map are
+strings, intervals are two-element lists, undefined numbers are None, so what a writer reads in memory is what
+a reader of the JSON file sees.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import numpy as np
+
+R = TypeVar("R")
+
+
+def doc(text: str, *, omit_none: bool = False, inline: bool = False) -> Any:
+    """A field with its one-line meaning (``omit_none``: absent from the JSON while None; ``inline``: its keys
+    are merged into the parent's)."""
+    metadata = {"doc": text, "omit_none": omit_none, "inline": inline}
+    return field(default=None, metadata=metadata) if omit_none else field(metadata=metadata)
+
+
+def json_ready(value: Any) -> Any:
+    """JSON has no NaN, tuples or int keys: non-finite numbers become None, keys strings, numpy scalars floats."""
+    if isinstance(value, (float, np.floating)):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, Mapping):
+        return {str(k): json_ready(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_ready(v) for v in value]
+    return value
+
+
+def ready(record: R) -> R:
+    """``record`` with every value JSON-ready (``json_ready``), nested records included."""
+    def convert(value: Any) -> Any:
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            return dataclasses.replace(value, **{f.name: convert(getattr(value, f.name))
+                                                 for f in dataclasses.fields(value)})
+        if isinstance(value, Mapping):
+            return {str(k): convert(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [convert(v) for v in value]
+        return json_ready(value)
+
+    converted: R = convert(record)
+    return converted
+
+
+def to_json(value: Any) -> Any:
+    """A record (or a map or list of them) as the JSON object the output files hold."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        out: dict[str, Any] = {}
+        for f in dataclasses.fields(value):
+            item = getattr(value, f.name)
+            if f.metadata.get("omit_none") and item is None:
+                continue
+            if f.metadata.get("inline"):
+                out.update(to_json(item))
+            else:
+                out[f.name] = to_json(item)
+        return out
+    if isinstance(value, Mapping):
+        return {str(k): to_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_json(v) for v in value]
+    return json_ready(value)
+
+
+def json_text(record: Any) -> str:
+    """The file text of a record: ``to_json`` indented by 2, no NaN, a final newline."""
+    return json.dumps(to_json(record), indent=2, allow_nan=False) + "\n"
+
+
+def _load(kind: Any, value: Any) -> Any:
+    """``value`` (from JSON) as the annotated ``kind``: records built, maps and lists walked, the rest as is."""
+    if value is None:
+        return None
+    origin, args = typing.get_origin(kind), typing.get_args(kind)
+    if origin in (types.UnionType, typing.Union):
+        arms = [a for a in args if a is not type(None)]
+        return _load(arms[0], value) if len(arms) == 1 else value
+    if origin is dict:
+        return {k: _load(args[1], v) for k, v in value.items()}
+    if origin is list:
+        return [_load(args[0], v) for v in value]
+    if isinstance(kind, type) and dataclasses.is_dataclass(kind):
+        return from_json(kind, value)
+    return value
+
+
+def from_json(cls: type[R], data: Mapping[str, Any]) -> R:
+    """The record ``cls`` read back from its JSON object (``to_json``'s inverse); an ``inline`` field takes the
+    keys no other field names."""
+    assert dataclasses.is_dataclass(cls)
+    hints = typing.get_type_hints(cls)
+    fields = dataclasses.fields(cls)
+    named = {f.name for f in fields if not f.metadata.get("inline")}
+    values = {}
+    for f in fields:
+        raw = {k: v for k, v in data.items() if k not in named} if f.metadata.get("inline") else data.get(f.name)
+        values[f.name] = _load(hints[f.name], raw)
+    built: R = cls(**values)
+    return built
+
+
+# -- The analysis of one group of curves (results.analysis) ----------------------------------------------------
+
+@dataclass(frozen=True)
+class Diverged:
+    """Diverged runs (a non-finite loss counts), left out of every metric."""
+
+    count: int = doc("how many")
+    runs: list[str] = doc('each as "budget/seed"')
+
+
+@dataclass(frozen=True)
+class PaperValue:
+    """The paper pipeline's decoupling of one budget pair."""
+
+    value: float | None = doc("the number the paper's pipeline prints")
+    non_positive: bool = doc("a smoothed value was <= 0: the paper's number, but not a distance")
+
+
+@dataclass(frozen=True)
+class Decoupling:
+    """Decoupling of the seed-mean validation curves (9-point Savitzky-Golay smoothing, then the mean of
+    |x - y| / (x + y) over the shorter curve)."""
+
+    strict: dict[str, float | None] = doc("per budget pair 'a-b', null where a smoothed value is <= 0; and 'mean'")
+    paper: dict[str, PaperValue] = doc("per budget pair, the paper pipeline's value with its flag")
+    paper_mean: float | None = doc("mean of the finite paper values")
+
+
+@dataclass(frozen=True)
+class PerSeed:
+    """Seed s at budget i against seed s at budget j."""
+
+    pairs: dict[str, float | None] = doc("per budget pair, the mean over seeds")
+    per_seed: dict[str, float] = doc("per seed, the mean over budget pairs")
+    mean: float | None = doc("mean over seeds")
+    std: float | None = doc("standard deviation over seeds")
+    ci: list[float] | None = doc("percentile bootstrap interval of the mean, nominal 95% (2-3 seeds: their range)")
+    n: int = doc("seeds")
+    undefined: int = doc("(seed, pair) comparisons left out because a smoothed value was <= 0")
+
+
+@dataclass(frozen=True)
+class SeedSummary:
+    """A number over seeds."""
+
+    mean: float | None = doc("mean over seeds")
+    std: float | None = doc("sample standard deviation (null for one seed)")
+    ci: list[float] | None = doc("percentile bootstrap interval of the mean, nominal 95% (2-3 seeds: their range)")
+    n: int = doc("seeds")
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A fitted number with its interval."""
+
+    value: float | None = doc("the estimate")
+    ci: list[float] | None = doc("its t-based 95% interval")
+
+
+@dataclass(frozen=True)
+class Sensitivity:
+    """A contender's decoupling-based sensitivity (the performance profile's metric)."""
+
+    metric: str = doc('"per_seed": the per-seed cross-budget decoupling mean; "seed_mean": for seed means only, '
+                      "the paper-compatible mean")
+    value: float | None = doc("the number")
+    ci: list[float] | None = doc("its bootstrap interval (null for seed means)")
+
+
+@dataclass(frozen=True)
+class BudgetTestResult:
+    """Does the budget move the curve more than reruns do (results.stats.budget)."""
+
+    statistic: float | None = doc("ratio of cross-budget to same-budget distances between different seeds "
+                                  "(1 = no effect)")
+    interval: list[float] | None = doc("its percentile bootstrap interval over seeds")
+    p_value: float | None = doc("one-sided permutation p-value")
+    p_adjusted: float | None = doc("Holm-adjusted over the contenders tested")
+    sensitive: bool | None = doc("p_adjusted <= alpha")
+    min_p: float | None = doc("the smallest p-value these seeds and budgets can give")
+    exact: bool = doc("every permutation enumerated (else Monte Carlo)")
+    window: int = doc("epochs compared (the smallest budget)")
+    seeds: int = doc("seeds with runs at two or more budgets")
+    note: str | None = doc("why a number is null")
+    detectable: float | None = doc("the smallest ratio this run finds with 80% power at Holm's strictest level, "
+                                   "simulated from its own runs (results.stats.detectable); null where not asked "
+                                   "for or unreachable with these seeds")
+
+
+@dataclass(frozen=True)
+class ShiftResult:
+    """The paired measure the ranking and the pairwise tests use (results.stats.pairwise); only seeds that ran
+    every budget pair count."""
+
+    per_seed: dict[str, float] = doc("per seed, the mean over budget pairs of the distance of its smoothed log "
+                                     "curves over the shorter budget's epochs")
+    mean: float | None = doc("mean over seeds (null where no seed ran every pair: not ranked)")
+    ci: list[float] | None = doc("t interval of the mean (95%)")
+    n: int = doc("seeds")
+
+
+@dataclass(frozen=True)
+class ContenderAnalysis:
+    """One scheduler or LR-free optimizer."""
+
+    family: str = doc("the paper's scheduler family (traditional, cyclic, hyperbolic, warmup, theory-inspired, "
+                      "LR-free)")
+    seeds: dict[str, list[int]] = doc("per budget, the seeds of complete runs used in the metrics")
+    diverged: Diverged = doc("diverged runs, left out of every metric")
+    decoupling: Decoupling = doc("decoupling of the seed-mean curves")
+    per_seed: PerSeed | None = doc("per-seed cross-budget decoupling (null for seed means)")
+    noise_floor: float | None = doc("decoupling between different seeds at the same budget, averaged over pairs and "
+                                    "budgets")
+    noise_ratio: float | None = doc("per-seed cross-budget mean / noise floor; kept for comparison with earlier "
+                                    "reports, not for a verdict (the floor covers whole curves, the cross-budget "
+                                    "pairs the shorter one's epochs); budget_test compares like with like")
+    final: dict[str, SeedSummary] = doc("per budget, the final validation loss over seeds")
+    change_pct: float | None = doc("(L(E_last) - L(E_first)) / L(E_first) of the mean final loss in percent: "
+                                   "positive when the longest budget ends worse")
+    slope: Estimate = doc("final validation loss change per doubling of the budget")
+    log_slope: Estimate = doc("the same for the natural log of the final loss (exp(value) - 1 = relative change "
+                              "per doubling)")
+    sensitivity: Sensitivity = doc("the decoupling-based sensitivity (the ranking number for seed means)")
+    budget_test: BudgetTestResult | None = doc("the budget test (null for seed means)")
+    shift: ShiftResult | None = doc("the shift (null for seed means)")
+
+
+@dataclass(frozen=True)
+class RankingRow:
+    """One place of the ranking, least budget-sensitive first."""
+
+    name: str = doc("the contender")
+    value: float | None = doc("its shift mean, or for seed means its sensitivity value")
+    ci: list[float] | None = doc("the shift's t interval (null for seed means)")
+    metric: str = doc('"shift" or "seed_mean"')
+    tied_with: list[str] | None = doc("the contenders the pairwise tests cannot tell apart from this one at alpha "
+                                      "(null for seed means: no test can run)")
+
+
+@dataclass(frozen=True)
+class PairTest:
+    """A against B by a paired sign-flip test over seeds (results.stats.pairwise)."""
+
+    a: str = doc("first contender")
+    b: str = doc("second contender")
+    difference: float = doc("mean over seeds of a's number minus b's (negative: a less sensitive / lower)")
+    p_value: float | None = doc("two-sided sign-flip p-value")
+    p_adjusted: float | None = doc("Holm-adjusted over the pairs")
+    separated: bool | None = doc("p_adjusted <= alpha")
+    seeds: int = doc("seeds compared")
+
+
+@dataclass(frozen=True)
+class TopPair:
+    """How many seeds a paired test needs to separate the two least sensitive contenders."""
+
+    pair: list[str] = doc("the two least sensitive contenders")
+    seeds: int = doc("seeds compared")
+    seeds_needed: int | None = doc("seeds for 80% power at ``level`` (paired t approximation; null where they "
+                                   "differ by exactly 0)")
+    level: float = doc("alpha / number of pairs tested (Holm's strictest step)")
+
+
+@dataclass(frozen=True)
+class SchedulePredictors:
+    """Training-free numbers from one contender's LR schedules (results.stats.metrics.lr_predictors)."""
+
+    lr_decoupling: dict[str, float | None] = doc("the decoupling formula on the LR curves per budget pair (null "
+                                                 "where the smoothed LR goes <= 0), and 'mean'")
+    cumulative_ratio: dict[str, float | None] = doc("per budget, sum(lr) at E / sum(lr) at the largest budget")
+    gamma_star: dict[str, float | None] = doc("per budget, the convex bound's best base LR as a multiple of the "
+                                              "schedule's peak LR")
+    omega_star: dict[str, float | None] = doc("per budget, the convex bound at gamma_star (G = D = 1)")
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """Budget-sensitivity analysis of one task-model group of learning curves (results.analysis)."""
+
+    seed_mean_only: bool = doc("the curves are already seed means (paper exports): per-seed numbers are null")
+    budgets: list[int] = doc("every budget, ascending")
+    tuning_budget: int = doc("the budget whose ranking the others are compared with (default: the smallest)")
+    contenders: dict[str, ContenderAnalysis] = doc("per scheduler / LR-free optimizer, its metrics")
+    rank_stability: dict[str, float | None] = doc("per budget, Kendall's tau of the contenders' final-loss ranking "
+                                                  "against the tuning budget's")
+    predictors: dict[str, SchedulePredictors] | None = doc("per contender, training-free numbers from its LR "
+                                                           "schedules (null without schedules)")
+    predictor_source: str | None = doc('"given" (the caller\'s schedules), "lr column" (the stored per-epoch LR) '
+                                       "or null")
+    predicted_vs_measured: float | None = doc("Spearman's rho between LR-curve decoupling and measured sensitivity")
+    ranking: list[RankingRow] = doc("contenders from least to most budget-sensitive")
+    alpha: float = doc("the family-wise level of the budget and pairwise tests (Holm-adjusted)")
+    comparisons: list[PairTest] | None = doc("every pair of contenders by shift (null for seed means)")
+    top_pair: TopPair | None = doc("seeds needed to separate the two least sensitive (null for seed means)")
+    method: dict[str, str] | None = doc("in words, how each test and interval is computed (null for seed means)")
+
+
+@dataclass(frozen=True)
+class AnalysisFile:
+    """analysis.json as the ``analyze`` command writes it: where the curves came from, then the analysis."""
+
+    title: str = doc("report.md's title")
+    sources: list[str] = doc("the curve files read")
+    skipped: list[list[str]] = doc("[file, why] of the files left out")
+    analysis: Analysis = doc("the analysis' keys, merged in", inline=True)
+
+
+# -- The transfer section (results.stats.transfer) -------------------------------------------------------------
+
+@dataclass(frozen=True)
+class MultiplierLoss:
+    """Final validation loss at one multiplier of the tuned step size, over the seeds."""
+
+    geometric_mean: float | None = doc("geometric mean (null where a seed diverged)")
+    ci: list[float] | None = doc("exp of the t interval of the mean log loss (95%)")
+    mean: float | None = doc("arithmetic mean")
+    n: int = doc("seeds")
+
+
+@dataclass(frozen=True)
+class TransferOptimum:
+    """Where the loss against log2(multiplier) is lowest."""
+
+    multiplier: float = doc("the optimal multiplier of the tuned step size")
+    lr: float = doc("the optimal step size")
+    loss: float = doc("the fitted loss there")
+    fit: str = doc('"parabola", "grid point" (a diverged neighbour) or "at edge"')
+    at_edge: str | None = doc('"low" / "high": the lowest mean at the grid\'s end (never extrapolated)')
+    multiplier_ci: list[float] | None = doc("jackknife 95% interval of the multiplier")
+    lr_ci: list[float] | None = doc("the same as step sizes")
+
+
+@dataclass(frozen=True)
+class TransferRegret:
+    """How much worse multiplier 1 is than the optimum."""
+
+    absolute: float = doc("geometric-mean loss at multiplier 1 minus the loss at the optimum")
+    percent: float = doc("100 (exp(log regret) - 1)")
+    lower_bound: bool = doc("the optimum is at the grid's edge: the regret is at least this")
+    ci: list[float] | None = doc("jackknife 95% interval of ``absolute``")
+    percent_ci: list[float] | None = doc("jackknife 95% interval of ``percent``")
+    log: float = doc("log regret: mean log loss at multiplier 1 minus the parabola's minimum")
+    per_seed_log: dict[str, float] = doc("per seed, its log regret")
+
+
+@dataclass(frozen=True)
+class TransferBudget:
+    """One contender's transfer runs at one budget, over the seeds that ran every multiplier."""
+
+    seeds: list[int] = doc("the seeds used")
+    loss: dict[str, MultiplierLoss] = doc("per multiplier, the final validation loss")
+    diverged: dict[str, list[int]] = doc("per multiplier, the seeds whose run diverged (left out of every fit)")
+    optimum: TransferOptimum | None = doc("the fitted optimum (null when no multiplier is usable)")
+    regret: TransferRegret | None = doc("the tuned step size's regret (null where it diverged)")
+
+
+@dataclass(frozen=True)
+class Drift:
+    """Slope of log2(optimal step size) against log2(budget)."""
+
+    slope: float = doc("the least-squares slope over the budgets with an optimum inside the grid")
+    ci: list[float] | None = doc("its jackknife 95% interval over seeds")
+    budgets: list[int] = doc("the budgets used")
+    seeds: int = doc("seeds")
+    bound_slope: float | None = doc("the convex bound's slope for the same tuned schedule")
+
+
+@dataclass(frozen=True)
+class TransferContender:
+    """One contender's transfer analysis."""
+
+    tuned_lr: float = doc("the tuned step size (multiplier 1)")
+    budgets: dict[str, TransferBudget] = doc("per budget, its runs' analysis")
+    drift: Drift | None = doc("the optimal step size's drift (null below two budgets with an interior optimum)")
+
+
+@dataclass(frozen=True)
+class TransferRank:
+    """One place of the transfer ranking, lowest regret at the longest budget first."""
+
+    name: str = doc("the contender")
+    regret_percent: float = doc("its regret in percent at the longest budget")
+    ci: list[float] | None = doc("its jackknife 95% interval")
+    lower_bound: bool = doc("the regret is a lower bound (optimum at the grid's edge)")
+    tied_with: list[str] = doc("the contenders the paired tests cannot tell apart from this one")
+
+
+@dataclass(frozen=True)
+class EpochCount:
+    """Epochs planned (the runs' budgets) against trained (fewer where prefix sharing resumed a run)."""
+
+    planned: int = doc("the runs' budgets summed")
+    trained: int = doc("epochs actually trained")
+
+
+@dataclass(frozen=True)
+class Transfer:
+    """Tune short, train long: what reusing the tuned step size at another budget costs."""
+
+    contenders: dict[str, TransferContender] = doc("per contender, its transfer analysis")
+    tuning_budget: int | None = doc("the budget the step size was tuned at")
+    longest_budget: int = doc("the budget the ranking compares at")
+    step_params: dict[str, str] = doc("per contender, the parameter its step size is")
+    ranking: list[TransferRank] = doc("by regret at the longest budget")
+    comparisons: list[PairTest] = doc("every pair by per-seed log regret at the longest budget (difference: a - b)")
+    alpha: float = doc("the level of the paired tests (Holm-adjusted)")
+    method: dict[str, str] = doc("in words, how the optimum, the intervals and the tests are computed")
+    epochs: EpochCount | None = doc("transfer epochs (multipliers other than 1); only in a run report",
+                                    omit_none=True)
+
+
+# -- The run report (results.run_report) ------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Tuning:
+    """Phase 1 of one contender."""
+
+    best_val_loss: float | None = doc("the best trial's validation loss")
+    best_params: dict[str, Any] | None = doc("the best trial's parameters")
+    complete: int = doc("trials completed")
+    pruned: int = doc("trials pruned")
+    failed: int = doc("trials failed")
+    failure_reasons: list[str] = doc("the failed trials' reasons")
+
+
+@dataclass(frozen=True)
+class LossStats:
+    """A number of Phase 2's complete runs at one budget."""
+
+    mean: float | None = doc("mean over seeds")
+    std: float | None = doc("sample standard deviation (null for one seed)")
+    per_seed: list[float] = doc("per seed, in the order of ``seeds``")
+
+
+@dataclass(frozen=True)
+class BudgetRuns:
+    """Phase 2's runs of one contender at one budget."""
+
+    seeds: list[int] = doc("seeds of the complete runs")
+    diverged: int = doc("runs that diverged")
+    val_loss: LossStats = doc("final validation loss")
+    test_loss: LossStats = doc("test loss")
+    test_accuracy: LossStats | None = doc("test accuracy (classification tasks only)", omit_none=True)
+
+
+@dataclass(frozen=True)
+class Fault:
+    """A unit that was retried or given up on."""
+
+    phase: str = doc('"tune" or "compare"')
+    unit: int | str | None = doc('the trial index (tune) or "budget/seed" (compare)')
+    retry_of: list[Any] = doc("each earlier attempt's cause")
+    status: str = doc("the unit's status")
+    reason: str | None = doc("why it failed")
+
+
+@dataclass(frozen=True)
+class TrainingTime:
+    """Seconds spent training, summed over runs."""
+
+    tune: float = doc("Phase 1")
+    compare: float = doc("Phase 2")
+    total: float = doc("Phase 1, Phase 2 and transfer")
+    checkpoints: float = doc("saving checkpoints")
+    transfer: float | None = doc("the transfer runs (only with them)", omit_none=True)
+
+
+@dataclass(frozen=True)
+class RunReport:
+    """report.json: everything a run's storage holds, analysed (results.run_report.build_report)."""
+
+    schema_version: int = doc("the report's schema (results.run_report.SCHEMA_VERSION)")
+    config: dict[str, Any] = doc("the resolved settings")
+    environment: dict[str, Any] = doc("python/torch/optuna versions, platform, device, git commit, git_dirty, "
+                                      "momentum behaviour; run_devices (finished units per device)")
+    optimization: dict[str, Tuning] = doc("per contender, Phase 1")
+    mean_final_val_loss: dict[str, dict[str, float]] = doc("per contender and budget, the mean final validation "
+                                                           "loss of Phase 2's complete runs (the paper suite's shape)")
+    per_budget_results: dict[str, dict[str, BudgetRuns]] = doc("per contender and budget, Phase 2's runs")
+    final_loss_change_pct: dict[str, float] = doc("per contender, |L(E_last) - L(E_first)| / L(E_first) of the mean "
+                                                  "final validation loss in percent (the paper's number)")
+    decoupling: dict[str, dict[str, float | None]] = doc("per contender, the strict decoupling of the seed-mean "
+                                                         "curves per budget pair and its 'mean'")
+    faults: dict[str, list[Fault]] = doc("per contender with any, its retried or failed units")
+    epochs: dict[str, EpochCount] = doc("per contender, Phase 2 epochs")
+    training_time_s: TrainingTime = doc("seconds spent training")
+    analysis: Analysis | None = doc("the budget-sensitivity analysis (null without Phase 2 runs)")
+    transfer: Transfer | None = doc("the transfer analysis (null without transfer runs)")
+
+
+# -- The cross-task summary (results.summary) --------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class TaskRanks:
+    """One contender across tasks."""
+
+    values: dict[str, float | None] = doc("per task, its ranking value (null where not run or undefined)")
+    ranks: dict[str, float | None] = doc("per task, its rank among the contenders with a value on every task")
+    mean_rank: float | None = doc("mean over tasks (null unless ranked on every task)")
+
+
+@dataclass(frozen=True)
+class Friedman:
+    """Friedman's test across tasks with Nemenyi's post-hoc p-values (results.stats.across_tasks)."""
+
+    method: str = doc("in words")
+    statistic: float = doc("Friedman's chi-squared")
+    p_value: float = doc("its p-value")
+    tasks: list[str] = doc("the tasks (blocks)")
+    contenders: list[str] = doc("the contenders ranked")
+    nemenyi_p: dict[str, dict[str, float]] = doc("per pair of contenders, Nemenyi's p-value")
+
+
+@dataclass(frozen=True)
+class Profile:
+    """The performance profile: per contender, the fraction of tasks on which its sensitivity is within tau times
+    the best one."""
+
+    taus: list[float] = doc("the factors tau")
+    fractions: dict[str, list[float]] = doc("per contender (its own key), the fraction at each tau", inline=True)
+
+
+@dataclass(frozen=True)
+class Summary:
+    """summary.json: several analyses merged (results.summary.merge_reports)."""
+
+    metric: str = doc('what is ranked: "ranking value" (each analysis\' shift, or seed-mean decoupling)')
+    tasks: list[str] = doc("the tasks merged")
+    contenders: dict[str, TaskRanks] = doc("per contender, lowest mean rank first")
+    missing: dict[str, list[str]] = doc("per contender without a value on some task, those tasks")
+    friedman: Friedman | None = doc("null below 3 contenders or 2 tasks, or when every task ties")
+    alpha: float = doc("the Nemenyi level")
+    profile: Profile = doc("the performance profile")
+    profile_skipped: list[str] = doc("tasks without a positive best value")
+
+
+ROOTS = (RunReport, AnalysisFile, Summary)  # what is written as a file: report.json, analysis.json, summary.json
