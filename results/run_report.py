@@ -20,6 +20,7 @@ from results.stats.metrics import decoupling_matrix, final_loss_change, mean_std
 from results.stats.transfer import COLUMNS as TRANSFER_COLUMNS
 from results.stats.transfer import analyze_transfer
 from runstate import storage as store
+from runstate.records import UnitRecord
 from schedulers.recipes import ScheduledRecipe, contender_names
 from schedulers.registry import SCHEDULERS
 
@@ -65,8 +66,7 @@ def build_report(storage: BaseStorage, project: str,
     the level ``alpha`` of the tests)."""
     meta = store.stored_meta(storage, project) or {}
     config = meta["config"]
-    present = store.study_names(storage)
-    tuned = {name.rsplit("/", 1)[1] for name in present if name.startswith(store.study_name(project, "tune", ""))}
+    tuned = {study.contender for study in store.studies(storage, project) if study.phase == "tune"}
     names = [n for n in contender_names() if n in tuned] + sorted(tuned - set(contender_names()))  # plugins' last
     report: dict[str, Any] = {"schema_version": SCHEMA_VERSION, "config": config,
                               "environment": meta.get("environment", {}), "optimization": {}, "comparison": {},
@@ -80,8 +80,8 @@ def build_report(storage: BaseStorage, project: str,
         tuning = store.trials(storage, store.study_name(project, "tune", name))
         report["optimization"][name] = optimization_summary(tuning)
         for trial in [*tuning, *store.trials(storage, store.study_name(project, "compare", name))]:
-            if store.is_finished(trial) and "device" in trial.user_attrs:
-                devices[trial.user_attrs["device"]] = devices.get(trial.user_attrs["device"], 0) + 1
+            if store.is_finished(trial) and (device := UnitRecord.from_trial(trial).device) is not None:
+                devices[device] = devices.get(device, 0) + 1
         found = faults(tuning, "tune") + faults(store.trials(storage, store.study_name(project, "compare", name)),
                                                "compare")
         if found:
@@ -132,8 +132,7 @@ def build_report(storage: BaseStorage, project: str,
                                           step_params={r["contender"]: r["step_param"] for r in transfer})
     if report["transfer"] is not None:
         trained = [r for r in transfer if r["multiplier"] != 1.0]
-        report["transfer"]["epochs"] = {"planned": sum(r["budget"] for r in trained),
-                                        "trained": sum(r["epochs_trained"] for r in trained)}
+        report["transfer"]["epochs"] = epochs_accounting(trained)
         report["training_time_s"]["transfer"] = sum(r["wall_time"] for r in trained)
         report["training_time_s"]["total"] += report["training_time_s"]["transfer"]
     return json_ready(report), curves, table
