@@ -20,7 +20,7 @@ from runner import plugins
 from runner.config import PRESETS, RunConfig
 from runner.options import PANELS, declared, default_of, help_of
 from runner.parsing import parse_assignments, parse_budgets
-from schedulers.params import Budget
+from schedulers.params import DEFAULT_INFIMUM_LR, DEFAULT_LR, Budget
 from schedulers.registry import SCHEDULERS, get_scheduler
 from tasks import TASKS, TaskOption
 
@@ -163,14 +163,14 @@ def run(config: RunConfig) -> None:
     fork server imports torch beside this process."""
     from runner.preflight import preflight
 
-    url = preflight(config)
+    preflight(config)
     if config.workers > 1:
         from runner.pool import start_fork_server
 
         start_fork_server()
     from runner.pipeline import run_benchmark
 
-    run_benchmark(config, checked_url=url)
+    run_benchmark(config, preflighted=True)
 
 
 def open_project(target: str, project: str | None):
@@ -299,7 +299,7 @@ def analyze_command(
 def schedulers_command(
     json_out: bool = typer.Option(False, "--json", help="Print a JSON list instead of a table."),
     epochs: int = typer.Option(50, min=1, help="Budget at which defaults and search spaces are shown."),
-    lr: float = typer.Option(0.01, help="Base LR for LR-dependent defaults."),
+    lr: float = typer.Option(DEFAULT_LR, help="Base LR for LR-dependent defaults."),
     steps_per_epoch: int = typer.Option(1, min=1, help="Batches per epoch (per-batch schedules)."),
     plugin: list[str] = typer.Option([], metavar="PATH_OR_MODULE", help=PLUGIN_HELP + " Its schedules are listed too."),
 ) -> None:
@@ -337,8 +337,8 @@ def lr_trace_command(
     code: str | None = typer.Argument(None, help="Scheduler code (see `schedulers`)."),
     all_codes: bool = typer.Option(False, "--all", help="Trace every scheduler in the registry."),
     epochs: str = typer.Option("50", help="Budget in epochs, or a comma list of budgets."),
-    lr: float = typer.Option(0.01, help="Base LR."),
-    infimum_lr: float = typer.Option(1e-6, help="Default LR floor."),
+    lr: float = typer.Option(DEFAULT_LR, help="Base LR."),
+    infimum_lr: float = typer.Option(DEFAULT_INFIMUM_LR, help="Default LR floor."),
     set_values: list[str] = typer.Option([], "--set", help="Override a parameter: name=value (repeatable)."),
     steps_per_epoch: int = typer.Option(1, min=1, help=f"Batches per epoch (per-batch schedules); at most "
                                         f"{MAX_TRACE_STEPS:,} LR values over all traces."),

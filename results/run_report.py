@@ -32,6 +32,7 @@ from results.stats.metrics import decoupling_matrix, final_loss_change, mean_std
 from results.stats.transfer import COLUMNS as TRANSFER_COLUMNS
 from results.stats.transfer import analyze_transfer
 from runstate import storage as store
+from runstate.records import UnitRecord
 from schedulers.recipes import ScheduledRecipe, contender_names
 from schedulers.registry import SCHEDULERS
 
@@ -78,8 +79,7 @@ def build_report(storage: BaseStorage, project: str,
     the level ``alpha`` of the tests)."""
     meta = store.stored_meta(storage, project) or {}
     config = meta["config"]
-    present = store.study_names(storage)
-    tuned = {name.rsplit("/", 1)[1] for name in present if name.startswith(store.study_name(project, "tune", ""))}
+    tuned = {study.contender for study in store.studies(storage, project) if study.phase == "tune"}
     names = [n for n in contender_names() if n in tuned] + sorted(tuned - set(contender_names()))  # plugins' last
     optimization: dict[str, Tuning] = {}
     mean_final: dict[str, dict[str, float]] = {}
@@ -96,8 +96,8 @@ def build_report(storage: BaseStorage, project: str,
         tuning = store.trials(storage, store.study_name(project, "tune", name))
         optimization[name] = from_json(Tuning, optimization_summary(tuning))
         for trial in [*tuning, *store.trials(storage, store.study_name(project, "compare", name))]:
-            if store.is_finished(trial) and "device" in trial.user_attrs:
-                devices[trial.user_attrs["device"]] = devices.get(trial.user_attrs["device"], 0) + 1
+            if store.is_finished(trial) and (device := UnitRecord.from_trial(trial).device) is not None:
+                devices[device] = devices.get(device, 0) + 1
         found = faults(tuning, "tune") + faults(store.trials(storage, store.study_name(project, "compare", name)),
                                                "compare")
         if found:
@@ -147,8 +147,7 @@ def build_report(storage: BaseStorage, project: str,
     time_transfer = None
     if transferred is not None:
         trained = [r for r in transfer if r["multiplier"] != 1.0]
-        transferred = replace(transferred, epochs=EpochCount(sum(r["budget"] for r in trained),
-                                                             sum(r["epochs_trained"] for r in trained)))
+        transferred = replace(transferred, epochs=from_json(EpochCount, epochs_accounting(trained)))
         time_transfer = sum(r["wall_time"] for r in trained)
     total = time_tune + time_compare
     seconds = TrainingTime(time_tune, time_compare, total if time_transfer is None else total + time_transfer,

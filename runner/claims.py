@@ -27,6 +27,7 @@ from optuna.trial import FrozenTrial, Trial, TrialState
 
 from errors import UserError
 from runstate.interrupts import interrupts_held
+from runstate.records import CLAIMED, Attrs, Claim, UnitRecord, beat_attrs, retry_attrs, write
 from runstate.storage import finish, is_finished
 
 HEARTBEAT_ENV, STALE_ENV = "EPOCHBENCH_HEARTBEAT_SECONDS", "EPOCHBENCH_STALE_SECONDS"
@@ -78,11 +79,11 @@ def pid_namespace() -> str | None:
 
 def _died_here(trial: FrozenTrial) -> bool:
     """True only if the claim's process certainly ended: same namespace and its PID is gone."""
-    namespace = trial.user_attrs.get("pid_namespace")
-    if namespace is None or namespace != pid_namespace():
+    held = Claim.from_trial(trial)
+    if held.worker is None or held.pid_namespace is None or held.pid_namespace != pid_namespace():
         return False
     try:
-        os.kill(int(trial.user_attrs["worker"].split(":")[1]), 0)
+        os.kill(int(held.worker.split(":")[1]), 0)
     except ProcessLookupError:
         return True
     except (PermissionError, ValueError, IndexError):
@@ -96,9 +97,10 @@ def _started(trial: FrozenTrial) -> float:
 
 def is_live(trial: FrozenTrial, now: float | None = None) -> bool:
     """Whether ``trial`` is a claim some running worker still holds: its heartbeat is fresh."""
-    if trial.state != TrialState.RUNNING or trial.user_attrs.get("worker", worker_id()) == worker_id():
+    held = Claim.from_trial(trial)
+    if trial.state != TrialState.RUNNING or held.worker in (None, worker_id()):
         return False  # finished, unclaimed, or a leftover of this very process
-    beat = trial.user_attrs.get("alive", _started(trial))  # a claim tagged a moment ago may have no beat yet
+    beat = held.alive if held.alive is not None else _started(trial)  # tagged a moment ago: maybe no beat yet
     fresh = (now or time.time()) - beat < timing()[1]
     return fresh and not _died_here(trial)
 
@@ -112,15 +114,13 @@ def won(trial: Trial, rivals: list[FrozenTrial]) -> bool:
 def heartbeat(trial: Trial) -> Iterator[None]:
     """Tag ``trial`` with this worker and keep its heartbeat fresh while the block runs."""
     interval = timing()[0]
-    trial.set_user_attr("alive", time.time())  # first: a tagged claim always has a heartbeat
-    trial.set_user_attr("pid_namespace", pid_namespace())
-    trial.set_user_attr("worker", worker_id())
+    write(trial, Claim(worker_id(), pid_namespace(), time.time()).tag_attrs())
     stop = threading.Event()
 
     def beat() -> None:
         while not stop.wait(interval):
             try:
-                trial.set_user_attr("alive", time.time())
+                write(trial, beat_attrs(time.time()))
             except Exception:  # the trial just finished (or the storage is gone): nothing to keep alive
                 return
 
@@ -137,9 +137,10 @@ def _unsettled(trial: FrozenTrial, now: float) -> bool:
     """A RUNNING trial whose unit is not written yet: tagged by a live worker, or just asked by
     another worker and not even tagged (ignoring those let two workers both win a unit). An
     untagged trial is waited for up to UNTAGGED_PATIENCE (or the staleness): then its asker died."""
-    if trial.state != TrialState.RUNNING or "claimed" in trial.user_attrs:
+    held = Claim.from_trial(trial)
+    if trial.state != TrialState.RUNNING or held.claimed:
         return False
-    if "worker" in trial.user_attrs:
+    if held.worker is not None:
         return is_live(trial, now)
     return now - _started(trial) < min(UNTAGGED_PATIENCE, timing()[1])
 
@@ -160,16 +161,16 @@ def _settled_trials(study, number: int) -> list[FrozenTrial]:
 def failed_attempt(trial: FrozenTrial, now: float | None = None) -> str | None:
     """Why an earlier attempt at a unit failed, or None if it did not (finished, live, or stopped
     on purpose: Ctrl-C and yielding are not failures and never use up retries)."""
-    status = trial.user_attrs.get("status")
-    if status == "error":
-        return f"exception: {trial.user_attrs.get('reason', '?')}"
-    if trial.state != TrialState.RUNNING or "claimed" not in trial.user_attrs or is_live(trial, now):
+    unit = UnitRecord.from_trial(trial)
+    if unit.status == "error":
+        return f"exception: {unit.reason or '?'}"
+    if trial.state != TrialState.RUNNING or not Claim.from_trial(trial).claimed or is_live(trial, now):
         return None
     return "killed" if _died_here(trial) else "stale heartbeat"
 
 
 @contextmanager
-def claim(study, ask: Callable[[], Trial], attrs: dict, same_unit: Callable[[FrozenTrial], bool],
+def claim(study, ask: Callable[[], Trial], attrs: Attrs, same_unit: Callable[[FrozenTrial], bool],
           max_retries: int = 2) -> Iterator[Trial | None]:
     """Open a trial for one unit of work and keep it alive; None if another worker got there first
     or the unit has failed more than ``max_retries`` times (it is then stored as "failed").
@@ -202,19 +203,17 @@ def _running(study, trial: Trial) -> bool:
     return study.get_trials(deepcopy=False)[trial.number].state == TrialState.RUNNING
 
 
-def _take(study, trial: Trial, attrs: dict, same_unit: Callable[[FrozenTrial], bool], max_retries: int) -> bool:
+def _take(study, trial: Trial, attrs: Attrs, same_unit: Callable[[FrozenTrial], bool], max_retries: int) -> bool:
     """Write the unit on the claim and decide: True if this worker trains it; otherwise the
     trial is finished as "yielded" (another worker has it) or "failed" (out of retries)."""
-    for key, value in attrs.items():
-        trial.set_user_attr(key, value)
-    trial.set_user_attr("claimed", True)
+    write(trial, {**attrs, **CLAIMED})
     others = [t for t in _settled_trials(study, trial.number) if same_unit(t) and t.number != trial.number]
     if any(is_finished(t) for t in others) or not won(trial, others):
         finish(study, trial, "yielded")
         return False
     causes = [cause for t in others if t.number < trial.number and (cause := failed_attempt(t))]
     if causes:
-        trial.set_user_attr("retry_of", causes)
+        write(trial, retry_attrs(causes))
     if len(causes) > max_retries:
         finish(study, trial, "failed", f"gave up after {len(causes)} failed attempts ({'; '.join(causes)}); "
                                        f"--max-retries is {max_retries}")

@@ -7,9 +7,8 @@ worker can continue what another one began.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
-
-import optuna
 
 from runner.checkpoints import Checkpoints
 from runner.claims import claim
@@ -17,7 +16,8 @@ from runner.comparison_unit import ComparisonRuns
 from runner.prefix import Start, epochs_to_train, plan_starts
 from runner.trials import RunContext, train_run
 from runner.units import work_through
-from runstate.storage import best_params, finish, study_name
+from runstate.records import CURVE_KEYS, TrainedRun, TransferOrigin, write
+from runstate.storage import StudyName, best_params, finish
 from schedulers.recipes import Recipe
 from tasks.training import RunRecord
 
@@ -37,19 +37,21 @@ def compare(ctx: RunContext, recipe: Recipe) -> bool:
     params = best_params(ctx.storage, config.project, recipe.name)
     if params is None:
         ctx.progress.note(f"[phase 2] {recipe.name}: no complete Phase 1 trial; skipped")
-        ctx.progress.skip(config.budget_epochs * len(config.comparison_seeds), key=("no Phase 1", recipe.name))
+        ctx.progress.skip(config.plan.epochs_of(recipe.name, "compare"), key=("no Phase 1", recipe.name))
         return True
-    study = ctx.study(study_name(config.project, "compare", recipe.name))
-    return train_budgets(ctx, recipe, study, params, config.comparison_seeds, "phase 2", recipe.name, {})
+    return train_budgets(ctx, recipe, StudyName(config.project, "compare", recipe.name), params, "phase 2",
+                         recipe.name)
 
 
-def train_budgets(ctx: RunContext, recipe: Recipe, study: optuna.Study, params: dict[str, Any], seeds: list[int],
-                  phase: str, label: str, attrs: dict[str, Any]) -> bool:
-    """Train ``params`` at every budget with every seed in ``study``, each run a unit any worker may claim
-    (Phase 2, and each multiplier of the transfer phase); True once all are finished. ``attrs`` are
-    stored on every unit beside its budget, seed and parameters; ``phase`` and ``label`` name it in the progress."""
+def train_budgets(ctx: RunContext, recipe: Recipe, name: StudyName, params: dict[str, Any], phase: str, label: str,
+                  transfer: TransferOrigin | None = None) -> bool:
+    """Train ``params`` at every budget with every seed the plan gives study ``name``, each run a unit any
+    worker may claim (Phase 2, and each multiplier of the transfer phase: ``transfer``); True once all are
+    finished. ``phase`` and ``label`` name it in the progress."""
     config = ctx.config
-    planned = [(budget, seed) for budget in config.epoch_budgets for seed in seeds]
+    units = config.plan.of(name)
+    planned, seeds = list(units), list(dict.fromkeys(seed for _, seed in units))
+    study = ctx.study(str(name))
     key = study.study_name
     if key not in ctx.plans:  # replaying every budget's schedule takes seconds; a waiting worker asks often
         ctx.plans[key] = plan(ctx, recipe, params)
@@ -59,9 +61,9 @@ def train_budgets(ctx: RunContext, recipe: Recipe, study: optuna.Study, params: 
 
     def run(unit: tuple[int, int]) -> bool:
         budget, seed = unit
-        with claim(study, study.ask, {**attrs, "budget": budget, "seed": seed, "params": params,
-                                      "device": ctx.device},
-                   lambda t: runs.unit_of(t) == unit, config.max_retries) as trial:
+        stored = TrainedRun(budget=budget, seed=seed, params=params, transfer=transfer, device=ctx.device)
+        with claim(study, study.ask, stored.claim_attrs(), lambda t: runs.unit_of(t) == unit,
+                   config.max_retries) as trial:
             if trial is None:
                 return False
             trainer = ctx.trainer(recipe, params, budget, seed)
@@ -80,12 +82,11 @@ def train_budgets(ctx: RunContext, recipe: Recipe, study: optuna.Study, params: 
                 save(epoch, rec)
 
             record = train_run(ctx, trainer, on_epoch, f"{key.split('/', 1)[1]}/E{budget}-seed{seed}", record)
-            for name, value in record.to_dict().items():
-                if name != "status":
-                    trial.set_user_attr(name, value)
-            trial.set_user_attr("epochs_trained", len(record.val_loss) + (record.status != "complete") - this.origin)
-            if checkpoints is not None:
-                trial.set_user_attr("checkpoint_seconds", checkpoints.seconds - saving)
+            curves = record.to_dict()
+            write(trial, replace(stored, curves={key: curves[key] for key in CURVE_KEYS},
+                                 epochs_trained=len(record.val_loss) + (record.status != "complete") - this.origin,
+                                 checkpoint_seconds=checkpoints.seconds - saving if checkpoints is not None else None
+                                 ).result_attrs())
             if record.status == "complete":
                 finish(study, trial, "complete", value=record.val_loss[-1])
                 ctx.progress.run_finished(f"val {record.val_loss[-1]:.4g}")
@@ -100,5 +101,4 @@ def train_budgets(ctx: RunContext, recipe: Recipe, study: optuna.Study, params: 
         ctx.progress.note(f"[{phase}] {label}: prefix sharing trains {shared} of {total} epochs "
                           f"(saves {total - shared}, {100 * (total - shared) / total:.0f} %)",
                           key=("prefix sharing", key))
-    return work_through(study, planned, runs.unit_of, run, lambda unit: config.unit_epochs("compare", unit[0]),
-                        ctx.progress)
+    return work_through(study, units, runs.unit_of, run, ctx.progress)

@@ -20,6 +20,7 @@ from optuna.trial import FrozenTrial
 
 from runner.checkpoints import Checkpoints, encode
 from runner.prefix import Start, fork_points
+from runstate.records import TrainedRun
 from runstate.storage import is_finished
 from tasks.training import RunRecord, Trainer
 
@@ -43,9 +44,8 @@ class ComparisonRuns:
 
     def unit_of(self, trial: FrozenTrial) -> Unit | None:
         """The (budget, seed) a trial trains, if it trains these parameters."""
-        if trial.user_attrs.get("params") != self.params:
-            return None
-        return trial.user_attrs.get("budget"), trial.user_attrs.get("seed")
+        run = TrainedRun.from_trial(trial)
+        return run.unit if run.params == self.params else None
 
     def identity(self, budget: int, seed: int, epoch: int | None = None) -> dict[str, Any]:
         """A checkpoint's identity: a unit's own, or (``epoch``) its fork point for later budgets."""

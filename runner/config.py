@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field, fields, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from errors import UserError
 from runner.options import declared, identity_names, run_option
 from runner.parsing import parse_budgets, parse_multipliers, parse_names
+from runner.plan import RunPlan
 from runner.progress import DEFAULT_LOG_EVERY, parse_log_every
-from runstate.storage import JOURNAL_FILE
+from runstate.storage import JOURNAL_FILE, default_url
 from schedulers.lr_free import LR_FREE
+from schedulers.params import DEFAULT_INFIMUM_LR
 from schedulers.recipes import OPTIMIZERS, RECIPES, Recipe, check_optimizer, make_recipe
 from schedulers.registry import SCHEDULERS
 from tasks import TASKS, TaskSpec, get_task
@@ -57,7 +60,7 @@ class RunConfig:
     batch_size: int = run_option(0, "Batch size.", "Task", identity=True, minimum=1, resolved_by="the task's")
     lr: float = run_option(0.0, "Base LR of the default trial.", "Protocol", identity=True,
                            resolved_by="the task's for the model")
-    infimum_lr: float = run_option(1e-6, "Default LR floor of the schedules.", "Protocol", identity=True)
+    infimum_lr: float = run_option(DEFAULT_INFIMUM_LR, "Default LR floor of the schedules.", "Protocol", identity=True)
     n_trials: int = run_option(25, "Optuna trials per scheduler.", "Protocol", identity=True, minimum=1,
                                resolved_by="25, or the preset's")
     n_seeds: int = run_option(1, "Seeds averaged inside each tuning trial.", "Protocol", identity=True, minimum=1,
@@ -126,6 +129,11 @@ class RunConfig:
 
         return plugins.load(self.plugins)
 
+    @cached_property
+    def storage_url(self) -> str:
+        """The run's storage: --storage, or the state file of --out (runstate.storage.default_url)."""
+        return self.storage or default_url(self.out)
+
     @property
     def artifacts_dir(self) -> Path:
         return self.checkpoint_dir if self.checkpoint_dir is not None else self.out / "artifacts"
@@ -152,23 +160,18 @@ class RunConfig:
     def comparison_seeds(self) -> list[int]:
         return list(range(1, self.compare_seeds + 1))
 
-    @property
-    def budget_epochs(self) -> int:
-        """Epochs of one seed trained at every Phase 2 budget (Phase 2 and each transfer multiplier)."""
-        return sum(self.unit_epochs("compare", b) for b in self.epoch_budgets)
-
-    def unit_epochs(self, phase: str, budget: int = 0) -> int:
-        """Training epochs of one unit: a Phase 1 trial trains every tuning seed at the tuning budget,
-        a Phase 2 run its own ``budget``."""
-        return self.n_seeds * self.epochs if phase == "tune" else budget
+    @cached_property
+    def plan(self) -> RunPlan:
+        """Every unit of the run (runner.plan)."""
+        return RunPlan.build(self.project, self.names, n_trials=self.n_trials, tuning_budget=self.epochs,
+                             tuning_seeds=self.n_seeds, budgets=self.epoch_budgets,
+                             comparison_seeds=self.comparison_seeds, multipliers=self.transfer_multipliers,
+                             transfer_seeds=list(range(1, self.transfer_seeds + 1)), compare=not self.skip_compare)
 
     @property
     def planned_epochs(self) -> int:
         """Training epochs of the whole run without prefix sharing: what the progress display counts."""
-        tuning = self.n_trials * self.unit_epochs("tune")
-        comparison = 0 if self.skip_compare else self.budget_epochs
-        transfer = comparison * self.transfer_seeds * len(self.transfer_multipliers)
-        return len(self.names) * (tuning + comparison * self.compare_seeds + transfer)
+        return self.plan.epochs
 
     def recipe(self, name: str, steps_per_epoch: int) -> Recipe:
         """What study ``name`` tunes, with this run's base optimizer, default LR and LR floor."""

@@ -42,10 +42,12 @@ def environment(device: torch.device) -> dict[str, Any]:
 
 
 def run_benchmark(config: RunConfig, progress: Progress | None = None,
-                  checked_url: str | None = None) -> RunReport:
+                  preflighted: bool = False) -> RunReport:
     """Run (or resume) both phases with ``config.workers`` processes and write the report; returns it.
-    ``checked_url``: what preflight returned, where the caller has run it (the CLI does, before torch)."""
-    storage, data = prepare(config, checked_url or preflight(config))
+    ``preflighted``: the caller has run preflight (the CLI does, before torch)."""
+    if not preflighted:
+        preflight(config)
+    storage, data = prepare(config)
     if config.workers > 1:
         from runner.pool import run_pool
 
@@ -57,12 +59,12 @@ def run_benchmark(config: RunConfig, progress: Progress | None = None,
     return write_outputs(storage, config.project, config.out)
 
 
-def prepare(config: RunConfig, url: str) -> tuple[optuna.storages.BaseStorage, TaskData]:
-    """The data (built into the cache once) and the storage at the preflighted ``url`` with this run's settings."""
+def prepare(config: RunConfig) -> tuple[optuna.storages.BaseStorage, TaskData]:
+    """The data (built into the cache once) and the run's storage, holding this run's settings."""
     device = resolve_device(config.device)
     data = load_data(config).to(device)
     config.out.mkdir(parents=True, exist_ok=True)
-    storage = store.open_storage(url, for_writing=True)
+    storage = store.open_storage(config.storage_url, for_writing=True)
     store.store_meta(storage, config.project, config.to_json(), environment(device),
                      data.steps_per_epoch(config.batch_size))
     return storage, data

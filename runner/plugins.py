@@ -1,7 +1,8 @@
 """Plugins: a user's own schedules, recipes, tasks and models, without editing EpochBench.
 
 A plugin is a Python file or an importable module that, when imported, calls the ``register_*``
-functions below (see ``examples/plugin_schedules.py``). ``--plugin PATH_OR_MODULE`` (repeatable)
+functions this module gathers from their owners (see ``examples/plugin_schedules.py``); this module
+loads plugins and records their files. ``--plugin PATH_OR_MODULE`` (repeatable)
 loads one for a run; an installed package can declare one in the entry-point group
 ``epochbench.plugins``, which every command loads. A run stores its plugins (where from, the
 sha256 of the file) with its settings, so ``worker`` and ``report`` anywhere load the same ones,
@@ -17,7 +18,6 @@ import hashlib
 import importlib
 import importlib.metadata
 import importlib.util
-import math
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -25,57 +25,19 @@ from types import ModuleType
 from typing import Any
 
 from errors import UserError
-from schedulers.params import Budget
-from schedulers.recipes import check_new_contender, register_recipe  # noqa: F401 (public API)
-from schedulers.registry import SCHEDULERS, SchedulerSpec
-from tasks import TASKS, TaskSpec
+from schedulers.recipes import register_recipe, register_schedule  # noqa: F401 (public API)
+from tasks import register_task  # noqa: F401 (public API)
 
 ENTRY_POINT_GROUP = "epochbench.plugins"
-CHECK_BUDGETS = (Budget(10, 4, 1e-2), Budget(200, 352, 1e-3))  # a new schedule must work at both
 
 _loaded: dict[str, str] = {}  # source -> sha256 of the file, per process
 
 
-def register_schedule(spec: SchedulerSpec) -> None:
-    """Add a schedule to the registry: it is then a contender like every built-in code (tuned over
-    Adam/AdamW with the base LR), traced by ``lr-trace`` and listed by ``schedulers``."""
-    if not isinstance(spec, SchedulerSpec):
-        raise UserError(f"register_schedule takes a SchedulerSpec, got {type(spec).__name__}")
-    check_new_contender(spec.code, "schedule")
-    try:
-        for budget in CHECK_BUDGETS:
-            values = spec.resolve(budget)
-            spec.search_space(budget)
-            lrs = [spec.lr_at(t, budget, values) for t in range(spec.horizon(budget) + 1)]
-            bad = next((lr for lr in lrs if not (math.isfinite(lr) and lr >= 0)), None)
-            if bad is not None:
-                raise ValueError(f"its defaults give the LR {bad!r} at {budget.epochs} epochs; an LR must be "
-                                 "finite and >= 0")
-    except Exception as err:  # the user's code: any fault is this schedule's
-        raise UserError(f"schedule {spec.code!r} fails its checks: {type(err).__name__}: {err}") from None
-    SCHEDULERS[spec.code] = spec
-
-
-def register_task(spec: TaskSpec) -> None:
-    """Add a task: ``--task NAME`` then runs it, and its options become command-line flags."""
-    if not isinstance(spec, TaskSpec):
-        raise UserError(f"register_task takes a TaskSpec, got {type(spec).__name__}")
-    if spec.name in TASKS:
-        raise UserError(f"task {spec.name!r} clashes with a task of that name")
-    if not spec.models:
-        raise UserError(f"task {spec.name!r} names no model")
-    TASKS[spec.name] = spec
-
-
 def register_model(name: str, constructor: Callable[..., Any]) -> None:
-    """Add a model: ``constructor(**task_data.model_kwargs)`` returns the nn.Module; a task names it."""
-    from models import MODELS  # torch: only where a plugin adds a model
+    """Add a model (models.register_model): ``constructor(**task_data.model_kwargs)`` returns the nn.Module."""
+    from models import register_model as register  # torch: only where a plugin adds a model
 
-    if name in MODELS:
-        raise UserError(f"model {name!r} clashes with a model of that name")
-    if not callable(constructor):
-        raise UserError(f"model {name!r}: the constructor must be callable, got {constructor!r}")
-    MODELS[name] = constructor
+    register(name, constructor)
 
 
 def installed() -> list[str]:

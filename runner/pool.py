@@ -27,6 +27,7 @@ from optuna.trial import TrialState
 from runner.config import RunConfig
 from runner.progress import Progress
 from runstate import storage as store
+from runstate.records import TrainedRun
 
 PROGRESS_SECONDS = 1.0  # how often the parent reads the epochs done; a worker's exit is seen at once
 SETTINGS_PREFIX = "EPOCHBENCH_"  # environment settings read while working (heartbeat, staleness)
@@ -106,7 +107,7 @@ def _child(config: RunConfig, device: str, threads: int, settings: dict[str, str
     torch.set_num_threads(threads)
     plugins.load(config.plugins)  # the fork server started before the parent loaded them
     config = replace(config, device=device, workers=1)
-    storage = store.open_storage(config.storage or store.default_url(config.out), for_writing=True)
+    storage = store.open_storage(config.storage_url, for_writing=True)
     try:
         with open(os.devnull, "w") as quiet:
             work(config, storage, load_data(config).to(device), Progress(1, stream=quiet, live=False))
@@ -118,17 +119,12 @@ def epochs_done(storage: optuna.storages.BaseStorage, config: RunConfig) -> int:
     """Training epochs the storage shows as done: every epoch of finished units, and the
     reported epochs of units in progress (their validation losses)."""
     done = 0
-    for name in config.names:
-        studies = [("tune", store.study_name(config.project, "tune", name)),
-                   ("compare", store.study_name(config.project, "compare", name))]
-        studies += [("compare", store.transfer_study_name(config.project, name, m))  # units like Phase 2's
-                    for m in config.transfer_multipliers]
-        for phase, study in studies:
-            for trial in store.trials(storage, study):
-                if store.is_finished(trial):
-                    done += config.unit_epochs(phase, trial.user_attrs.get("budget", 0))
-                elif trial.state == TrialState.RUNNING:
-                    done += len(trial.intermediate_values)
+    for study in config.plan.studies:
+        for trial in store.trials(storage, str(study)):
+            if store.is_finished(trial):
+                done += config.plan.unit_epochs(study, TrainedRun.from_trial(trial).budget or 0)
+            elif trial.state == TrialState.RUNNING:
+                done += len(trial.intermediate_values)
     return done
 
 

@@ -12,20 +12,19 @@ from runner.config import RunConfig
 from runstate import storage as store
 
 
-def preflight(config: RunConfig) -> str:
-    """Every check before training; returns the storage URL. Creates nothing."""
-    url = config.storage or store.default_url(config.out)
+def preflight(config: RunConfig) -> None:
+    """Every check before training. Creates nothing."""
     check_folder(config.out, "--out")
     check_folder(config.data_dir, "--data-dir", writable=False)  # datasets may sit on a read-only mount
     if config.uses_checkpoints:
         check_folder(config.artifacts_dir, "--checkpoint-dir")
     timing()  # a bad EPOCHBENCH_*_SECONDS is refused now, not at the first claim
-    check_resumable(config, url)
-    return url
+    check_resumable(config)
 
 
-def check_resumable(config: RunConfig, url: str) -> None:
+def check_resumable(config: RunConfig) -> None:
     """Open existing state read-only and refuse a folder/storage holding another configuration."""
+    url = config.storage_url
     if not store.exists(url):
         return
     stored = (store.stored_meta(store.open_storage(url), config.project) or {}).get("config")

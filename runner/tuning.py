@@ -6,11 +6,13 @@ import statistics
 import warnings
 
 import optuna
+from optuna.trial import FrozenTrial
 
 from runner.claims import claim
 from runner.trials import RunContext, curves, derived_seed, train_run
 from runner.units import work_through
-from runstate.storage import finish, study_name
+from runstate.records import TuningTrial, write
+from runstate.storage import StudyName, finish
 from schedulers.params import InvalidParameter
 from schedulers.recipes import Recipe
 
@@ -34,13 +36,19 @@ def sees_history(index: int, pruner: str) -> bool:
     return index >= TPE_STARTUP or pruner != "none"
 
 
+def index_of(trial: FrozenTrial) -> int | None:
+    """The Phase 1 trial index a trial trains."""
+    return TuningTrial.from_trial(trial).index
+
+
 def tune(ctx: RunContext, recipe: Recipe) -> bool:
     """The Phase 1 trials of ``recipe`` that are free; True once all are finished (``work_through``)."""
     config = ctx.config
-    study = ctx.study(study_name(config.project, "tune", recipe.name))
+    name = StudyName(config.project, "tune", recipe.name)
+    study = ctx.study(str(name))
     space = recipe.search_space(config.epochs)
     budgets = sorted({config.epochs, *config.epoch_budgets})
-    run_epochs = config.unit_epochs("tune")
+    run_epochs = config.plan.tuning_epochs
 
     def ask(index: int) -> optuna.Trial:
         study.sampler = trial_sampler(recipe, config.epochs, index, config.sampler_seed)
@@ -49,8 +57,8 @@ def tune(ctx: RunContext, recipe: Recipe) -> bool:
             return study.ask(space)
 
     def run(index: int) -> bool:
-        with claim(study, lambda: ask(index), {"index": index, "device": ctx.device},
-                   lambda t: t.user_attrs.get("index") == index, config.max_retries) as trial:
+        with claim(study, lambda: ask(index), TuningTrial(index=index, device=ctx.device).claim_attrs(),
+                   lambda t: index_of(t) == index, config.max_retries) as trial:
             if trial is None:
                 return False
             ctx.progress.run_started("phase 1", recipe.name, f"trial {index + 1}/{config.n_trials}")
@@ -69,8 +77,7 @@ def tune(ctx: RunContext, recipe: Recipe) -> bool:
         number of workers it samples and prunes on exactly what a serial run would show it."""
         return not sees_history(index, config.pruner) or done.issuperset(range(index))
 
-    return work_through(study, list(range(config.n_trials)), lambda t: t.user_attrs.get("index"), run,
-                        lambda index: run_epochs, ctx.progress, ready)
+    return work_through(study, config.plan.of(name), index_of, run, ctx.progress, ready)
 
 
 def run_trial(ctx: RunContext, recipe: Recipe, study: optuna.Study, trial: optuna.Trial, params: dict,
@@ -89,7 +96,7 @@ def run_trial(ctx: RunContext, recipe: Recipe, study: optuna.Study, trial: optun
                                f"tune/{recipe.name}/trial{index}-seed{seed}")
             runs.append(curves(record, seed))
             if record.status == "diverged":
-                trial.set_user_attr("runs", runs)
+                write(trial, TuningTrial(index=index, runs=runs).result_attrs())
                 finish(study, trial, "diverged", f"seed {seed}: {record.reason}")
                 ctx.progress.skip(config.epochs * (len(config.tuning_seeds) - k - 1))
                 return
@@ -97,7 +104,7 @@ def run_trial(ctx: RunContext, recipe: Recipe, study: optuna.Study, trial: optun
         finish(study, trial, "pruned")
         ctx.progress.run_finished("pruned")
         return
-    trial.set_user_attr("runs", runs)
+    write(trial, TuningTrial(index=index, runs=runs).result_attrs())
     value = statistics.fmean(run["val_loss"][-1] for run in runs)
     finish(study, trial, "complete", value=value)
     ctx.progress.run_finished(f"val {value:.4g}")

@@ -12,14 +12,16 @@ import json
 import os
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import optuna
 from optuna.storages import BaseStorage
 from optuna.trial import FrozenTrial, Trial, TrialState
 
 from errors import UserError
+from runstate.records import REASON, STATUS, write
 
 JOURNAL_FILE = "epochbench.journal"  # the default state of a run folder: safe for many processes
 DB_FILE = "epochbench.db"  # the default before journals; folders holding one keep using it
@@ -39,20 +41,48 @@ def default_url(out: Path) -> str:
     return f"journal:{(out / JOURNAL_FILE).resolve()}"
 
 
-def study_name(project: str, phase: str, name: str) -> str:
-    """'<project>/tune/<name>' for Phase 1, '<project>/compare/<name>' for Phase 2."""
-    return f"{project}/{phase}/{name}"
+Phase = Literal["tune", "compare", "transfer"]
+
+
+@dataclass(frozen=True)
+class StudyName:
+    """Which units a study holds: '<project>/tune/<contender>' (Phase 1), '<project>/compare/<contender>'
+    (Phase 2), '<project>/transfer/<contender>/x<multiplier>' (one transfer grid point; repr: exact)."""
+
+    project: str
+    phase: Phase
+    contender: str
+    multiplier: float | None = None  # transfer studies only
+
+    def __str__(self) -> str:
+        name = f"{self.project}/{self.phase}/{self.contender}"
+        return name if self.multiplier is None else f"{name}/x{self.multiplier!r}"
+
+    @classmethod
+    def parse(cls, text: str, project: str) -> StudyName | None:
+        """The name ``text`` spells in ``project``; None for other projects' studies and the meta study."""
+        parts = text.removeprefix(f"{project}/").split("/") if text.startswith(f"{project}/") else []
+        if len(parts) == 2 and parts[0] in ("tune", "compare"):
+            return cls(project, parts[0], parts[1])  # type: ignore[arg-type]
+        if len(parts) == 3 and parts[0] == "transfer" and parts[2].startswith("x"):
+            try:
+                return cls(project, "transfer", parts[1], float(parts[2][1:]))
+            except ValueError:
+                return None
+        return None
+
+
+def study_name(project: str, phase: Phase, name: str) -> str:
+    return str(StudyName(project, phase, name))
 
 
 def transfer_study_name(project: str, name: str, multiplier: float) -> str:
-    """'<project>/transfer/<name>/x<multiplier>': the transfer runs of one grid point (repr: exact)."""
-    return f"{project}/transfer/{name}/x{multiplier!r}"
+    return str(StudyName(project, "transfer", name, multiplier))
 
 
-def transfer_multipliers(storage: BaseStorage, project: str, name: str) -> dict[float, str]:
-    """{multiplier: study name} of the transfer studies ``storage`` holds for contender ``name``."""
-    prefix = f"{project}/transfer/{name}/x"
-    return {float(s.removeprefix(prefix)): s for s in sorted(study_names(storage)) if s.startswith(prefix)}
+def studies(storage: BaseStorage, project: str) -> list[StudyName]:
+    """The Phase 1, Phase 2 and transfer studies ``storage`` holds for ``project``, by name."""
+    return [n for s in sorted(study_names(storage)) if (n := StudyName.parse(s, project)) is not None]
 
 
 def meta_name(project: str) -> str:
@@ -165,7 +195,7 @@ def trials(storage: BaseStorage, name: str) -> list[FrozenTrial]:
 
 
 def is_finished(trial: FrozenTrial) -> bool:
-    return trial.state != TrialState.RUNNING and trial.user_attrs.get("status") in FINISHED
+    return trial.state != TrialState.RUNNING and trial.user_attrs.get(STATUS) in FINISHED
 
 
 def best_trial(trials_: list[FrozenTrial]) -> FrozenTrial | None:
@@ -183,9 +213,7 @@ def best_params(storage: BaseStorage, project: str, name: str) -> dict[str, Any]
 def finish(study: optuna.Study, trial: Trial, status: str, reason: str | None = None,
            value: float | None = None) -> None:
     """Store the outcome; statuses other than complete/pruned end the trial as FAIL."""
-    trial.set_user_attr("status", status)
-    if reason:
-        trial.set_user_attr("reason", reason)
+    write(trial, {STATUS: status, **({REASON: reason} if reason else {})})
     if status == "complete":
         study.tell(trial, value)
     elif status == "pruned":

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import KW_ONLY, dataclass
 from typing import TYPE_CHECKING, Any
 
+from registry import Registry
 from schedulers.params import InvalidParameter, Param, Tunable, fixed_float, float_range, searched_float
 
 if TYPE_CHECKING:  # the optimizers import torch when built; the registry itself stays torch-free
@@ -68,7 +69,7 @@ def _schedule_free(parameters, *, weight_decay: float, total_steps: int, lr: flo
                              weight_decay=weight_decay)
 
 
-LR_FREE: dict[str, LRFreeSpec] = {spec.name: spec for spec in [
+LR_FREE: Registry[LRFreeSpec] = Registry("LR-free optimizer", error=InvalidParameter, entries={s.name: s for s in [
     LRFreeSpec("Prodigy", package="prodigyopt", build=_prodigy, horizon_free=True, step="d_coef",
                summary="Prodigy (lr = 1, estimates D)", params=(
         searched_float("d_coef", 1.0, 0.1, 10.0, float_range(0.0, float("inf")), "scale of the estimated step size",
@@ -86,11 +87,4 @@ LR_FREE: dict[str, LRFreeSpec] = {spec.name: spec for spec in [
         searched_float("warmup_frac", 0.05, 0.0, 0.2, float_range(0.0, 1.0, low_open=False),
                        "fraction of the run's steps spent warming up", kind="relative"),
     )),
-]}
-
-
-def get_lr_free(name: str) -> LRFreeSpec:
-    try:
-        return LR_FREE[name]
-    except KeyError:
-        raise InvalidParameter(f"unknown LR-free optimizer {name!r}; known: {', '.join(LR_FREE)}") from None
+]})

@@ -21,6 +21,9 @@ from optuna.distributions import (
 
 from errors import UserError
 
+DEFAULT_LR = 1e-2  # the base LR of a schedule when none is given (a run takes its task's)
+DEFAULT_INFIMUM_LR = 1e-6  # the LR floor of the schedules (--infimum-lr)
+
 
 @dataclass(frozen=True)
 class Budget:
@@ -28,8 +31,8 @@ class Budget:
 
     epochs: int
     steps_per_epoch: int = 1
-    lr: float = 1e-2
-    infimum_lr: float = 1e-6
+    lr: float = DEFAULT_LR
+    infimum_lr: float = DEFAULT_INFIMUM_LR
 
 
 class InvalidParameter(UserError):

@@ -9,9 +9,12 @@ from typing import Any
 
 from optuna.distributions import IntDistribution
 
+from errors import UserError
+from registry import Registry
 from schedulers import shapes
 from schedulers.families import Family
 from schedulers.params import (
+    DEFAULT_LR,
     Budget,
     InvalidParameter,
     Param,
@@ -88,7 +91,7 @@ _DECAY_FACTOR = float_range(0.0, 1.0, high_open=False)
 _HYPERBOLIC = (infimum_lr(), _upper_bound(False))
 _HYPERBOLIC_WARM = (infimum_lr(), _upper_bound(True))
 
-SCHEDULERS: dict[str, SchedulerSpec] = {spec.code: spec for spec in [
+SCHEDULERS: Registry[SchedulerSpec] = Registry("scheduler", error=InvalidParameter, entries={s.code: s for s in [
     SchedulerSpec("N", "No scheduler", family="traditional", shape=shapes.constant,
                   params=(), summary="constant base LR (baseline)"),
     SchedulerSpec("P", "PolynomialLR", family="traditional", shape=shapes.polynomial,
@@ -162,12 +165,25 @@ SCHEDULERS: dict[str, SchedulerSpec] = {spec.code: spec for spec in [
         searched_float("sharpness", 1.0, 0.5, 5.0, _POSITIVE, "decay sharpness k"),
         infimum_lr(),
     )),
-]}
+]})
+CHECK_BUDGETS = (Budget(10, 4, DEFAULT_LR), Budget(200, 352, 1e-3))  # a new schedule must work at both
 
 
 def get_scheduler(code: str) -> SchedulerSpec:
     """Look up a code; unknown codes raise one line listing the known ones."""
+    return SCHEDULERS[code]
+
+
+def check_schedule(spec: SchedulerSpec) -> None:
+    """Refuse a new schedule that does not work at CHECK_BUDGETS (schedulers.recipes.register_schedule)."""
     try:
-        return SCHEDULERS[code]
-    except KeyError:
-        raise InvalidParameter(f"unknown scheduler {code!r}; known: {', '.join(SCHEDULERS)}") from None
+        for budget in CHECK_BUDGETS:
+            values = spec.resolve(budget)
+            spec.search_space(budget)
+            lrs = [spec.lr_at(t, budget, values) for t in range(spec.horizon(budget) + 1)]
+            bad = next((lr for lr in lrs if not (math.isfinite(lr) and lr >= 0)), None)
+            if bad is not None:
+                raise ValueError(f"its defaults give the LR {bad!r} at {budget.epochs} epochs; an LR must be "
+                                 "finite and >= 0")
+    except Exception as err:  # the user's code: any fault is this schedule's
+        raise UserError(f"schedule {spec.code!r} fails its checks: {type(err).__name__}: {err}") from None

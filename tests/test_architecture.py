@@ -139,10 +139,10 @@ def load(config):
     return TaskData(*split_fractions(data, (0.2, 0.2), config.split_seed), model_kwargs={"features": 3})
 
 
-models.MODELS["Line"] = Line
-tasks.TASKS["toy"] = TaskSpec(name="toy", models={"Line": ModelDefaults(lr=0.05)}, batch_size=16, loss=nn.MSELoss,
-                              classification=False, loader=load,
-                              options=(TaskOption("samples", int, 10_000, "samples generated", smoke=80, minimum=10),))
+models.register_model("Line", Line)
+tasks.register_task(TaskSpec(name="toy", models={"Line": ModelDefaults(lr=0.05)}, batch_size=16, loss=nn.MSELoss,
+                             classification=False, loader=load,
+                             options=(TaskOption("samples", int, 10_000, "samples generated", smoke=80, minimum=10),)))
 '''
 
 
@@ -206,7 +206,7 @@ def project_imports() -> dict[str, set[str]]:
 
     modules = {str(p.relative_to(ROOT).with_suffix("")).replace("/", ".").removesuffix(".__init__"): p
                for package in PACKAGES for p in (ROOT / package).rglob("*.py")}
-    modules.update({name: ROOT / f"{name}.py" for name in ("run_all", "errors")})
+    modules.update({name: ROOT / f"{name}.py" for name in ("run_all", "errors", "registry")})
     graph = {}
     for name, path in modules.items():
         found = set()
@@ -245,7 +245,7 @@ def test_the_run_state_sits_below_every_other_package() -> None:
     """tasks, runner and results all read and write the run's state; it must need none of them."""
     graph = project_imports()
     below = {m: targets for m, targets in graph.items() if m.startswith("runstate")}
-    assert set(below) == {"runstate", "runstate.storage", "runstate.files", "runstate.interrupts",
+    assert set(below) == {"runstate", "runstate.storage", "runstate.records", "runstate.files", "runstate.interrupts",
                           "runstate.journal_lock"}
     assert {t for targets in below.values() for t in targets} <= {"errors", *below}
     users = {m.split(".")[0] for m, targets in graph.items() if any(t.startswith("runstate") for t in targets)}

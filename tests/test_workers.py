@@ -115,8 +115,8 @@ def test_an_idle_worker_polls_as_often_as_the_heartbeat(monkeypatch) -> None:
 
     monkeypatch.setattr(runner.units.time, "sleep", sleep)
     looks = 1
-    while not work_through(study, ["a"], lambda t: t.user_attrs.get("unit"), lambda unit: pytest.fail("unit was held"),
-                           lambda unit: 1, Progress(1, io.StringIO(), live=False)):
+    while not work_through(study, {"a": 1}, lambda t: t.user_attrs.get("unit"),
+                           lambda unit: pytest.fail("unit was held"), Progress(1, io.StringIO(), live=False)):
         idle()
         looks += 1
     assert slept == [0.1] and looks == 2  # was a 5 s sleep whatever the heartbeat

@@ -12,9 +12,10 @@ from schedulers.recipes.registry import (
     family_of,
     make_recipe,
     register_recipe,
+    register_schedule,
 )
 from schedulers.recipes.scheduled import ScheduledRecipe, schedule_params
 
 __all__ = ["OPTIMIZERS", "RECIPES", "Batches", "LRFreeRecipe", "Recipe", "ScheduledRecipe", "check_new_contender",
            "check_optimizer", "contender_names", "family_of", "make_recipe", "recalibrate_batchnorm", "register_recipe",
-           "schedule_params", "weight_decay"]
+           "register_schedule", "schedule_params", "weight_decay"]

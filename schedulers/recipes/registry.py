@@ -1,7 +1,7 @@
 """Which recipe a study name runs: a registry schedule, an LR-free optimizer, or a registered recipe kind.
 
 Plugins add recipe kinds with :func:`register_recipe` (say SGD with momentum under a schedule of
-their own); schedules added with ``schedulers.registry.register_scheduler`` get the built-in
+their own); schedules added with :func:`register_schedule` get the built-in
 scheduled recipe like every registry code.
 """
 
@@ -10,16 +10,18 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from errors import UserError
+from registry import Registry
 from schedulers.families import LR_FREE_FAMILY
 from schedulers.lr_free import LR_FREE
+from schedulers.params import DEFAULT_INFIMUM_LR, DEFAULT_LR
 from schedulers.recipes.contract import Recipe, check_optimizer
 from schedulers.recipes.lr_free import LRFreeRecipe
 from schedulers.recipes.scheduled import ScheduledRecipe
-from schedulers.registry import SCHEDULERS
+from schedulers.registry import SCHEDULERS, SchedulerSpec, check_schedule
 
 # name -> factory(steps_per_epoch=, optimizer=, lr=, infimum_lr=) -> Recipe, for recipe kinds of plugins
 RecipeFactory = Callable[..., Recipe]
-RECIPES: dict[str, RecipeFactory] = {}
+RECIPES: Registry[RecipeFactory] = Registry("recipe")
 
 
 def check_new_contender(name: str, what: str) -> None:
@@ -30,13 +32,23 @@ def check_new_contender(name: str, what: str) -> None:
         raise UserError(f"{what} {name!r} clashes with a scheduler, recipe or LR-free optimizer of that name")
 
 
+def register_schedule(spec: SchedulerSpec) -> None:
+    """Add a schedule to the registry: it is then a contender like every built-in code (tuned over
+    Adam/AdamW with the base LR), traced by ``lr-trace`` and listed by ``schedulers``."""
+    if not isinstance(spec, SchedulerSpec):
+        raise UserError(f"register_schedule takes a SchedulerSpec, got {type(spec).__name__}")
+    check_new_contender(spec.code, "schedule")
+    check_schedule(spec)
+    SCHEDULERS.register(spec.code, spec)
+
+
 def register_recipe(name: str, factory: RecipeFactory) -> None:
     """Make ``name`` a contender whose study tunes ``factory(steps_per_epoch=..., optimizer=..., lr=...,
     infimum_lr=...)``: the run's base optimizer, default LR and LR floor come as keywords."""
     check_new_contender(name, "recipe")
     if not callable(factory):
         raise UserError(f"recipe {name!r}: the factory must be callable, got {factory!r}")
-    RECIPES[name] = factory
+    RECIPES.register(name, factory)
 
 
 def contender_names() -> list[str]:
@@ -51,8 +63,8 @@ def family_of(name: str) -> str:
     return LR_FREE_FAMILY if name in LR_FREE else "other"
 
 
-def make_recipe(name: str, *, steps_per_epoch: int, optimizer: str = "AdamW", lr: float = 1e-2,
-                infimum_lr: float = 1e-6) -> Recipe:
+def make_recipe(name: str, *, steps_per_epoch: int, optimizer: str = "AdamW", lr: float = DEFAULT_LR,
+                infimum_lr: float = DEFAULT_INFIMUM_LR) -> Recipe:
     """The recipe a study called ``name`` tunes."""
     check_optimizer(optimizer)
     if name in SCHEDULERS:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from optuna.distributions import BaseDistribution, FloatDistribution
 
-from schedulers.params import Budget
+from schedulers.params import DEFAULT_INFIMUM_LR, DEFAULT_LR, Budget
 from schedulers.recipes.contract import Recipe, weight_decay
 from schedulers.registry import SchedulerSpec
 
@@ -33,8 +33,8 @@ class ScheduledRecipe(Recipe):
     spec: SchedulerSpec
     steps_per_epoch: int
     optimizer: str = "AdamW"
-    lr: float = 1e-2  # the default base LR
-    infimum_lr: float = 1e-6  # the default LR floor
+    lr: float = DEFAULT_LR
+    infimum_lr: float = DEFAULT_INFIMUM_LR
 
     @property
     def name(self) -> str:
