@@ -16,7 +16,7 @@ import json
 import math
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -59,6 +59,11 @@ def ready(record: R) -> R:
 
     converted: R = convert(record)
     return converted
+
+
+def as_interval(bounds: Sequence[float] | None) -> list[float] | None:
+    """An interval as a record holds it: a two-element list (None stays None)."""
+    return None if bounds is None else list(bounds)
 
 
 def to_json(value: Any) -> Any:
