@@ -44,7 +44,7 @@ def transfer_rows(storage: BaseStorage, project: str, name: str, runs: list[dict
                 step = attrs["step_param"]
                 tuned = attrs["tuned_params"].get(step, attrs["params"][step] / multiplier)
                 rows.append(_transfer_row(name, attrs, multiplier, attrs["params"][step], step))
-    return rows + [_transfer_row(name, r, 1.0, tuned, rows[0]["step_param"]) for r in runs] if rows else []
+    return rows + [_transfer_row(name, r, 1.0, tuned, rows[0]["step_param"]) for r in runs] if tuned is not None else []
 
 
 def _transfer_row(name: str, run: dict[str, Any], multiplier: float, lr: float, step: str) -> dict[str, Any]:
