@@ -32,6 +32,7 @@ from results.records import (
     TopPair,
     as_interval,
     ready,
+    str_keys,
 )
 from results.stats import pairwise
 from results.stats.budget import INTERVAL_METHOD, METHOD, SeedCurves, budget_test, holm, significant
@@ -104,7 +105,7 @@ def _contender(name: str, curves: SeedCurves, diverged: list[str], seed_mean_onl
         diverged=Diverged(len(diverged), diverged),
         decoupling=Decoupling(decoupling_matrix(means), {k: PaperValue(*v) for k, v in paper.items()}, paper_mean),
         per_seed=None if per_seed is None else PerSeed(
-            pairs=per_seed.pairs, per_seed={str(s): v for s, v in per_seed.per_seed.items()},
+            pairs=per_seed.pairs, per_seed=str_keys(per_seed.per_seed),
             mean=per_seed.summary.mean, std=per_seed.summary.std, ci=as_interval(per_seed.summary.ci),
             n=per_seed.summary.n, undefined=per_seed.undefined),
         noise_floor=floor,
@@ -118,7 +119,7 @@ def _contender(name: str, curves: SeedCurves, diverged: list[str], seed_mean_onl
             statistic=test.ratio, interval=as_interval(test.ratio_interval), p_value=test.p_value, p_adjusted=None,
             sensitive=None, min_p=test.min_p, exact=test.exact, window=test.window, seeds=test.seeds, note=test.note,
             detectable=None),
-        shift=None if moved is None else ShiftResult(per_seed={str(s): v for s, v in moved.per_seed.items()},
+        shift=None if moved is None else ShiftResult(per_seed=str_keys(moved.per_seed),
                                                      mean=moved.mean, ci=as_interval(moved.ci), n=moved.n),
     )
 
@@ -189,9 +190,9 @@ def _top_pair(ranking: Sequence[RankingRow], shifts: Mapping[str, Any],
 def _schedule_predictors(found: Predictors) -> SchedulePredictors:
     return SchedulePredictors(
         lr_decoupling=found.lr_decoupling,
-        cumulative_ratio={str(b): v for b, v in found.cumulative_ratio.items()},
-        gamma_star={str(b): v for b, v in found.gamma_star.items()},
-        omega_star={str(b): v for b, v in found.omega_star.items()})
+        cumulative_ratio=str_keys(found.cumulative_ratio),
+        gamma_star=str_keys(found.gamma_star),
+        omega_star=str_keys(found.omega_star))
 
 
 def analyze_curves(curves: pd.DataFrame, *, tuning_budget: int | None = None,
@@ -243,7 +244,7 @@ def analyze_curves(curves: pd.DataFrame, *, tuning_budget: int | None = None,
         budgets=budgets,
         tuning_budget=tuning,
         contenders=contenders,
-        rank_stability={str(b): tau for b, tau in rank_stability(finals, tuning).items()},
+        rank_stability=str_keys(rank_stability(finals, tuning)),
         predictors=predictors or None,
         predictor_source=source if predictors else None,
         predicted_vs_measured=rho,
