@@ -30,12 +30,17 @@ from results.records import (
     Sensitivity,
     ShiftResult,
     TopPair,
+    as_interval,
     ready,
+    str_keys,
 )
 from results.stats import pairwise
-from results.stats.budget import INTERVAL_METHOD, METHOD, SeedCurves, budget_test, holm
+from results.stats.budget import INTERVAL_METHOD, METHOD, SeedCurves, budget_test, holm, significant
 from results.stats.detectable import detectable_ratio
 from results.stats.metrics import (
+    Predictors,
+    Slope,
+    Summary,
     decoupling_matrix,
     decoupling_matrix_paper,
     finite_mean,
@@ -69,42 +74,53 @@ def _seed_mean(by_seed: Mapping[int, Sequence[float]]) -> list[float]:
     return np.mean(np.asarray(list(by_seed.values()), dtype=np.float64), axis=0).tolist()
 
 
+def _seed_summary(summary: Summary) -> SeedSummary:
+    return SeedSummary(mean=summary.mean, std=summary.std, ci=as_interval(summary.ci), n=summary.n)
+
+
+def _estimate(fitted: Slope) -> Estimate:
+    return Estimate(value=fitted.slope, ci=as_interval(fitted.ci))
+
+
 def _contender(name: str, curves: SeedCurves, diverged: list[str], seed_mean_only: bool, seed: int,
                all_budgets: Sequence[int]) -> ContenderAnalysis:
     means = {b: _seed_mean(by_seed) for b, by_seed in curves.items()}
     paper = decoupling_matrix_paper(means)
     finals = {b: [c[-1] for c in by_seed.values()] for b, by_seed in curves.items()}
-    final = {b: SeedSummary(*summarize(v, seed)) for b, v in finals.items()}
+    final = {b: _seed_summary(summarize(v, seed)) for b, v in finals.items()}
     budgets = sorted(curves)
-    firsts = [final[b].mean for b in budgets]
+    first, last = final[budgets[0]].mean, final[budgets[-1]].mean
     per_seed = None if seed_mean_only else per_seed_decoupling(curves, seed)
     floor = None if seed_mean_only else noise_floor(curves)
     paper_mean = finite_mean([v.value for v in paper.values()])
     if per_seed is not None:
-        sensitivity = Sensitivity("per_seed", per_seed.summary.mean, per_seed.summary.ci)
+        sensitivity = Sensitivity("per_seed", per_seed.summary.mean, as_interval(per_seed.summary.ci))
     else:
         sensitivity = Sensitivity("seed_mean", paper_mean, None)
     test = None if seed_mean_only else budget_test(curves, seed=seed)
     moved = None if seed_mean_only else pairwise.shift(curves, all_budgets)
     return ContenderAnalysis(
         family=family_of(name),
-        seeds={b: sorted(by_seed) for b, by_seed in sorted(curves.items())},
+        seeds={str(b): sorted(by_seed) for b, by_seed in sorted(curves.items())},
         diverged=Diverged(len(diverged), diverged),
         decoupling=Decoupling(decoupling_matrix(means), {k: PaperValue(*v) for k, v in paper.items()}, paper_mean),
-        per_seed=None if per_seed is None else PerSeed(per_seed.pairs, per_seed.per_seed, *per_seed.summary,
-                                                       per_seed.undefined),
+        per_seed=None if per_seed is None else PerSeed(
+            pairs=per_seed.pairs, per_seed=str_keys(per_seed.per_seed),
+            mean=per_seed.summary.mean, std=per_seed.summary.std, ci=as_interval(per_seed.summary.ci),
+            n=per_seed.summary.n, undefined=per_seed.undefined),
         noise_floor=floor,
         noise_ratio=noise_ratio(per_seed.summary.mean if per_seed else None, floor),
-        final={b: final[b] for b in budgets},
-        change_pct=relative_change(firsts[0], firsts[-1]) if len(budgets) >= 2 and firsts[0] else None,
-        slope=Estimate(*loss_slope(finals)),
-        log_slope=Estimate(*loss_slope(finals, log=True)),
+        final={str(b): final[b] for b in budgets},
+        change_pct=relative_change(first, last) if len(budgets) >= 2 and first and last is not None else None,
+        slope=_estimate(loss_slope(finals)),
+        log_slope=_estimate(loss_slope(finals, log=True)),
         sensitivity=sensitivity,
         budget_test=None if test is None else BudgetTestResult(
-            statistic=test.ratio, interval=test.ratio_interval, p_value=test.p_value, p_adjusted=None,
+            statistic=test.ratio, interval=as_interval(test.ratio_interval), p_value=test.p_value, p_adjusted=None,
             sensitive=None, min_p=test.min_p, exact=test.exact, window=test.window, seeds=test.seeds, note=test.note,
             detectable=None),
-        shift=None if moved is None else ShiftResult(*moved),
+        shift=None if moved is None else ShiftResult(per_seed=str_keys(moved.per_seed),
+                                                     mean=moved.mean, ci=as_interval(moved.ci), n=moved.n),
     )
 
 
@@ -112,7 +128,7 @@ def _decide(contenders: dict[str, ContenderAnalysis], alpha: float) -> None:
     """Holm-adjust the contenders' budget-test p-values together and decide each at ``alpha``."""
     tests = {n: c.budget_test for n, c in contenders.items() if c.budget_test is not None}
     for name, adjusted in holm({n: t.p_value for n, t in tests.items()}).items():
-        decided = replace(tests[name], p_adjusted=adjusted, sensitive=None if adjusted is None else adjusted <= alpha)
+        decided = replace(tests[name], p_adjusted=adjusted, sensitive=significant(adjusted, alpha))
         contenders[name] = replace(contenders[name], budget_test=decided)
 
 
@@ -145,6 +161,7 @@ def _ranking(contenders: Mapping[str, ContenderAnalysis],
              comparisons: Sequence[pairwise.Comparison] | None) -> list[RankingRow]:
     """Least sensitive first: by ``shift`` with the pairwise tests' groups, or for seed means (no test) by
     ``sensitivity`` with ``tied_with`` null (unknown, not "none")."""
+    rated: list[tuple[str, float, list[float] | None]]
     if comparisons is None:
         rated = [(n, c.sensitivity.value, None) for n, c in contenders.items() if c.sensitivity.value is not None]
     else:
@@ -168,6 +185,14 @@ def _top_pair(ranking: Sequence[RankingRow], shifts: Mapping[str, Any],
     differences = pairwise.paired_differences(shifts[first], shifts[second])
     return TopPair([first, second], len(differences), pairwise.seeds_to_separate(differences, alpha / pairs),
                    alpha / pairs)
+
+
+def _schedule_predictors(found: Predictors) -> SchedulePredictors:
+    return SchedulePredictors(
+        lr_decoupling=found.lr_decoupling,
+        cumulative_ratio=str_keys(found.cumulative_ratio),
+        gamma_star=str_keys(found.gamma_star),
+        omega_star=str_keys(found.omega_star))
 
 
 def analyze_curves(curves: pd.DataFrame, *, tuning_budget: int | None = None,
@@ -203,6 +228,7 @@ def analyze_curves(curves: pd.DataFrame, *, tuning_budget: int | None = None,
     tuning = tuning_budget if tuning_budget is not None else budgets[0]
     finals = {n: {int(b): f.mean for b, f in c.final.items() if f.mean is not None}
               for n, c in contenders.items()}
+    source: str | None
     if lr_schedules is not None:
         schedules, source = lr_schedules, "given"
     else:
@@ -210,7 +236,7 @@ def analyze_curves(curves: pd.DataFrame, *, tuning_budget: int | None = None,
                   if contenders[str(n)].family != "LR-free"}  # their lr column is a step size, not a schedule
         schedules = {n: s for n, s in stored.items() if s}
         source = "lr column" if schedules else None
-    predictors = {n: SchedulePredictors(*lr_predictors(s)) for n, s in schedules.items() if len(s) >= 2}
+    predictors = {n: _schedule_predictors(lr_predictors(s)) for n, s in schedules.items() if len(s) >= 2}
     rho = spearman({n: p.lr_decoupling["mean"] for n, p in predictors.items()},
                    {n: c.sensitivity.value for n, c in contenders.items()})
     return ready(Analysis(
@@ -218,7 +244,7 @@ def analyze_curves(curves: pd.DataFrame, *, tuning_budget: int | None = None,
         budgets=budgets,
         tuning_budget=tuning,
         contenders=contenders,
-        rank_stability=rank_stability(finals, tuning),
+        rank_stability=str_keys(rank_stability(finals, tuning)),
         predictors=predictors or None,
         predictor_source=source if predictors else None,
         predicted_vs_measured=rho,

@@ -16,13 +16,15 @@ import json
 import math
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import numpy as np
 
 R = TypeVar("R")
+K = TypeVar("K")
+V = TypeVar("V")
 
 
 def doc(text: str, *, omit_none: bool = False, inline: bool = False) -> Any:
@@ -59,6 +61,16 @@ def ready(record: R) -> R:
 
     converted: R = convert(record)
     return converted
+
+
+def as_interval(bounds: Sequence[float] | None) -> list[float] | None:
+    """An interval as a record holds it: a two-element list (None stays None)."""
+    return None if bounds is None else list(bounds)
+
+
+def str_keys(mapping: Mapping[K, V]) -> dict[str, V]:
+    """``mapping`` keyed as the JSON keys it: budgets and seeds as strings."""
+    return {str(k): v for k, v in mapping.items()}
 
 
 def to_json(value: Any) -> Any:

@@ -104,8 +104,8 @@ def build_report(storage: BaseStorage, project: str,
             faulted[name] = [from_json(Fault, f) for f in found]
         runs = collect_runs(storage, project, name)
         transfer += transfer_rows(storage, project, name, runs)
-        seconds = training_seconds(tuning, runs)
-        time_tune, time_compare = time_tune + seconds[0], time_compare + seconds[1]
+        tune_s, compare_s = training_seconds(tuning, runs)
+        time_tune, time_compare = time_tune + tune_s, time_compare + compare_s
         checkpointing += sum(r.get("checkpoint_seconds", 0.0) for r in runs)
         # Every stored budget, whichever command added it: the report is a function of the storage.
         by_budget = {b: [r for r in runs if r["budget"] == b] for b in sorted({r["budget"] for r in runs})}
@@ -119,10 +119,10 @@ def build_report(storage: BaseStorage, project: str,
         if len(means) >= 2:
             change[name] = final_loss_change(means[0], means[-1])
         decoupling[name] = decoupling_matrix({b: _seed_mean_curve(rs) for b, rs in by_budget.items()})
-        tuned = tuned_schedules(name, store.best_params(storage, project, name), sorted(by_budget),
-                                meta.get("steps_per_epoch"), config["infimum_lr"])
-        if tuned is not None:
-            schedules[name] = tuned
+        planned = tuned_schedules(name, store.best_params(storage, project, name), sorted(by_budget),
+                                  meta.get("steps_per_epoch"), config["infimum_lr"])
+        if planned is not None:
+            schedules[name] = planned
         for r in runs:
             for epoch, values in enumerate(zip(r["lr"], r["train_loss"], r["val_loss"])):
                 row = {"scheduler": name, "budget": r["budget"], "seed": r["seed"], "epoch": epoch,
@@ -150,8 +150,9 @@ def build_report(storage: BaseStorage, project: str,
         transferred = replace(transferred, epochs=from_json(EpochCount, epochs_accounting(trained)))
         time_transfer = sum(r["wall_time"] for r in trained)
     total = time_tune + time_compare
-    seconds = TrainingTime(time_tune, time_compare, total if time_transfer is None else total + time_transfer,
-                           checkpointing, time_transfer)
+    seconds = TrainingTime(tune=time_tune, compare=time_compare,
+                           total=total if time_transfer is None else total + time_transfer, checkpoints=checkpointing,
+                           transfer=time_transfer)
     report = RunReport(schema_version=SCHEMA_VERSION, config=config, environment=environment,
                        optimization=optimization, mean_final_val_loss=mean_final, per_budget_results=per_budget,
                        final_loss_change_pct=change, decoupling=decoupling, faults=faulted, epochs=epochs,

@@ -46,7 +46,8 @@ def merge_reports(analyses: Mapping[str, Analysis], alpha: float | None = None) 
     alpha = alpha if alpha is not None else next((a.alpha for a in analyses.values()), None) or ALPHA
     values = task_values(analyses)
     missing = missing_tasks(values)
-    complete = {n: v for n, v in values.items() if n not in missing}
+    complete = {n: {t: v for t, v in per_task.items() if v is not None}  # not missing: every value is there
+                for n, per_task in values.items() if n not in missing}
     ranks = task_ranks(complete)
     profile, skipped = performance_profile(task_sensitivities(analyses))
     contenders = {}

@@ -92,7 +92,7 @@ def plot_final_loss(analysis: Analysis, path: Path) -> Path:
     values = []
     for i, (name, c) in enumerate(contenders.items()):
         budgets = [int(b) for b in c.final]
-        means = [f.mean for f in c.final.values()]
+        means = [np.nan if f.mean is None else f.mean for f in c.final.values()]  # undefined: not drawn
         errors = np.array([[f.mean - f.ci[0], f.ci[1] - f.mean] if f.ci and f.mean is not None else [0.0, 0.0]
                            for f in c.final.values()]).T
         values += means
@@ -136,7 +136,9 @@ def plot_decoupling_heatmap(analysis: Analysis, path: Path) -> Path:
             value = None if cell is None else cell.value
             text = "-" if cell is None or value is None else f"{value:.3g}" + ("*" if cell.non_positive else "")
             shade = image.norm(data[i, j]) if np.isfinite(data[i, j]) else 0.0
-            ax.text(j, i, text, ha="center", va="center", fontsize=7, color="white" if shade > 0.6 else "black")
+            # matplotlib types Normalize.__call__ as returning an array-like even for one value (a float here)
+            dark = shade > 0.6  # type: ignore[operator]
+            ax.text(j, i, text, ha="center", va="center", fontsize=7, color="white" if dark else "black")
     ax.set_xticks(range(len(pairs)), pairs, rotation=45, ha="right", fontsize=8)
     ax.set_yticks(range(len(names)), names, fontsize=8)
     ax.set_xlabel("budget pair (epochs)")
@@ -190,11 +192,13 @@ def plot_noise_floor(analysis: Analysis, path: Path) -> Path:
 def plot_predicted_vs_measured(analysis: Analysis, predictors: Mapping[str, SchedulePredictors], path: Path) -> Path:
     """LR-curve decoupling (training-free) against measured sensitivity, one labelled point per contender."""
     contenders = analysis.contenders
-    names = [n for n in predictors if predictors[n].lr_decoupling["mean"] is not None
-             and n in contenders and contenders[n].sensitivity.value is not None]
+    both = [(n, p.lr_decoupling["mean"], contenders[n].sensitivity.value) for n, p in predictors.items()
+            if n in contenders]
+    points = [(n, x, y) for n, x, y in both if x is not None and y is not None]
+    names = [n for n, _, _ in points]
     fig, ax = plt.subplots(figsize=(5.5, 4.5), dpi=DPI)
-    x = [predictors[n].lr_decoupling["mean"] for n in names]
-    y = [contenders[n].sensitivity.value for n in names]
+    x = [x for _, x, _ in points]
+    y = [y for _, _, y in points]
     ax.scatter(x, y, color="tab:blue")
     offsets = [(4, 3), (4, -10), (-16, 3), (-16, -10)]  # neighbours in x take turns: close points stay legible
     for rank, i in enumerate(np.argsort(x, kind="stable")):

@@ -87,11 +87,11 @@ def plot_optimal_lr_drift(transfer: Transfer, path: Path) -> Path:
         result = transfer.contenders[name]
         inside: list[tuple[int, TransferOptimum]] = []
         edges: list[tuple[int, TransferOptimum]] = []
-        for budget, detail in sorted(result.budgets.items(), key=lambda item: int(item[0])):
+        for key, detail in sorted(result.budgets.items(), key=lambda item: int(item[0])):
             optimum = detail.optimum
             if optimum is None:
                 continue
-            (edges if optimum.at_edge else inside).append((int(budget), optimum))
+            (edges if optimum.at_edge else inside).append((int(key), optimum))
         if inside:
             xs = [b * dodge for b, _ in inside]
             ys = [o.multiplier for _, o in inside]

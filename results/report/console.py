@@ -51,10 +51,10 @@ def print_summary(report: RunReport, console: Console | None = None) -> None:
                             f"{transfer.longest_budget} epochs")
         for column in ("name", "regret %", "95% jackknife", "cannot be told apart from"):
             table.add_column(column, justify="left" if column in ("name", "cannot be told apart from") else "right")
-        for row in transfer.ranking:
-            interval = f"[{_fmt(row.ci[0])}, {_fmt(row.ci[1])}]" if row.ci else "-"
-            table.add_row(row.name, (">= " if row.lower_bound else "") + _fmt(row.regret_percent), interval,
-                          ", ".join(row.tied_with) or "-")
+        for rank in transfer.ranking:
+            interval = f"[{_fmt(rank.ci[0])}, {_fmt(rank.ci[1])}]" if rank.ci else "-"
+            table.add_row(rank.name, (">= " if rank.lower_bound else "") + _fmt(rank.regret_percent), interval,
+                          ", ".join(rank.tied_with) or "-")
         console.print(table)
         if transfer.epochs is not None:
             console.print(f"Transfer trained {transfer.epochs.trained} of {transfer.epochs.planned} planned epochs "

@@ -235,6 +235,10 @@ def _phases(report: RunReport) -> list[str]:
     return lines
 
 
+def _yes_no(flag: bool | None) -> str:
+    return "-" if flag is None else "yes" if flag else "no"
+
+
 def _metrics(analysis: Analysis) -> list[str]:
     contenders = analysis.contenders
     lines = ["## Sensitivity ranking (least sensitive first)", "",
@@ -247,7 +251,7 @@ def _metrics(analysis: Analysis) -> list[str]:
         c = contenders[r.name]
         t = c.budget_test
         tested = ["-"] * 6 if t is None else [t.statistic, fmt_ci(t.interval), t.p_value, t.p_adjusted,
-                                              {True: "yes", False: "no"}.get(t.sensitive, "-"), t.detectable]
+                                              _yes_no(t.sensitive), t.detectable]
         rows.append([str(i + 1), r.name, c.family, r.value,
                      *([fmt_ci(r.ci), ", ".join(r.tied_with or []) or "-", *tested, c.sensitivity.value]
                        if per_seed else []),

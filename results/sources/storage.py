@@ -49,7 +49,7 @@ def transfer_rows(storage: BaseStorage, project: str, name: str, runs: list[dict
                 step = origin.step_param
                 tuned = origin.tuned_params.get(step, run.params[step] / origin.multiplier)
                 rows.append(_transfer_row(name, run.as_dict(), origin.multiplier, run.params[step], step))
-    return rows + [_transfer_row(name, r, 1.0, tuned, rows[0]["step_param"]) for r in runs] if rows else []
+    return rows + [_transfer_row(name, r, 1.0, tuned, rows[0]["step_param"]) for r in runs] if tuned is not None else []
 
 
 def _transfer_row(name: str, run: dict[str, Any], multiplier: float, lr: float, step: str) -> dict[str, Any]:

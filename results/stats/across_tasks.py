@@ -60,10 +60,11 @@ def performance_profile(values: Mapping[str, Mapping[str, float | None]],
     contender without a value on a task never counts as within tau there.
     """
     tasks = list(dict.fromkeys(t for per_task in values.values() for t in per_task))
-    best = {t: min((v[t] for v in values.values() if v.get(t) is not None), default=None) for t in tasks}
-    used = [t for t in tasks if best[t] is not None and best[t] > 0]
+    present = {t: [x for per_task in values.values() if (x := per_task.get(t)) is not None] for t in tasks}
+    best = {t: min(xs) for t, xs in present.items() if xs and min(xs) > 0}
+    used = list(best)
     profile = {}
     for name, per_task in values.items():
-        ratios = np.array([per_task[t] / best[t] if per_task.get(t) is not None else np.inf for t in used])
+        ratios = np.array([x / best[t] if (x := per_task.get(t)) is not None else np.inf for t in used])
         profile[name] = [float(np.mean(ratios <= tau)) if used else 0.0 for tau in taus]
     return profile, [t for t in tasks if t not in used]

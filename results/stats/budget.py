@@ -102,10 +102,10 @@ def _labelings(items: list[tuple[int, int]], n: int, rng: np.random.Generator) -
                 row[block] = observed[list(order)]
             rows.append(row)
         return np.stack(rows), True
-    rows = np.tile(observed, (n + 1, 1))
+    drawn = np.tile(observed, (n + 1, 1))
     for block in blocks:
-        rows[1:, block] = rng.permuted(rows[1:, block], axis=1)
-    return rows, False
+        drawn[1:, block] = rng.permuted(drawn[1:, block], axis=1)
+    return drawn, False
 
 
 def ratio_interval(distances: np.ndarray, seeds: np.ndarray, labels: np.ndarray, rng: np.random.Generator,
@@ -173,6 +173,11 @@ def holm(p_values: Mapping[K, float | None]) -> dict[K, float | None]:
         running = max(running, min(1.0, (len(named) - rank) * p))
         adjusted[name] = running
     return adjusted
+
+
+def significant(p_adjusted: float | None, alpha: float) -> bool | None:
+    """``p_adjusted <= alpha``; None where no test could run (no p-value)."""
+    return None if p_adjusted is None else p_adjusted <= alpha
 
 
 def seeds_for(alpha: float, tests: int, budgets: int) -> int:

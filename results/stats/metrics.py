@@ -84,7 +84,7 @@ def decoupling_paper(x: Sequence[float], y: Sequence[float]) -> PaperDecoupling:
     return PaperDecoupling(_mean_relative_gap(a, b), any(v <= 0 for v in a + b))
 
 
-def decoupling_matrix(curves: dict[int, Sequence[float]]) -> dict[str, float | None]:
+def decoupling_matrix(curves: Mapping[int, Sequence[float]]) -> dict[str, float | None]:
     """Decoupling for every budget pair 'Ei-Ej' (None where undefined) plus their 'mean'."""
     budgets = sorted(curves)
     result: dict[str, float | None] = {}
@@ -99,7 +99,7 @@ def decoupling_matrix(curves: dict[int, Sequence[float]]) -> dict[str, float | N
     return result
 
 
-def decoupling_matrix_paper(curves: dict[int, Sequence[float]]) -> dict[str, PaperDecoupling]:
+def decoupling_matrix_paper(curves: Mapping[int, Sequence[float]]) -> dict[str, PaperDecoupling]:
     """Paper-compatible decoupling for every budget pair 'Ei-Ej' (no 'mean': see ``finite_mean``)."""
     budgets = sorted(curves)
     return {f"{small}-{large}": decoupling_paper(curves[small], curves[large])
@@ -287,7 +287,7 @@ def lr_predictors(schedules: Mapping[int, Sequence[float]]) -> Predictors:
     """
     budgets = sorted(schedules)
     pairs = {k: None if v.non_positive else _finite_or_none(v.value)  # not a distance then (step schedules)
-             for k, v in decoupling_matrix_paper(dict(schedules)).items()}
+             for k, v in decoupling_matrix_paper(schedules).items()}
     total_max = sum(schedules[budgets[-1]])
     bounds = {b: _bound_or_none(schedules[b]) for b in budgets}
     return Predictors({**pairs, "mean": finite_mean(list(pairs.values()))},

@@ -28,7 +28,7 @@ from typing import NamedTuple
 import numpy as np
 from scipy import stats
 
-from results.stats.budget import SeedCurves, distance, holm, smoothed_log
+from results.stats.budget import SeedCurves, distance, holm, significant, smoothed_log
 
 METHOD = ("two-sided sign-flip permutation test over seeds of the paired difference in shift (per seed, the mean "
           "over budget pairs of the distance between its 9-point-smoothed log validation curves over the shorter "
@@ -147,8 +147,8 @@ def compare_differences(differences: Mapping[tuple[str, str], Sequence[float]], 
     rng = np.random.default_rng(seed)
     rows = [(a, b, float(np.mean(d)), sign_flip_p(d, rng), len(d)) for (a, b), d in differences.items() if len(d)]
     adjusted = holm({(a, b): p for a, b, _, p, _ in rows})
-    return [Comparison(a, b, diff, p, adjusted[(a, b)], None if adjusted[(a, b)] is None else adjusted[(a, b)] <= alpha,
-                       n) for a, b, diff, p, n in rows]
+    return [Comparison(a, b, diff, p, adjusted[(a, b)], significant(adjusted[(a, b)], alpha), n)
+            for a, b, diff, p, n in rows]
 
 
 def not_separated(name: str, comparisons: Sequence[Comparison], names: Sequence[str]) -> list[str]:

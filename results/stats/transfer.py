@@ -37,7 +37,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Callable, Mapping, Sequence
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -54,6 +54,7 @@ from results.records import (
     TransferOptimum,
     TransferRank,
     TransferRegret,
+    as_interval,
     ready,
 )
 from results.stats import pairwise
@@ -173,11 +174,11 @@ def _leave_one_out(n: int, statistic: Callable[[np.ndarray], float | None]) -> l
     return [statistic(np.delete(np.arange(n), i)) for i in range(n)]
 
 
-def _interval_of(estimate: float | None, n: int, statistic: Callable[[np.ndarray], float | None]) -> list | None:
+def _interval_of(estimate: float | None, n: int,
+                 statistic: Callable[[np.ndarray], float | None]) -> list[float] | None:
     if estimate is None:
         return None
-    interval = jackknife_interval(estimate, _leave_one_out(n, statistic))
-    return None if interval is None else list(interval)
+    return as_interval(jackknife_interval(estimate, _leave_one_out(n, statistic)))
 
 
 def _interior_x(grid: BudgetGrid, rows: np.ndarray) -> float | None:
@@ -188,7 +189,9 @@ def _interior_x(grid: BudgetGrid, rows: np.ndarray) -> float | None:
 def _regret(grid: BudgetGrid, rows: np.ndarray | None = None) -> tuple[float, float, np.ndarray] | None:
     """(absolute, log) regret of the seeds ``rows`` and the per-seed log regrets; None when undefined."""
     optimum = grid.optimum(rows)
-    per_seed = None if optimum is None else grid.log_regret(optimum, rows)
+    if optimum is None:
+        return None
+    per_seed = grid.log_regret(optimum, rows)
     if per_seed is None:
         return None
     logs = grid.log_loss if rows is None else grid.log_loss[rows]
@@ -196,7 +199,7 @@ def _regret(grid: BudgetGrid, rows: np.ndarray | None = None) -> tuple[float, fl
     return one - math.exp(optimum.log_loss), float(per_seed.mean()), per_seed
 
 
-def _regret_part(grid: BudgetGrid, rows: np.ndarray, part: int) -> float | None:
+def _regret_part(grid: BudgetGrid, rows: np.ndarray, part: Literal[0, 1]) -> float | None:
     found = _regret(grid, rows)
     return None if found is None else found[part]
 
@@ -244,8 +247,8 @@ def slope(budgets: Sequence[int], values: Sequence[float]) -> float:
 def drift(grids: Mapping[int, BudgetGrid], bound_gamma: Mapping[int, float | None] | None) -> Drift | None:
     """Slope of log2(optimal step size) against log2(budget) over the budgets with an optimum inside the grid,
     its jackknife interval over seeds, and the convex bound's slope over the same budgets."""
-    full = {b: _interior_x(g, np.arange(len(g.seeds))) for b, g in grids.items()}
-    budgets = sorted(b for b, x in full.items() if x is not None)
+    full = {b: x for b, g in grids.items() if (x := _interior_x(g, np.arange(len(g.seeds)))) is not None}
+    budgets = sorted(full)
     if len(budgets) < 2:
         return None
     seeds = sorted(set(itertools.chain.from_iterable(grids[b].seeds for b in budgets)))
@@ -254,12 +257,13 @@ def drift(grids: Mapping[int, BudgetGrid], bound_gamma: Mapping[int, float | Non
     def without(seed: int) -> float | None:
         xs = [_interior_x(grids[b], np.array([i for i, s in enumerate(grids[b].seeds) if s != seed]))
               for b in budgets]
-        return None if any(x is None for x in xs) else slope(budgets, xs)
+        defined = [x for x in xs if x is not None]
+        return slope(budgets, defined) if len(defined) == len(xs) else None
 
-    interval = jackknife_interval(estimate, [without(s) for s in seeds])
-    gammas = [None if bound_gamma is None else bound_gamma.get(b) for b in budgets]
-    bound = slope(budgets, [math.log2(g) for g in gammas]) if all(g is not None and g > 0 for g in gammas) else None
-    return Drift(estimate, None if interval is None else list(interval), budgets, len(seeds), bound)
+    gammas = [g for b in budgets if (g := (bound_gamma or {}).get(b)) is not None and g > 0]
+    bound = slope(budgets, [math.log2(g) for g in gammas]) if len(gammas) == len(budgets) else None
+    interval = as_interval(jackknife_interval(estimate, [without(s) for s in seeds]))
+    return Drift(estimate, interval, budgets, len(seeds), bound)
 
 
 def analyze_transfer(table: pd.DataFrame, bound_gamma: Mapping[str, Mapping[int, float | None]] | None = None,
