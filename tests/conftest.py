@@ -1,43 +1,17 @@
-"""Shared fixtures: tiny datasets written in their real on-disk formats, scratch storages, the in-process CLI."""
+"""Fixtures only (what they use lives in tests/support): finished tiny runs, scratch storages, signals, threads."""
 
 from __future__ import annotations
 
 import os
-import pickle
 import signal
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import numpy as np
 import pytest
 import torchvision.datasets.cifar
 
-from tests.processes import HANG_SECONDS
-
-
-def write_cifar(root: Path, variant: str, per_file: int = 8, seed: int = 0) -> dict[str, np.ndarray]:
-    """Official python-format CIFAR files (N x 3072 uint8 R,G,B planes) with random pixels."""
-    rng = np.random.default_rng(seed)
-    if variant == "CIFAR10":
-        folder, files, label_key, meta = "cifar-10-batches-py", [f"data_batch_{i}" for i in range(1, 6)] + [
-            "test_batch"], "labels", ("batches.meta", {"label_names": [f"c{i}" for i in range(10)]})
-        classes = 10
-    else:
-        folder, files, label_key, meta = "cifar-100-python", ["train", "test"], "fine_labels", (
-            "meta", {"fine_label_names": [f"c{i}" for i in range(100)]})
-        classes = 100
-    (root / folder).mkdir(parents=True)
-    written = {}
-    for name in files:
-        data = rng.integers(0, 256, size=(per_file, 3072), dtype=np.uint8)
-        labels = rng.integers(0, classes, size=per_file).tolist()
-        with open(root / folder / name, "wb") as handle:
-            pickle.dump({"data": data, label_key: labels}, handle)
-        written[name] = data
-    with open(root / folder / meta[0], "wb") as handle:
-        pickle.dump(meta[1], handle)
-    return written
+from tests.support.tiny_runs import FinishedRuns
 
 
 @pytest.fixture
@@ -46,38 +20,16 @@ def unchecked_cifar_md5(monkeypatch):
     monkeypatch.setattr(torchvision.datasets.cifar, "check_integrity", lambda path, md5=None: os.path.isfile(path))
 
 
-class CommandTimeout(Exception):
-    """An in-process command ran past its time limit."""
+@pytest.fixture(scope="session")
+def finished_runs(tmp_path_factory) -> FinishedRuns:
+    """The tiny runs of tests/support/tiny_runs.py, each trained once per session on first use."""
+    return FinishedRuns(tmp_path_factory.mktemp("finished-runs"))
 
 
-def run_cli(*args: str, timeout: int = HANG_SECONDS) -> int:
-    """Run the real command line (run_all.main) in-process; returns its exit status (0 = success).
-
-    In-process keeps the tests fast (no interpreter and torch start per call) while going
-    through exactly what a user types: option parsing, resolution, validation, the pipeline.
-    ``timeout`` only stops a hang, like a subprocess timeout (SIGALRM; pytest runs tests in the
-    main thread): a resume bug that loops forever fails the test instead of hanging CI.
-    """
-    import signal
-    import sys
-
-    import run_all
-
-    def expire(signum, frame):
-        raise CommandTimeout(f"run_all {' '.join(map(str, args))} ran past {timeout} s")
-
-    saved_argv, saved_handler = sys.argv, signal.signal(signal.SIGALRM, expire)
-    sys.argv = ["run_all.py", *map(str, args)]
-    signal.alarm(timeout)
-    try:
-        run_all.main()
-    except SystemExit as done:
-        return 0 if done.code is None else int(done.code)
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, saved_handler)
-        sys.argv = saved_argv
-    return 0
+@pytest.fixture
+def finished_run(finished_runs: FinishedRuns, tmp_path: Path) -> Callable[[str], Path]:
+    """``finished_run(name)``: a fresh copy of that finished tiny run's folder, under this test's tmp_path."""
+    return lambda name: finished_runs.copy(name, tmp_path)
 
 
 @pytest.fixture(scope="module")

@@ -22,7 +22,7 @@ from results.stats.metrics import (
     savgol9,
     spearman,
 )
-from tests.curve_factory import synthetic_curves
+from tests.support.curves import synthetic_curves
 
 
 def test_sg9_weights_are_scipys_quadratic_savitzky_golay() -> None:

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -15,13 +13,13 @@ import pytest
 import torch
 
 from results.run_report import SCHEMA_VERSION
-from runstate import storage as store
 from schedulers.recipes import Recipe
 from tasks import DataConfig, get_task
 from tasks.training import TrainConfig, train
-from tests.processes import HANG_SECONDS
+from tests.support.cli import ROOT, run_cli, run_process
+from tests.support.refusals import BEFORE_TORCH
+from tests.support.snapshot import trial_counts
 
-ROOT = Path(__file__).resolve().parents[1]
 LEGACY = ROOT / "tests" / "fixtures" / "legacy-run"  # written by commit 471f7e8 with the command below
 RENAMED = {"comparison": "mean_final_val_loss", "comparison_detail": "per_budget_results",  # schema 7
            "sensitivity": "final_loss_change_pct"}
@@ -29,49 +27,30 @@ LEGACY_COMMAND = ["--task", "osc", "--preset", "smoke", "--schedulers", "N,H", "
                   "--data-dir", "data"]
 
 
-def run_cli(args: list[str], cwd: Path, script: str | None = None) -> subprocess.CompletedProcess:
-    command = [sys.executable, "-c", script, *args] if script else [sys.executable, str(ROOT / "run_all.py"), *args]
-    return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=HANG_SECONDS)
-
-
 def test_building_a_report_imports_no_torch() -> None:
     probe = "import sys, results.report.outputs; print('torch' in sys.modules)"
-    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=HANG_SECONDS)
+    done = run_process(script=probe)
     assert done.stdout.strip() == "False", done.stderr
 
 
-REFUSALS = [
-    (["--task", "osc", "--hist", "0"], "--hist must be an integer >= 1"),
-    (["--task", "osc", "--lr", "inf"], "--lr must be a positive finite number"),
-    (["--task", "osc", "--schedulers", "C,XX"], "unknown scheduler code 'XX'"),
-    (["--task", "osc", "--device", "tpu"], "--device 'tpu' is unknown"),
-    (["--task", "osc", "--preset", "smoke", "--out", "{file}/run"], "is not a folder"),
-    (["--task", "osc", "--preset", "smoke", "--dtype", "wavy"], "--dtype 'wavy' is unknown"),
-    (["report", "{tmp}/missing"], "no such folder"),
-    (["worker", "--storage", "journal:{tmp}/missing.journal", "--project", "p"], "no such file"),
-    (["lr-trace", "OC", "--steps-per-epoch", "100000000", "--epochs", "1000"], "over the limit"),
-]
-
-
-@pytest.mark.parametrize(("args", "message"), REFUSALS, ids=[" ".join(a[:3]) for a, _ in REFUSALS])
+@pytest.mark.parametrize(("args", "message"), BEFORE_TORCH, ids=[" ".join(a[:3]) for a, _ in BEFORE_TORCH])
 def test_bad_input_is_refused_before_torch_is_imported(tmp_path: Path, args: list[str], message: str) -> None:
     """A refusal is one line in a fraction of a second: torch (~1 s, ~600 MB) is never loaded."""
     (tmp_path / "file").write_text("")
     argv = [a.format(tmp=tmp_path, file=tmp_path / "file") for a in args]
     probe = ("import sys, run_all\nsys.argv = ['run_all.py', *sys.argv[1:]]\ntry:\n    run_all.main()\n"
              "except SystemExit as done:\n    print(done.code, 'torch' in sys.modules)")
-    done = subprocess.run([sys.executable, "-c", probe, *argv], cwd=ROOT, capture_output=True, text=True,
-                          timeout=HANG_SECONDS)
+    done = run_process(*argv, script=probe)
     assert done.stdout.split() == ["2", "False"], done.stderr
     assert message in done.stderr and done.stderr.count("\n") == 1, done.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]  # nothing written
 
 
 @pytest.mark.slow
-def test_legacy_storage_rebuilds_the_report_it_wrote(tmp_path: Path) -> None:
+def test_legacy_storage_rebuilds_the_report_it_wrote(tmp_path: Path, monkeypatch) -> None:
     shutil.copytree(LEGACY, tmp_path / "legacy-run")
-    done = run_cli(["report", "legacy-run", "--out", "rebuilt"], tmp_path)
-    assert done.returncode == 0, done.stderr
+    monkeypatch.chdir(tmp_path)
+    assert run_cli("report", "legacy-run", "--out", "rebuilt") == 0
     legacy = json.loads((LEGACY / "report.json").read_text())
     rebuilt = json.loads((tmp_path / "rebuilt" / "report.json").read_text())
     # later versions add keys, and schema 7 renamed three: the legacy values are there under their new names
@@ -86,19 +65,15 @@ def assert_legacy_curves(path: Path) -> None:
     assert lines[0].endswith(",status") and {line.rsplit(",", 1)[1] for line in lines[1:]} == {"complete"}
 
 
-def _trial_counts(folder: Path) -> dict[str, int]:
-    storage = store.open_storage(store.default_url(folder))
-    return {s.study_name: s.n_trials for s in optuna.get_all_study_summaries(storage)}
-
-
 @pytest.mark.slow
-def test_legacy_run_resumes_with_nothing_to_train(tmp_path: Path) -> None:
+def test_legacy_run_resumes_with_nothing_to_train(tmp_path: Path, monkeypatch, capsys) -> None:
     shutil.copytree(LEGACY, tmp_path / "legacy-run")
-    before = _trial_counts(tmp_path / "legacy-run")
-    done = run_cli(LEGACY_COMMAND, tmp_path)
-    assert done.returncode == 0, done.stderr
-    assert _trial_counts(tmp_path / "legacy-run") == before
-    assert "[phase" not in done.stdout  # no run was started
+    before = trial_counts(tmp_path / "legacy-run")
+    monkeypatch.chdir(tmp_path)
+    capsys.readouterr()
+    assert run_cli(*LEGACY_COMMAND) == 0
+    assert trial_counts(tmp_path / "legacy-run") == before
+    assert "[phase" not in capsys.readouterr().out  # no run was started
     legacy = json.loads((LEGACY / "report.json").read_text())
     now = json.loads((tmp_path / "legacy-run" / "report.json").read_text())
     for key in set(legacy) - {"config", "environment", "schema_version"}:
@@ -150,8 +125,8 @@ tasks.register_task(TaskSpec(name="toy", models={"Line": ModelDefaults(lr=0.05)}
 def test_a_new_task_is_one_module_and_one_registry_line(tmp_path: Path) -> None:
     """The toy task's module is TOY_TASK; registering it (and its model) is one line each."""
     script = f"import sys; sys.path.insert(0, {str(ROOT)!r})\n{TOY_TASK}\nimport run_all\nrun_all.main()\n"
-    done = run_cli(["--task", "toy", "--preset", "smoke", "--schedulers", "C,H", "--skip-lr-free", "--out", "toy-run"],
-                   tmp_path, script)
+    done = run_process("--task", "toy", "--preset", "smoke", "--schedulers", "C,H", "--skip-lr-free", "--out",
+                       "toy-run", cwd=tmp_path, script=script)
     assert done.returncode == 0, done.stderr
     report = json.loads((tmp_path / "toy-run" / "report.json").read_text())
     assert report["config"]["task"] == "toy" and report["config"]["samples"] == 80  # the option's smoke value
@@ -159,7 +134,7 @@ def test_a_new_task_is_one_module_and_one_registry_line(tmp_path: Path) -> None:
     assert set(report["mean_final_val_loss"]) == {"C", "H"} and set(report["mean_final_val_loss"]["C"]) == {"3", "6"}
     assert report["optimization"]["C"]["complete"] == 2
     # The option is a CLI flag, checked like every other input.
-    bad = run_cli(["--task", "toy", "--samples", "3", "--out", "bad"], tmp_path, script)
+    bad = run_process("--task", "toy", "--samples", "3", "--out", "bad", cwd=tmp_path, script=script)
     assert bad.returncode == 2 and bad.stderr.strip() == "error: --samples must be an integer >= 10, got 3"
     assert not (tmp_path / "bad").exists()
 

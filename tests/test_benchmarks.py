@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from tests.processes import HANG_SECONDS
+from tests.support.cli import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 pytestmark = [pytest.mark.slow]
 
 

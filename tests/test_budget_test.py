@@ -6,7 +6,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import pandas as pd
 import pytest
 from scipy import stats
 
@@ -24,6 +23,7 @@ from results.stats.budget import (
 )
 from results.stats.metrics import decoupling_paper
 from results.stats.simulation import flag_rates, simulated_curves
+from tests.support.curves import frame
 
 
 def constant(log_value: float, epochs: int = 12) -> list[float]:
@@ -137,13 +137,6 @@ def test_a_known_budget_effect_is_found() -> None:
     rates = flag_rates(np.random.default_rng(12), studies=20, contenders=10, seeds=5, budgets=(20, 40, 80),
                        effect=4.0, n_permutations=999)
     assert rates.power >= 0.9
-
-
-def frame(curves_by_name: dict[str, dict[int, dict[int, list[float]]]]) -> pd.DataFrame:
-    """Tidy curves (our curves.csv form) of simulated contenders."""
-    return pd.DataFrame([{"scheduler": name, "budget": b, "seed": s, "epoch": e, "val_loss": v, "status": "complete"}
-                         for name, curves in curves_by_name.items() for b, by_seed in curves.items()
-                         for s, curve in by_seed.items() for e, v in enumerate(curve)])
 
 
 @pytest.mark.slow

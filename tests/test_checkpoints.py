@@ -14,15 +14,16 @@ from runner import checkpoints
 from runner.config import resolve
 from runner.pipeline import run_benchmark
 from tests.processes import HANG_SECONDS
+from tests.support.cli import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 pytestmark = [pytest.mark.slow]
 SEVEN = ("N", "S", "E", "CW", "WSD", "C", "H")
 
 
 def options(tmp_path: Path, out: str, schedulers: tuple[str, ...], lr_free: tuple[str, ...] = (),
             **more) -> dict:
-    """Tiny osc runs; one Phase 1 trial, so the tuned parameters are the registry defaults."""
+    """Tiny osc runs; one Phase 1 trial, so the tuned parameters are the registry defaults (as OSC_CHECKPOINTED of
+    tests/support/tiny_runs.py, whose C run is the finished "osc C checkpointed")."""
     return {"task": "osc", "schedulers": schedulers, "lr_free": lr_free, "n_trials": 1, "epoch_budgets": (4,),
             "compare_seeds": 1, "out": tmp_path / out, "data_dir": tmp_path / "data", "checkpoint_seconds": 0,
             "subset_ratio": 0.002, "log_every": "0", **more}
@@ -91,9 +92,10 @@ def test_sigkill_mid_run_then_resume_gives_the_uninterrupted_curves(tmp_path: Pa
 
 @pytest.mark.parametrize("damage", ["corrupt", "missing"])
 def test_a_bad_checkpoint_is_detected_and_the_run_restarts_from_its_start(tmp_path: Path, damage: str,
-                                                                         capsys, monkeypatch,
+                                                                         capsys, monkeypatch, finished_run,
                                                                          one_torch_thread) -> None:
-    run_benchmark(resolve(options(tmp_path, "reference", ("C",)), "smoke"))
+    """options(..., ("C",)) is the "osc C checkpointed" tiny run: its uninterrupted curves come from there."""
+    reference = finished_run("osc C checkpointed") / "out"
     original = checkpoints.Checkpoints.save
     saves = []
 
@@ -120,7 +122,7 @@ def test_a_bad_checkpoint_is_detected_and_the_run_restarts_from_its_start(tmp_pa
     why = "does not match its sha256 (corrupt)" if damage == "corrupt" else "is missing from the artifact store"
     assert why in printed and "; not used" in printed
     assert "[phase 2] C run 1/1 (4 epochs, seed 1): val" in printed  # from epoch 0, not "from epoch 2"
-    damaged, reference = tmp_path / "damaged", tmp_path / "reference"
+    damaged = tmp_path / "damaged"
     assert (damaged / "curves.csv").read_bytes() == (reference / "curves.csv").read_bytes()
     assert report_of(damaged)["mean_final_val_loss"] == report_of(reference)["mean_final_val_loss"]
 

@@ -12,6 +12,7 @@ import run_all
 from runner.config import RunConfig, resolve
 from runner.options import PANELS, declared, default_of, identity_names
 from runstate.storage import JOURNAL_FILE, default_url
+from tests.support.refusals import BELOW_MINIMUM
 
 
 @pytest.fixture
@@ -80,8 +81,7 @@ def test_identity_is_the_declared_identity_options() -> None:
         "subset_ratio", "sampler_seed", "pruner", "precision"}
 
 
-@pytest.mark.parametrize("flag, value, minimum", [("--workers", "0", 1), ("--max-retries", "-1", 0),
-                                                   ("--checkpoint-every", "-2", 0), ("--batch-size", "0", 1)])
+@pytest.mark.parametrize("flag, value, minimum", BELOW_MINIMUM)
 def test_declared_minimum_is_enforced(flag: str, value: str, minimum: int, capsys, monkeypatch) -> None:
     monkeypatch.setattr(sys, "argv", ["run_all.py", "--task", "osc", "--preset", "smoke", flag, value])
     with pytest.raises(SystemExit) as done:

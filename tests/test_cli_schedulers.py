@@ -6,6 +6,7 @@ import pytest
 from typer.testing import CliRunner
 
 from run_all import app
+from tests.support.refusals import BAD_LR_TRACE
 
 runner = CliRunner()
 
@@ -38,17 +39,7 @@ def test_lr_trace_per_batch_has_one_value_per_step() -> None:
     assert len(json.loads(result.stdout)["lr"]) == 20
 
 
-@pytest.mark.parametrize("args, message", [
-    (["lr-trace", "XYZ"], "unknown scheduler 'XYZ'; known: N, P, C"),
-    (["lr-trace", "H", "--set", "bogus=1"], "H: unknown parameter 'bogus'; allowed: infimum_lr, upper_bound"),
-    (["lr-trace", "H", "--set", "upper_bound=abc"], "upper_bound='abc' is not a valid int"),
-    (["lr-trace", "H", "--set", "upper_bound"], "expected name=value"),
-    (["lr-trace", "H", "--epochs", "200", "--set", "upper_bound=100"], "allowed: upper_bound >= 200"),
-    (["lr-trace", "C", "--epochs", "50,,100"], "--epochs: '50,,100' is malformed"),
-    (["lr-trace", "C", "--epochs", "0"], "budgets must be positive"),
-    (["lr-trace", "OC", "--steps-per-epoch", "100000000", "--epochs", "1000"], "over the limit of 10,000,000"),
-    (["lr-trace", "--all", "--epochs", "10000000"], "is over the limit of 10,000,000"),
-])
+@pytest.mark.parametrize("args, message", BAD_LR_TRACE)
 def test_lr_trace_bad_input_is_one_line_and_nonzero(args: list[str], message: str) -> None:
     result = runner.invoke(app, args)
     assert result.exit_code == 2

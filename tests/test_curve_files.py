@@ -7,7 +7,7 @@ import pytest
 
 from errors import UserError
 from results.sources.curve_files import load_curves, read_ours, read_paper
-from tests.curve_factory import synthetic_curves
+from tests.support.curves import synthetic_curves
 
 PAPER = Path(__file__).parent / "fixtures" / "paper-curves"
 

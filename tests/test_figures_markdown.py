@@ -20,8 +20,8 @@ from results.report.markdown import verdict
 from results.stats.across_tasks import performance_profile
 from results.summary import merge_reports
 from run_all import app
-from tests.curve_factory import synthetic_curves
 from tests.processes import HANG_SECONDS
+from tests.support.curves import synthetic_curves
 
 PAPER = Path(__file__).parent / "fixtures" / "paper-curves"
 SHARED_PAPER = Path(__file__).parents[2] / "shared" / "reference" / "paper-curves"

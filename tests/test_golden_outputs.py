@@ -18,10 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_cli
+from tests.support.cli import run_cli
 
-GOLDEN = Path(__file__).resolve().parent / "fixtures" / "golden-run"
-GOLDEN_COMMAND = ["--task", "osc", "--preset", "smoke", "--schedulers", "N,C,H,P", "--transfer-grid", "0.5,1,2"]
+GOLDEN = Path(__file__).resolve().parent / "fixtures" / "golden-run"  # GOLDEN_COMMAND of tests/support/tiny_runs.py
 OUTPUTS = ["report.json", "curves.csv", "transfer.csv", "report.md",
            *sorted(str(p.relative_to(GOLDEN)) for p in (GOLDEN / "plots").glob("*.png"))]
 
@@ -53,11 +52,12 @@ def without_run_facts(name: str, content: bytes) -> bytes:
 
 @pytest.mark.slow
 @pytest.mark.multiprocess
-def test_the_golden_command_retrains_to_the_same_bytes(tmp_path: Path, monkeypatch, one_torch_thread) -> None:
-    """Training on this machine's CPU is deterministic: the same command gives the same curves and figures."""
-    monkeypatch.chdir(tmp_path)
-    out = tmp_path / "golden-run"
-    assert run_cli(*GOLDEN_COMMAND, "--out", "golden-run", "--data-dir", "data") == 0
+def test_the_golden_command_retrains_to_the_same_bytes(finished_run) -> None:
+    """Training on this machine's CPU is deterministic: the same command gives the same curves and figures.
+
+    The command is trained once per session (the "golden" tiny run, one torch thread, ``--out golden-run
+    --data-dir data`` as the fixture was written); tests/test_runner_end_to_end.py checks the same run."""
+    out = finished_run("golden") / "golden-run"
     changed = [name for name in OUTPUTS if without_run_facts(name, (out / name).read_bytes())
                != without_run_facts(name, (GOLDEN / name).read_bytes())]
     assert changed == []

@@ -8,7 +8,7 @@ import torch
 from errors import UserError
 from tasks import DataConfig, get_task
 from tasks.cifar import DEBIAN_FASHION_MNIST
-from tests.conftest import write_cifar
+from tests.support.datasets import write_cifar
 
 # Normalisation constants as the sources give them, written here rather than read from the code:
 # design.md section 6 (the HyperbolicLR paper suite's CIFAR preprocessing; the widely used values from

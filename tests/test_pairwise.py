@@ -20,7 +20,7 @@ from results.stats.pairwise import (
     t_interval,
 )
 from results.stats.simulation import simulated_curves
-from tests.test_budget_test import frame
+from tests.support.curves import frame
 
 BUDGETS = (20, 40, 80)
 

@@ -15,7 +15,7 @@ import pytest
 from optuna.trial import TrialState
 
 from runstate.storage import default_url, open_storage
-from tests.conftest import run_cli
+from tests.support.cli import run_cli
 
 pytestmark = [pytest.mark.slow]
 

@@ -5,28 +5,21 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.processes import HANG_SECONDS
+from tests.support.cli import ROOT, run_process
+from tests.support.refusals import REPORT_OF_NOTHING
 
-ROOT = Path(__file__).resolve().parents[1]
 LEGACY = ROOT / "tests" / "fixtures" / "legacy-run"  # a stored smoke run of N and H (see test_architecture)
-
-
-def report(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(ROOT / "run_all.py"), "report", *args], cwd=cwd, capture_output=True,
-                          text=True, timeout=HANG_SECONDS)
 
 
 @pytest.mark.slow
 def test_several_runs_merge_into_ranks_and_a_performance_profile(tmp_path: Path) -> None:
     for name in ("first", "second"):
         shutil.copytree(LEGACY, tmp_path / name)
-    done = report("first", "second", "--out", "merged", cwd=tmp_path)
+    done = run_process("report", "first", "second", "--out", "merged", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     merged = json.loads((tmp_path / "merged" / "summary.json").read_text())
     assert merged["tasks"] == ["first", "second"]  # same project twice: labelled by folder
@@ -44,13 +37,8 @@ def test_several_runs_merge_into_ranks_and_a_performance_profile(tmp_path: Path)
     assert "plots/performance_profile.png" in links and all((tmp_path / "merged" / link).is_file() for link in links)
 
 
-@pytest.mark.parametrize("target, message", [
-    ("/nonexistent/run",
-     "error: /nonexistent/run: no such folder; give a run's output folder or an Optuna storage URL"),
-    ("sqlite:///{tmp}/new.db", "error: sqlite:///{tmp}/new.db holds no EpochBench project (no such file)"),
-    ("journal:{tmp}/new.log", "error: journal:{tmp}/new.log holds no EpochBench project (no such file)"),
-])
+@pytest.mark.parametrize("target, message", REPORT_OF_NOTHING)
 def test_report_of_nothing_is_one_line_and_creates_nothing(tmp_path: Path, target: str, message: str) -> None:
-    done = report(target.format(tmp=tmp_path), cwd=tmp_path)
+    done = run_process("report", target.format(tmp=tmp_path), cwd=tmp_path)
     assert done.returncode == 2 and done.stderr.strip() == message.format(tmp=tmp_path)
     assert list(tmp_path.iterdir()) == []

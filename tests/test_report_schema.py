@@ -16,8 +16,8 @@ import optuna
 import pytest
 
 from runstate.storage import default_url, open_storage
-from tests.conftest import run_cli
 from tests.processes import HANG_SECONDS
+from tests.support.cli import run_cli
 
 pytestmark = [pytest.mark.slow]
 

@@ -1,98 +1,49 @@
 """Resuming an --out: every setting that changes stored numbers is refused by name; growth trains only what is new.
 
-One tiny finished run per task (module-scoped); each refusal is one command-line call on a copy of it.
-The settings are listed here explicitly (not imported from the runner) so that a setting dropped from
-the runner's resume check fails its case instead of silently leaving the list.
+One tiny finished run per task (tests/support/tiny_runs.py, trained once per session); each refusal is one
+command-line call on a fresh copy of it. The cases (tests/support/refusals.py) are checked against the identity
+settings the code declares (runner.config.RunConfig and every task's options), so that a new identity setting
+fails here until it gets a case, and a setting dropped from the runner's resume check fails its case.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
-import shutil
 from pathlib import Path
 
 import optuna
 import pytest
 from optuna.trial import TrialState
 
+from runner.config import RunConfig
+from runner.options import identity_names
 from runstate.storage import default_url, open_storage
-from tests.conftest import run_cli, write_cifar
+from tasks import TASKS
+from tests.support.cli import run_cli
+from tests.support.refusals import IDENTITY_CASES, PROJECTS
+from tests.support.snapshot import file_digests
+from tests.support.tiny_runs import RESUME_BASES as BASES
+from tests.support.tiny_runs import flags
 
 pytestmark = [pytest.mark.slow]
 
-# Tiny finished base runs: 1 tuning trial of 1 epoch, Phase 2 at budget 1 with seed 1.
-TINY = {"--preset": "smoke", "--schedulers": "C", "--n-trials": "1", "--epochs": "1", "--epoch-budgets": "1",
-        "--compare-seeds": "1"}
-BASES = {
-    "osc": {"--task": "osc", **TINY, "--hist": "5", "--pred": "5", "--subset-ratio": "0.005"},
-    "integral": {"--task": "integral", "--model": "DeepONet", **TINY, "--n-functions": "20"},
-    "cifar10": {"--task": "cifar10", "--model": "SimpleCNN", "--dataset": "CIFAR10", **TINY, "--subset-ratio": "1",
-                "--batch-size": "16"},
-}
-PROJECTS = {"osc": "osc-LSTM_Seq2Seq", "integral": "integral-DeepONet", "cifar10": "cifar10-CIFAR10-SimpleCNN"}
-
-# (identity setting, base run, changed options). A change of task, model or dataset also changes the
-# default project name, so --project is pinned to the base's to make the two runs clash. None drops an
-# option of the base (osc's own --hist/--pred are refused by any other task).
-IDENTITY_CASES = [
-    ("task", "osc", {"--task": "integral", "--project": PROJECTS["osc"], "--hist": None, "--pred": None}),
-    ("model", "integral", {"--model": "TFONet", "--project": PROJECTS["integral"]}),
-    ("dataset", "cifar10", {"--dataset": "CIFAR100", "--project": PROJECTS["cifar10"]}),
-    ("optimizer", "osc", {"--optimizer": "Adam"}),
-    ("epochs", "osc", {"--epochs": "2"}),
-    ("batch_size", "osc", {"--batch-size": "32"}),
-    ("lr", "osc", {"--lr": "0.02"}),
-    ("infimum_lr", "osc", {"--infimum-lr": "1e-5"}),
-    ("n_trials", "osc", {"--n-trials": "2"}),
-    ("n_seeds", "osc", {"--n-seeds": "2"}),
-    ("subset_ratio", "osc", {"--subset-ratio": "0.01"}),
-    ("dtype", "osc", {"--dtype": "damped"}),
-    ("hist", "osc", {"--hist": "6"}),
-    ("pred", "osc", {"--pred": "6"}),
-    ("n_functions", "integral", {"--n-functions": "30"}),
-    ("sampler_seed", "osc", {"--sampler-seed": "1"}),
-    ("pruner", "osc", {"--pruner": "median"}),
-    ("precision", "osc", {"--precision": "bf16"}),
-]
-
 
 def command(options: dict[str, str | None], out: Path, data: Path) -> list[str]:
-    args = [part for item in options.items() if item[1] is not None for part in item]
-    return [*args, "--skip-lr-free", "--out", str(out), "--data-dir", str(data)]
+    return [*flags(options), "--skip-lr-free", "--out", str(out), "--data-dir", str(data)]
 
 
-def snapshot(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
-
-
-@pytest.fixture(scope="module")
-def bases(tmp_path_factory, one_torch_thread) -> dict[str, tuple[Path, Path]]:
-    """task -> (finished output folder, data folder)."""
-    import torchvision.datasets.cifar
-
-    root = tmp_path_factory.mktemp("bases")
-    write_cifar(root / "data", "CIFAR10", per_file=4)
-    found = {}
-    with pytest.MonkeyPatch.context() as patch:  # tiny CIFAR fixtures cannot match the official md5 sums
-        patch.setattr(torchvision.datasets.cifar, "check_integrity", lambda path, md5=None: Path(path).is_file())
-        for task, options in BASES.items():
-            out = root / task
-            assert run_cli(*command(options, out, root / "data")) == 0, task
-            assert json.loads((out / "report.json").read_text())["mean_final_val_loss"]["C"]
-            found[task] = (out, root / "data")
-    return found
+def base(finished_run, task: str) -> tuple[Path, Path]:
+    """(output folder, data folder) of a fresh copy of the task's finished one-epoch run."""
+    folder = finished_run(f"{task} one epoch")
+    return folder / "out", folder / "data"
 
 
 @pytest.mark.parametrize("setting, task, change", IDENTITY_CASES, ids=[c[0] for c in IDENTITY_CASES])
-def test_changed_identity_setting_is_refused(bases, tmp_path: Path, capsys, setting: str, task: str,
+def test_changed_identity_setting_is_refused(finished_run, capsys, setting: str, task: str,
                                              change: dict[str, str]) -> None:
-    base, data = bases[task]
-    out = tmp_path / "out"
-    shutil.copytree(base, out)
-    before = snapshot(out)
+    out, data = base(finished_run, task)
+    before = file_digests(out)
     capsys.readouterr()
     code = run_cli(*command({**BASES[task], **change}, out, data))
     err = capsys.readouterr().err
@@ -100,14 +51,18 @@ def test_changed_identity_setting_is_refused(bases, tmp_path: Path, capsys, sett
     assert err.startswith("error: ") and err.count("\n") == 1, err
     flag = "--" + setting.replace("_", "-")
     assert re.search(rf"{flag}(?![\w-])", err), f"{flag} not named in: {err}"
-    assert snapshot(out) == before
+    assert file_digests(out) == before
+
+
+def identity_settings() -> set[str]:
+    """What a resume compares (RunConfig.differences): the run's identity options and every task's identity options."""
+    return {*identity_names(RunConfig), *(o.name for spec in TASKS.values() for o in spec.options if o.identity)}
 
 
 def test_the_cases_cover_every_identity_setting_once() -> None:
     settings = [case[0] for case in IDENTITY_CASES]
-    assert sorted(settings) == sorted({
-        "task", "model", "dataset", "optimizer", "epochs", "batch_size", "lr", "infimum_lr", "n_trials", "n_seeds",
-        "subset_ratio", "dtype", "hist", "pred", "n_functions", "sampler_seed", "pruner", "precision"})
+    assert sorted(settings) == sorted(identity_settings())
+    assert {"task", "epochs", "lr", "hist", "n_functions"} <= identity_settings()  # the walk finds both kinds
 
 
 def _trials(out: Path, phase: str, name: str) -> list[optuna.trial.FrozenTrial]:
@@ -123,10 +78,8 @@ def _fingerprint(trial: optuna.trial.FrozenTrial) -> tuple:
             trial.datetime_complete, json.dumps(trial.user_attrs, sort_keys=True, default=str))
 
 
-def test_growing_budgets_seeds_and_schedulers_trains_only_the_new_runs(bases, tmp_path: Path) -> None:
-    base, data = bases["osc"]
-    out = tmp_path / "out"
-    shutil.copytree(base, out)
+def test_growing_budgets_seeds_and_schedulers_trains_only_the_new_runs(finished_run) -> None:
+    out, data = base(finished_run, "osc")
     old_tune, old_compare = _trials(out, "tune", "C"), _trials(out, "compare", "C")
     assert [(t.user_attrs["budget"], t.user_attrs["seed"]) for t in old_compare] == [(1, 1)]
 

@@ -8,35 +8,24 @@ import os
 import re
 import signal
 import subprocess
-import sys
 from pathlib import Path
 
-import optuna
 import pandas as pd
 import pytest
 
-import run_all
 from runner.config import resolve
 from runner.pipeline import run_benchmark
 from runstate import storage as store
-from tests.conftest import write_cifar
 from tests.processes import HANG_SECONDS, as_foreground_job, freeze_when
+from tests.support.cli import ROOT, command, run_cli
+from tests.support.datasets import write_cifar
+from tests.support.snapshot import compare_trials
+from tests.support.tiny_runs import GOLDEN_COMMAND, OSC_C_EH
 
 pytestmark = [pytest.mark.slow]
 
-ROOT = Path(__file__).resolve().parents[1]
-TINY_OSC = ["--hist", "5", "--pred", "5", "--subset-ratio", "0.005"]  # a sliver of the smoke data: seconds a run
 REPORT_KEYS = {"schema_version", "config", "environment", "optimization", "mean_final_val_loss",
                "per_budget_results", "final_loss_change_pct"}
-
-
-def cli(*args: str) -> None:
-    """Run the real entry point in-process; a non-zero exit fails the test."""
-    sys.argv = ["run_all.py", *args]
-    try:
-        run_all.main()
-    except SystemExit as done:
-        assert done.code in (0, None), f"exit {done.code}"
 
 
 def assert_complete_report(out: Path, names: list[str], budgets: list[int], seeds: int) -> dict:
@@ -62,37 +51,40 @@ def assert_complete_report(out: Path, names: list[str], budgets: list[int], seed
     return report
 
 
-def test_osc_smoke_with_lr_free_and_report_rebuild(tmp_path: Path) -> None:
-    out = tmp_path / "osc"
-    cli("--task", "osc", "--preset", "smoke", "--schedulers", "C,EH", "--out", str(out),
-        "--data-dir", str(tmp_path / "data"), "--epoch-budgets", "2,4")
-    names = ["C", "EH", "Prodigy", "DAdapt", "ScheduleFree"]
-    report = assert_complete_report(out, names, [2, 4], 2)
+def test_osc_smoke_with_lr_free_and_report_rebuild(finished_run, monkeypatch) -> None:
+    """The golden command (N, P, C, H and the LR-free optimizers with a transfer grid, smoke preset), trained
+    once per session: a complete report, rebuilt from the storage to the same bytes; the rerun trains nothing."""
+    folder = finished_run("golden")
+    out = folder / "golden-run"
+    names = ["N", "P", "C", "H", "Prodigy", "DAdapt", "ScheduleFree"]
+    report = assert_complete_report(out, names, [3, 6], 2)
     assert report["optimization"]["C"]["complete"] == 2
     assert report["environment"]["torch"] and report["config"]["task"] == "osc"
     written = (out / "report.json").read_bytes(), (out / "curves.csv").read_bytes()
-    rebuilt = tmp_path / "rebuilt"
-    cli("report", str(out), "--out", str(rebuilt))
+    rebuilt = folder / "rebuilt"
+    assert run_cli("report", out, "--out", rebuilt) == 0
     assert ((rebuilt / "report.json").read_bytes(), (rebuilt / "curves.csv").read_bytes()) == written
-    for folder in (out, rebuilt):  # every plot, and a report.md whose every link resolves
-        plots = {p.name: p.stat().st_size for p in (folder / "plots").glob("*.png")}
+    for place in (out, rebuilt):  # every plot, and a report.md whose every link resolves
+        plots = {p.name: p.stat().st_size for p in (place / "plots").glob("*.png")}
         assert set(plots) == {"lr_schedules.png", "val_curves.png", "final_loss.png", "decoupling_heatmap.png",
-                              "decoupling_vs_noise.png", "predicted_vs_measured.png"}
+                              "decoupling_vs_noise.png", "predicted_vs_measured.png", "lr_sensitivity.png",
+                              "optimal_lr_drift.png"}
         assert min(plots.values()) > 10_000
-        links = re.findall(r"\]\(([^)]+)\)", (folder / "report.md").read_text())
-        assert len(links) == 6 and all((folder / link).is_file() for link in links)
+        links = re.findall(r"\]\(([^)]+)\)", (place / "report.md").read_text())
+        assert len(links) == 8 and all((place / link).is_file() for link in links)
     # Re-running the finished command trains nothing and leaves the same report.
-    before = len(_compare_trials(out))
-    cli("--task", "osc", "--preset", "smoke", "--schedulers", "C,EH", "--out", str(out),
-        "--data-dir", str(tmp_path / "data"), "--epoch-budgets", "2,4")
-    assert len(_compare_trials(out)) == before
+    before = len(compare_trials(out))
+    monkeypatch.chdir(folder)  # the folders as the run was given them: the report states them
+    assert run_cli(*GOLDEN_COMMAND, "--out", "golden-run", "--data-dir", "data") == 0
+    assert len(compare_trials(out)) == before
     assert (out / "report.json").read_bytes() == written[0]
 
 
 def test_integral_end_to_end(tmp_path: Path) -> None:
     out = tmp_path / "integral"
-    cli("--task", "integral", "--model", "DeepONet", "--preset", "smoke", "--schedulers", "WSD", "--skip-lr-free",
-        "--n-functions", "120", "--lr", "1e-4", "--out", str(out), "--data-dir", str(tmp_path / "data"))
+    assert run_cli("--task", "integral", "--model", "DeepONet", "--preset", "smoke", "--schedulers", "WSD",
+                   "--skip-lr-free", "--n-functions", "120", "--lr", "1e-4", "--out", out,
+                   "--data-dir", tmp_path / "data") == 0
     assert_complete_report(out, ["WSD"], [3, 6], 2)
 
 
@@ -107,40 +99,34 @@ def test_cifar_end_to_end_with_accuracy(tmp_path: Path, unchecked_cifar_md5) -> 
     assert "val_accuracy" in pd.read_csv(tmp_path / "cifar" / "curves.csv").columns
 
 
-def _compare_trials(out: Path) -> list[tuple]:
-    """(study, state name, budget, seed) of every Phase 2 trial in the run folder's storage."""
-    storage = store.open_storage(store.default_url(out))
-    return [(summary.study_name, t.state.name, str(t.user_attrs.get("budget")), str(t.user_attrs.get("seed")))
-            for summary in optuna.get_all_study_summaries(storage) if "/compare/" in summary.study_name
-            for t in store.trials(storage, summary.study_name)]
-
-
 @pytest.mark.multiprocess
-def test_sigkill_in_phase_2_resumes_to_the_uninterrupted_result(tmp_path: Path) -> None:
-    args = [sys.executable, str(ROOT / "run_all.py"), "--task", "osc", "--preset", "smoke", "--schedulers", "EH,C",
-            "--skip-lr-free", "--epoch-budgets", "4,8", *TINY_OSC, "--data-dir", str(tmp_path / "data")]
-    reference = tmp_path / "reference"
-    subprocess.run([*args, "--out", str(reference)], check=True, capture_output=True, cwd=ROOT, timeout=HANG_SECONDS)
+def test_sigkill_in_phase_2_resumes_to_the_uninterrupted_result(tmp_path: Path, finished_run) -> None:
+    """Killed once a Phase 2 run is stored, the same command resumes to the numbers of the uninterrupted run
+    (the "osc C,EH" tiny run, trained in-process with one torch thread: so is the killed process)."""
+    args = command(*OSC_C_EH, "--data-dir", tmp_path / "data")
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    reference = finished_run("osc C,EH") / "out"
 
     out = tmp_path / "killed"
-    process = subprocess.Popen([*args, "--out", str(out)], cwd=ROOT, stdout=subprocess.DEVNULL,
+    process = subprocess.Popen([*args, "--out", str(out)], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)
     try:  # looked at only while frozen: the first finished Phase 2 run is seen before another can finish
         freeze_when([process.pid], lambda: (out / "epochbench.journal").exists() and any(
-            state == "COMPLETE" for _, state, _, _ in _compare_trials(out)), "a finished Phase 2 run",
+            state == "COMPLETE" for _, state, _, _ in compare_trials(out)), "a finished Phase 2 run",
             storage=store.default_url(out))
     finally:
         os.kill(process.pid, signal.SIGKILL)
     process.wait(timeout=HANG_SECONDS)
-    interrupted = _compare_trials(out)
+    interrupted = compare_trials(out)
     assert any(state == "COMPLETE" for _, state, _, _ in interrupted)
     assert sum(state == "COMPLETE" for _, state, _, _ in interrupted) < 8, "the kill came after Phase 2 ended"
     assert not (out / "report.json").exists()
 
-    subprocess.run([*args, "--out", str(out)], check=True, capture_output=True, cwd=ROOT, timeout=HANG_SECONDS)
-    finished = [(name, b, s) for name, state, b, s in _compare_trials(out) if state == "COMPLETE"]
+    subprocess.run([*args, "--out", str(out)], check=True, capture_output=True, cwd=ROOT, env=env,
+                   timeout=HANG_SECONDS)
+    finished = [(name, b, s) for name, state, b, s in compare_trials(out) if state == "COMPLETE"]
     assert sorted(finished) == sorted((f"osc-LSTM_Seq2Seq/compare/{n}", str(b), str(s))
-                                      for n in ("EH", "C") for b in (4, 8) for s in (1, 2))
+                                      for n in ("EH", "C") for b in (3, 6) for s in (1, 2))
     resumed, uninterrupted = (json.loads((d / "report.json").read_text()) for d in (out, reference))
     for key in ("optimization", "mean_final_val_loss", "per_budget_results", "final_loss_change_pct"):
         assert resumed[key] == uninterrupted[key]
@@ -183,8 +169,7 @@ def test_phase_1_results_do_not_depend_on_interruption(tmp_path: Path) -> None:
 def test_a_stop_signal_exits_with_a_resume_hint_and_the_rerun_completes(tmp_path: Path, sig: int,
                                                                          status: int) -> None:
     """Ctrl-C and SIGTERM (a job scheduler, docker stop) both mark the run interrupted; 128 + signal."""
-    args = [sys.executable, str(ROOT / "run_all.py"), "--task", "osc", "--preset", "smoke", "--schedulers", "C,EH",
-            "--skip-lr-free", *TINY_OSC, "--out", str(tmp_path / "out"), "--data-dir", str(tmp_path / "data")]
+    args = command(*OSC_C_EH, "--out", tmp_path / "out", "--data-dir", tmp_path / "data")
     process = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                preexec_fn=as_foreground_job)
     url = store.default_url(tmp_path / "out")

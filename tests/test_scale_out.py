@@ -7,14 +7,12 @@ import json
 import os
 import signal
 import subprocess
-import sys
 from pathlib import Path
 
 import optuna
 import pytest
 
 from runstate import storage as store
-from tests.conftest import run_cli
 from tests.processes import (
     HANG_SECONDS,
     as_foreground_job,
@@ -26,14 +24,12 @@ from tests.processes import (
     wait_until,
     worker_pid,
 )
+from tests.support.cli import ROOT, command, run_cli, run_process
+from tests.support.refusals import BAD_WORKER_STORAGE
+from tests.support.tiny_runs import OSC_N_C as TINY
+from tests.support.tiny_runs import OSC_PROJECT as PROJECT
 
 pytestmark = [pytest.mark.multiprocess, pytest.mark.slow]
-
-ROOT = Path(__file__).resolve().parents[1]
-PROJECT = "osc-LSTM_Seq2Seq"
-TINY = ["--task", "osc", "--preset", "smoke", "--schedulers", "N,C", "--skip-lr-free", "--n-trials", "2",
-        "--epochs", "2", "--epoch-budgets", "2,3", "--compare-seeds", "2", "--hist", "5", "--pred", "5",
-        "--subset-ratio", "0.005"]
 
 
 def units(url: str, phase: str, name: str) -> collections.Counter:
@@ -46,14 +42,9 @@ def units(url: str, phase: str, name: str) -> collections.Counter:
     return collections.Counter(key(t) for t in trials if store.is_finished(t))
 
 
-def cli(*args: str, timeout: int = 300) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(ROOT / "run_all.py"), *map(str, args)], cwd=ROOT, capture_output=True,
-                          text=True, timeout=timeout)
-
-
-def test_two_workers_do_every_unit_once_with_the_numbers_of_one(tmp_path: Path, one_torch_thread) -> None:
+def test_two_workers_do_every_unit_once_with_the_numbers_of_one(tmp_path: Path, finished_run) -> None:
     data = tmp_path / "data"
-    done = cli(*TINY, "--workers", "2", "--out", tmp_path / "two", "--data-dir", data)
+    done = run_process(*TINY, "--workers", "2", "--out", tmp_path / "two", "--data-dir", data)
     assert done.returncode == 0, done.stderr
     assert "2 workers, 1 thread(s) each, on cpu" in done.stdout
     assert json.loads((tmp_path / "two" / "report.json").read_text())["environment"]["run_devices"] == {"cpu": 12}
@@ -61,9 +52,9 @@ def test_two_workers_do_every_unit_once_with_the_numbers_of_one(tmp_path: Path, 
     for name in ("N", "C"):
         assert units(url, "tune", name) == {0: 1, 1: 1}
         assert units(url, "compare", name) == {(b, s): 1 for b in (2, 3) for s in (1, 2)}
-    # One worker with the same single intra-op thread (CPU sums depend on the thread count).
-    assert run_cli(*TINY, "--out", tmp_path / "one", "--data-dir", data) == 0
-    assert (tmp_path / "two" / "curves.csv").read_text() == (tmp_path / "one" / "curves.csv").read_text()
+    # One worker with the same single intra-op thread (CPU sums depend on the thread count): the "osc N,C" tiny run.
+    one = finished_run("osc N,C") / "out"
+    assert (tmp_path / "two" / "curves.csv").read_text() == (one / "curves.csv").read_text()
 
 
 def test_tpe_past_its_random_start_samples_as_in_a_serial_run(tmp_path: Path, one_torch_thread) -> None:
@@ -74,9 +65,8 @@ def test_tpe_past_its_random_start_samples_as_in_a_serial_run(tmp_path: Path, on
     args = [*TINY, "--schedulers", "C", "--n-trials", str(TPE_STARTUP + 3), "--epochs", "1", "--skip-compare",
             "--data-dir", tmp_path / "data"]
     url = store.default_url(tmp_path / "two")
-    pool = subprocess.Popen([sys.executable, str(ROOT / "run_all.py"), *map(str, args), "--workers", "2", "--out",
-                             str(tmp_path / "two")], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, start_new_session=True)
+    pool = subprocess.Popen(command(*args, "--workers", "2", "--out", tmp_path / "two"), cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:  # both take part by arrangement: the first worker to claim a trial is held until another finishes one
         held = freeze_when([pool.pid], lambda: claims_held(url), "the first claim", group=True, storage=url)
         first = worker_pid(held[0][1])  # both may have claimed one by the first look: one is held back
@@ -106,8 +96,8 @@ def test_tpe_past_its_random_start_samples_as_in_a_serial_run(tmp_path: Path, on
 
 def test_a_worker_joins_a_run_from_its_storage_alone(tmp_path: Path, one_torch_thread) -> None:
     url = f"journal:{tmp_path}/run.journal"
-    started = subprocess.Popen([sys.executable, str(ROOT / "run_all.py"), *TINY, "--storage", url, "--out",
-                                str(tmp_path / "out"), "--data-dir", str(tmp_path / "data")], cwd=ROOT,
+    started = subprocess.Popen(command(*TINY, "--storage", url, "--out", tmp_path / "out", "--data-dir",
+                                       tmp_path / "data"), cwd=ROOT,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     freeze_when([started.pid], lambda: units(url, "tune", "N"), "the first finished unit", storage=url)
     started.send_signal(signal.SIGKILL)  # the starting process is gone after its first unit
@@ -120,12 +110,9 @@ def test_a_worker_joins_a_run_from_its_storage_alone(tmp_path: Path, one_torch_t
     assert report["config"]["hist"] == 5 and set(report["mean_final_val_loss"]) == {"N", "C"}
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--storage", "postgresql://nobody@127.0.0.1:1/none", "--project", PROJECT], "cannot open storage"),
-    (["--storage", "journal:/nonexistent/x.journal", "--project", PROJECT], "holds no EpochBench project"),
-])
+@pytest.mark.parametrize("args, message", BAD_WORKER_STORAGE)
 def test_worker_bad_storage_is_one_line(tmp_path: Path, args: list[str], message: str) -> None:
-    done = cli("worker", *args, timeout=HANG_SECONDS)
+    done = run_process("worker", *args)
     assert done.returncode == 2 and done.stderr.count("\n") == 1 and message in done.stderr, done.stderr
 
 
@@ -134,7 +121,7 @@ def test_worker_for_a_project_not_in_the_storage_is_one_line(tmp_path: Path, one
     assert run_cli(*TINY, "--schedulers", "N", "--skip-compare", "--storage", url, "--out", tmp_path / "out",
                    "--data-dir", tmp_path / "data") == 0
     before = Path(url[8:]).read_bytes()
-    done = cli("worker", "--storage", url, "--project", "nope", timeout=HANG_SECONDS)
+    done = run_process("worker", "--storage", url, "--project", "nope")
     assert done.returncode == 2 and done.stderr.strip() == (
         f"error: project 'nope' is not in {url}; found: {PROJECT}")
     assert Path(url[8:]).read_bytes() == before
@@ -171,7 +158,7 @@ def test_a_unit_that_always_fails_is_retried_then_recorded_and_the_run_completes
 @pytest.mark.parametrize("kind", ["journal", "postgresql"])
 def test_a_killed_worker_loses_nothing_and_its_retry_is_recorded(request, tmp_path: Path, kind: str) -> None:
     url = request.getfixturevalue(f"{kind}_url")
-    args = [sys.executable, str(ROOT / "run_all.py"), *TINY, "--storage", url, "--data-dir", str(tmp_path / "data")]
+    args = command(*TINY, "--storage", url, "--data-dir", tmp_path / "data")
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     victim = subprocess.Popen([*args, "--out", str(tmp_path / "victim")], cwd=ROOT, env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -212,8 +199,7 @@ def test_a_stopped_pool_stops_every_worker_and_the_same_command_resumes(tmp_path
     """Ctrl-C, or a SIGTERM to the whole process group (systemd, Docker, Slurm; the fork server
     ignores it, so the parent can follow its workers): every unit is stopped as interrupted, which
     uses up no retry, and the same command finishes the run."""
-    args = [sys.executable, str(ROOT / "run_all.py"), *TINY, "--workers", "2", "--out", str(tmp_path / "out"),
-            "--data-dir", str(tmp_path / "data")]
+    args = command(*TINY, "--workers", "2", "--out", tmp_path / "out", "--data-dir", tmp_path / "data")
     pool = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                             start_new_session=True, preexec_fn=as_foreground_job)  # as a terminal's foreground job
     url = store.default_url(tmp_path / "out")
@@ -232,8 +218,8 @@ def test_a_killed_pool_parent_takes_its_workers_with_it(tmp_path: Path) -> None:
 
     The parent is killed while the pool is frozen with a worker at the start of a 40-epoch unit:
     that unit is stopped (interrupted), not finished, once the worker sees its parent gone."""
-    args = [sys.executable, str(ROOT / "run_all.py"), *TINY, "--epoch-budgets", "2,40", "--workers", "2",
-            "--out", str(tmp_path / "out"), "--data-dir", str(tmp_path / "data")]
+    args = command(*TINY, "--epoch-budgets", "2,40", "--workers", "2", "--out", tmp_path / "out",
+                   "--data-dir", tmp_path / "data")
     pool = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
     url = store.default_url(tmp_path / "out")
@@ -268,7 +254,7 @@ def group_alive(group: int) -> bool:
 
 def assert_the_same_command_finishes_without_faults(args: list[str], out: Path, budgets=(2, 3)) -> None:
     """Stopped units are "interrupted", which is no fault: the rerun trains each unit exactly once more."""
-    done = cli(*args[2:])
+    done = run_process(*args[2:])
     assert done.returncode == 0, done.stderr
     url = store.default_url(out)
     for name in ("N", "C"):

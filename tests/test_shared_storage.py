@@ -17,14 +17,14 @@ from pathlib import Path
 import optuna
 import pytest
 
-from tests.conftest import run_cli
 from tests.processes import HANG_SECONDS
+from tests.support.cli import ROOT, run_cli, run_process
+from tests.support.tiny_runs import TINY_OSC
 
 pytestmark = [pytest.mark.slow]
 
-ROOT = Path(__file__).resolve().parents[1]
 TINY = ["--task", "osc", "--preset", "smoke", "--skip-lr-free", "--n-trials", "1", "--epochs", "1",
-        "--epoch-budgets", "1,2", "--compare-seeds", "1", "--hist", "5", "--pred", "5", "--subset-ratio", "0.005"]
+        "--epoch-budgets", "1,2", "--compare-seeds", "1", *TINY_OSC]
 
 
 @pytest.mark.parametrize("kind", ["journal", "postgresql"])
@@ -85,8 +85,7 @@ def test_a_damaged_sqlite_file_is_named_as_such_in_one_line(tmp_path: Path, one_
         db.seek(8192)
         db.write(b"\xff" * (size - 8192))
     for args in (run, ["report", url, "--out", tmp_path / "report"]):
-        result = subprocess.run([sys.executable, str(ROOT / "run_all.py"), *map(str, args)], cwd=ROOT,
-                                capture_output=True, text=True, timeout=HANG_SECONDS)
+        result = run_process(*args)
         assert result.returncode == 2
         assert result.stderr == f"error: cannot open storage {url}: database disk image is malformed\n"
 

@@ -13,7 +13,7 @@ from schedulers.trace import lr_trace
 from tasks import DataConfig, get_task
 from tasks.data import TaskData
 from tasks.training import TrainConfig, Trainer, train
-from tests.conftest import write_cifar
+from tests.support.datasets import write_cifar
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,6 @@ import os
 import re
 import signal
 import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -15,14 +14,13 @@ import pytest
 
 from runstate import storage as store
 from tests.processes import HANG_SECONDS, freeze_when
-from tests.test_runner_end_to_end import ROOT, TINY_OSC, cli
+from tests.support.cli import ROOT, command, run_cli
+from tests.support.tiny_runs import OSC_PROJECT as PROJECT
+from tests.support.tiny_runs import OSC_TRANSFER
 
 pytestmark = [pytest.mark.slow]
 
-PROJECT = "osc-LSTM_Seq2Seq"
 NAMES = ["E", "C"]  # E shares its LR prefix across budgets, C does not (LR-free scaling: test_transfer_scaling)
-BASE = ["--task", "osc", "--preset", "smoke", "--schedulers", "E,C", "--skip-lr-free", "--n-trials", "1",
-        "--epochs", "2", "--epoch-budgets", "2,4", *TINY_OSC]
 
 
 TRANSFER = ["contenders", "tuning_budget", "longest_budget", "step_params", "ranking", "comparisons", "alpha",
@@ -33,7 +31,7 @@ REGRET = ["absolute", "percent", "lower_bound", "ci", "percent_ci", "log", "per_
 
 
 def args(out: Path, data: Path, grid: str = "0.5,1,2", *extra: str) -> list[str]:
-    return [*BASE, "--transfer-grid", grid, "--out", str(out), "--data-dir", str(data), *extra]
+    return [*OSC_TRANSFER, "--transfer-grid", grid, "--out", str(out), "--data-dir", str(data), *extra]
 
 
 def transfer_trials(out: Path) -> dict[str, list[tuple]]:
@@ -44,12 +42,11 @@ def transfer_trials(out: Path) -> dict[str, list[tuple]]:
             for name in sorted(store.study_names(storage)) if "/transfer/" in name}
 
 
-@pytest.fixture(scope="module")
-def reference(tmp_path_factory) -> tuple[Path, Path]:
-    root = tmp_path_factory.mktemp("transfer")
-    out, data = root / "out", root / "data"
-    cli(*args(out, data))
-    return out, data
+@pytest.fixture
+def reference(finished_run) -> tuple[Path, Path]:
+    """(output folder, data folder) of a fresh copy of args()'s run, trained once per session."""
+    folder = finished_run("osc E,C transfer grid")
+    return folder / "out", folder / "data"
 
 
 def test_multiplier_1_is_phase_2s_run_and_is_never_retrained(reference) -> None:
@@ -89,7 +86,7 @@ def test_report_shows_the_transfer_and_rebuilds_from_the_storage(reference, tmp_
     assert "**Tuned at 2 epochs, trained at 4:**" in text and "## Transfer" in text
     links = re.findall(r"\]\(([^)]+)\)", text)
     assert all((out / link).is_file() for link in links) and "plots/lr_sensitivity.png" in links
-    cli("report", str(out), "--out", str(tmp_path))
+    assert run_cli("report", out, "--out", tmp_path) == 0
     for name in ("report.json", "transfer.csv"):
         assert (tmp_path / name).read_bytes() == (out / name).read_bytes()
 
@@ -97,16 +94,15 @@ def test_report_shows_the_transfer_and_rebuilds_from_the_storage(reference, tmp_
 def test_without_prefix_sharing_the_numbers_are_equal(reference, tmp_path: Path) -> None:
     out, data = reference
     plain = tmp_path / "plain"
-    cli(*args(plain, data, "0.5,1,2", "--no-share-prefix"))
+    assert run_cli(*args(plain, data, "0.5,1,2", "--no-share-prefix")) == 0
     assert (plain / "transfer.csv").read_bytes() == (out / "transfer.csv").read_bytes()
 
 
 def test_a_grown_grid_trains_only_its_new_points(reference, tmp_path: Path) -> None:
     out, data = reference
-    grown = tmp_path / "grown"
-    subprocess.run(["cp", "-r", str(out), str(grown)], check=True)
+    grown = out  # the test's own copy
     before = transfer_trials(grown)
-    cli(*args(grown, data, "0.5,1,2,4"))
+    assert run_cli(*args(grown, data, "0.5,1,2,4")) == 0
     after = transfer_trials(grown)
     assert {k: after[k] for k in before} == before  # untouched
     new = sorted(set(after) - set(before))
@@ -120,8 +116,8 @@ def test_a_grown_grid_trains_only_its_new_points(reference, tmp_path: Path) -> N
 def test_sigkill_mid_grid_resumes_to_the_uninterrupted_numbers(reference, tmp_path: Path) -> None:
     out, data = reference
     killed = tmp_path / "killed"
-    command = [sys.executable, str(ROOT / "run_all.py"), *args(killed, data)]
-    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    argv = command(*args(killed, data))
+    process = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def some_transfer_run_finished() -> bool:
         return (killed / store.JOURNAL_FILE).exists() and any(
@@ -136,7 +132,7 @@ def test_sigkill_mid_grid_resumes_to_the_uninterrupted_numbers(reference, tmp_pa
     done = sum(state == "COMPLETE" for runs in transfer_trials(killed).values() for _, _, state, _ in runs)
     assert 0 < done < len(NAMES) * 2 * 2 * 2, "the kill came after the grid was done"
     assert not (killed / "transfer.csv").exists()
-    subprocess.run(command, check=True, capture_output=True, cwd=ROOT, timeout=HANG_SECONDS)
+    subprocess.run(argv, check=True, capture_output=True, cwd=ROOT, timeout=HANG_SECONDS)
     assert (killed / "transfer.csv").read_bytes() == (out / "transfer.csv").read_bytes()
     resumed, uninterrupted = (json.loads((d / "report.json").read_text())["transfer"] for d in (killed, out))
     assert {k: v for k, v in resumed.items() if k != "epochs"} == {k: v for k, v in uninterrupted.items()
@@ -148,7 +144,7 @@ def test_two_workers_train_every_grid_point_once_with_the_numbers_of_one(referen
                                                                          one_torch_thread) -> None:
     out, data = reference
     pooled = tmp_path / "pooled"
-    cli(*args(pooled, data, "0.5,1,2", "--workers", "2"))
+    assert run_cli(*args(pooled, data, "0.5,1,2", "--workers", "2")) == 0
     trials = transfer_trials(pooled)
     for study, runs in trials.items():  # each (budget, seed) finished once: no unit trained by both workers
         finished = [(b, s) for b, s, state, _ in runs if state == "COMPLETE"]

@@ -22,10 +22,9 @@ from runner import claims
 from runner.progress import Progress
 from runner.units import idle, work_through
 from runstate.storage import finish, open_storage, study_name
-from tests.conftest import run_cli
 from tests.processes import HANG_SECONDS, claims_held, freeze_when, thaw, units_finished_by, wait_until
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.support.cli import ROOT, command, run_cli
+from tests.support.tiny_runs import TINY_OSC
 
 
 def _trial_with(study: optuna.Study, **attrs) -> optuna.trial.FrozenTrial:
@@ -154,8 +153,7 @@ def test_lowest_live_claim_wins_and_interrupts_are_recorded() -> None:
     assert study.get_trials()[rival.number].state == optuna.trial.TrialState.RUNNING
 
 
-TINY = ["--task", "osc", "--preset", "smoke", "--schedulers", "C", "--skip-lr-free", "--epochs", "2",
-        "--hist", "5", "--pred", "5", "--subset-ratio", "0.005"]
+TINY = ["--task", "osc", "--preset", "smoke", "--schedulers", "C", "--skip-lr-free", "--epochs", "2", *TINY_OSC]
 
 
 @pytest.mark.multiprocess
@@ -167,8 +165,8 @@ def test_two_concurrent_workers_share_one_scheduler_without_duplicates(request, 
     # A 0.5 s heartbeat: a worker waiting on the other's claim polls every 0.5 s, not every 5 s. Staleness
     # far above any freeze: the frozen worker's claim must stay live.
     env = {**os.environ, claims.HEARTBEAT_ENV: "0.5", claims.STALE_ENV: "3600", "OMP_NUM_THREADS": "1"}
-    args = [sys.executable, str(ROOT / "run_all.py"), *TINY, "--n-trials", "3", "--epoch-budgets", "2,3",
-            "--compare-seeds", "3", "--storage", url, "--data-dir", str(tmp_path / "data"), "--log-every", "0"]
+    args = command(*TINY, "--n-trials", "3", "--epoch-budgets", "2,3", "--compare-seeds", "3", "--storage", url,
+                   "--data-dir", tmp_path / "data", "--log-every", "0")
 
     def start(i: int) -> subprocess.Popen:
         return subprocess.Popen([*args, "--out", str(tmp_path / f"w{i}")], cwd=ROOT, env=env, stdout=subprocess.PIPE,
@@ -296,10 +294,9 @@ def test_a_killed_zombie_workers_unit_is_taken_over_once_stale(tmp_path: Path) -
     """SIGKILLed and never waited for, the victim's PID still exists: only its heartbeat can tell it died."""
     journal = tmp_path / "journal.log"
     env = {**os.environ, claims.HEARTBEAT_ENV: "0.2", claims.STALE_ENV: "2"}
-    args = [sys.executable, str(ROOT / "run_all.py"), "--task", "osc", "--preset", "smoke", "--schedulers", "C",
-            "--skip-lr-free", "--n-trials", "1", "--compare-seeds", "1", "--epoch-budgets", "2,3",
-            "--storage", f"journal:{journal}",
-            "--data-dir", str(tmp_path / "data")]
+    args = command("--task", "osc", "--preset", "smoke", "--schedulers", "C", "--skip-lr-free", "--n-trials", "1",
+                   "--compare-seeds", "1", "--epoch-budgets", "2,3", "--storage", f"journal:{journal}",
+                   "--data-dir", tmp_path / "data")
     victim = subprocess.Popen([*args, "--out", str(tmp_path / "victim")], cwd=ROOT, env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:  # frozen while the storage is read: the claim seen is one it dies holding, not one it finished meanwhile

@@ -31,3 +31,10 @@ def synthetic_curves(names: list[str] = NAMES, budgets: tuple[int, ...] = (10, 2
                 rows += [{"scheduler": name, "budget": budget, "seed": seed, "epoch": e, "lr": lr[e],
                           "train_loss": loss[e], "val_loss": loss[e], "status": status} for e in range(budget)]
     return pd.DataFrame(rows)
+
+
+def frame(curves_by_name: dict[str, dict[int, dict[int, list[float]]]]) -> pd.DataFrame:
+    """Tidy curves (our curves.csv form) of simulated contenders."""
+    return pd.DataFrame([{"scheduler": name, "budget": b, "seed": s, "epoch": e, "val_loss": v, "status": "complete"}
+                         for name, curves in curves_by_name.items() for b, by_seed in curves.items()
+                         for s, curve in by_seed.items() for e, v in enumerate(curve)])
