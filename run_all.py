@@ -10,6 +10,7 @@ import sys
 import typing
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import typer
 from rich.markup import escape
@@ -23,6 +24,11 @@ from runner.parsing import parse_assignments, parse_budgets
 from schedulers.params import DEFAULT_INFIMUM_LR, DEFAULT_LR, Budget
 from schedulers.registry import SCHEDULERS, get_scheduler
 from tasks import TASKS, TaskOption
+
+if TYPE_CHECKING:  # optuna loads with the storage, after the checks
+    from optuna.storages import BaseStorage
+
+    from results.records import Analysis
 
 app = typer.Typer(add_completion=False, help=__doc__, pretty_exceptions_enable=False, rich_markup_mode="rich")
 
@@ -119,9 +125,19 @@ def task_parameters(taken: set[str]) -> list[inspect.Parameter]:
     return params
 
 
-def with_run_options(command: Callable) -> Callable:
-    """Give ``command`` the run options and every task's own options; they arrive in **kwargs.
+class RunCommand(Protocol):
+    """A command given the run options (``with_run_options``): typer reads its ``__signature__``."""
+
+    __signature__: inspect.Signature
+    refresh_options: Callable[[], None]
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any: ...
+
+
+def with_run_options(function: Callable) -> RunCommand:
+    """Give ``function`` the run options and every task's own options; they arrive in **kwargs.
     ``command.refresh_options()`` adds those of tasks (and help of names) registered since (plugins)."""
+    command = cast(RunCommand, function)  # it becomes one below: both attributes are set
     signature = inspect.signature(command)
     base = [p for p in signature.parameters.values() if p.kind != inspect.Parameter.VAR_KEYWORD]
 
@@ -173,7 +189,7 @@ def run(config: RunConfig) -> None:
     run_benchmark(config, preflighted=True)
 
 
-def open_project(target: str, project: str | None):
+def open_project(target: str, project: str | None) -> tuple[BaseStorage, str]:
     """(storage, project) of a run folder or storage URL; creates nothing, even for a new file URL."""
     from runstate import storage as store
 
@@ -216,7 +232,7 @@ def report_command(
     targets: list[str] = typer.Argument(..., help="Output folders or Optuna storage URLs (several: a cross-task "
                                                   "summary)."),
     project: str | None = typer.Option(None, help="Project in the storage (needed if it holds several)."),
-    out: Path | None = typer.Option(None, help="Where to write [the folder, or ./report; several: ./report]."),
+    out: Path | None = typer.Option(None, help=escape("Where to write [the folder, or ./report; several: ./report].")),
     alpha: float = ALPHA_OPTION,
 ) -> None:
     """Rebuild report.json, curves.csv, plots and report.md from the storage alone; merge several runs."""
@@ -241,9 +257,12 @@ def report_command(
         labels = [Path(target.rstrip("/")).name for target in targets]
     if len(set(labels)) < len(labels):
         raise UserError("several targets share a project and a folder name; report them one at a time")
-    analyses, links = {}, {}
+    analyses: dict[str, Analysis] = {}
+    links: dict[str, Path] = {}
     for label, (storage, chosen) in zip(labels, opened):
         report = write_outputs(storage, chosen, out / label, alpha)
+        if report.analysis is None:  # no Phase 2 runs (--skip-compare): no ranking to merge
+            raise UserError(f"{label} has no Phase 2 runs, so no ranking for a cross-task summary; report it alone")
         analyses[label], links[label] = report.analysis, out / label / "report.md"
     typer.echo(f"wrote {write_summary(analyses, links, out)}", err=True)
 
@@ -254,10 +273,12 @@ def worker_command(
     storage: str = typer.Option(..., help="The run's Optuna storage URL (e.g. postgresql://me@db/bench)."),
     project: str = typer.Option(..., help="The run's project name in the storage."),
     workers: int = typer.Option(1, help=help_of(RunConfig, "workers")),
-    device: str | None = typer.Option(None, help=help_of(RunConfig, "device") + " [default: the run's]"),
-    out: Path | None = typer.Option(None, help="Where to write the report at the end [default: the run's --out]."),
-    data_dir: Path | None = typer.Option(None, help=help_of(RunConfig, "data_dir") + " [default: the run's]"),
-    max_retries: int | None = typer.Option(None, help=help_of(RunConfig, "max_retries") + " [default: the run's]"),
+    device: str | None = typer.Option(None, help=escape(help_of(RunConfig, "device") + " [default: the run's]")),
+    out: Path | None = typer.Option(None, help=escape("Where to write the report at the end [default: the run's "
+                                                      "--out].")),
+    data_dir: Path | None = typer.Option(None, help=escape(help_of(RunConfig, "data_dir") + " [default: the run's]")),
+    max_retries: int | None = typer.Option(None, help=escape(help_of(RunConfig, "max_retries") +
+                                                             " [default: the run's]")),
 ) -> None:
     """Join a run from anywhere: its settings are read from the storage, no options repeated."""
     from dataclasses import replace
@@ -270,9 +291,10 @@ def worker_command(
     if stored is None:
         raise UserError(f"project {chosen!r} in {storage} has no stored settings; start it with the benchmark command")
     config = RunConfig.from_json(stored)
-    given = {"storage": storage, "workers": workers, "device": device, "out": out, "data_dir": data_dir,
-             "max_retries": max_retries}
-    config = replace(config, **{k: v for k, v in given.items() if v is not None})
+    config = replace(config, storage=storage, workers=workers, device=config.device if device is None else device,
+                     out=config.out if out is None else out,
+                     data_dir=config.data_dir if data_dir is None else data_dir,
+                     max_retries=config.max_retries if max_retries is None else max_retries)
     validate(config)
     run(config)
 
@@ -282,7 +304,7 @@ def worker_command(
 def analyze_command(
     paths: list[Path] = typer.Argument(..., help="curves.csv files, paper Result_*.csv exports, or folders of them."),
     out: Path = typer.Option(Path("analysis"), help="Where to write analysis.json, plots/ and report.md."),
-    tuning_budget: int | None = typer.Option(None, help="Budget the rank stability compares with [smallest]."),
+    tuning_budget: int | None = typer.Option(None, help=escape("Budget the rank stability compares with [smallest].")),
     seed: int = typer.Option(0, help="Seed of the bootstrap intervals and permutation tests."),
     alpha: float = ALPHA_OPTION,
 ) -> None:
@@ -352,7 +374,7 @@ def lr_trace_command(
         raise UserError("lr-trace: give exactly one of CODE or --all")
     if all_codes and set_values:
         raise UserError("lr-trace: --set applies to one scheduler; drop --all or --set")
-    codes = list(SCHEDULERS) if all_codes else [get_scheduler(code).code]
+    codes = list(SCHEDULERS) if code is None else [get_scheduler(code).code]
     budgets = parse_budgets(epochs, "--epochs")
     steps = sum(budgets) * sum(steps_per_epoch if SCHEDULERS[c].per_batch else 1 for c in codes)
     if steps > MAX_TRACE_STEPS:

@@ -3,7 +3,7 @@
     PYTHONPATH=. python benchmarks/denormals.py [--quick]
 
 Trains the osc LSTM (hist 20, pred 10, a quarter of the data) under the constant schedule N at
-lr 0.0464 (a Phase 1 trial of the README's osc study that took 286 s where its neighbours took
+lr 0.0464 (a Phase 1 trial of docs/studies.md's osc study that took 286 s where its neighbours took
 12-16 s) for 2 epochs, twice in one process: with subnormals flushed to 0 (what the trainer
 does on the CPU, tasks.training.flush_denormals) and without. Prints both wall times, their
 ratio and whether the validation losses are identical. --quick: a sliver of the data, one epoch,

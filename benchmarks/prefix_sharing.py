@@ -48,20 +48,21 @@ def measured(out: Path, seeds: int, quick: bool) -> None:
         seconds[name] = time.perf_counter() - started
     same = (out / "shared" / "curves.csv").read_bytes() == (out / "alone" / "curves.csv").read_bytes()
     print(f"\n(a) osc smoke Phase 2, budgets {base['epoch_budgets']}, {seeds} seed(s), "
-          f"{len(reports['shared']['epochs'])} contenders, {torch.get_num_threads()} torch thread(s)")
+          f"{len(reports['shared'].epochs)} contenders, {torch.get_num_threads()} torch thread(s)")
     print(f"{'':8} {'wall s':>8} {'train s':>8} {'ckpt s':>8} {'epochs trained/planned':>24}")
     for name in ("alone", "shared"):
         report = reports[name]
-        counts = [sum(c[k] for c in report["epochs"].values()) for k in ("trained", "planned")]
-        times = report["training_time_s"]
-        print(f"{name:8} {seconds[name]:8.1f} {times['compare']:8.1f} {times['checkpoints']:8.2f} "
-              f"{counts[0]:>15}/{counts[1]}")
+        trained, planned = (sum(c.trained for c in report.epochs.values()),
+                            sum(c.planned for c in report.epochs.values()))
+        times = report.training_time_s
+        print(f"{name:8} {seconds[name]:8.1f} {times.compare:8.1f} {times.checkpoints:8.2f} "
+              f"{trained:>15}/{planned}")
     print(f"wall-time ratio shared/alone: {seconds['shared'] / seconds['alone']:.3f}; curves.csv identical: {same}")
     for name in ("alone", "shared"):
-        print(f"checkpoint overhead ({name}): {reports[name]['training_time_s']['checkpoints'] / seconds[name]:.2%} "
+        print(f"checkpoint overhead ({name}): {reports[name].training_time_s.checkpoints / seconds[name]:.2%} "
               "of the wall time")
-    print("per contender (shared):", json.dumps({n: f"{c['trained']}/{c['planned']}"
-                                                for n, c in reports["shared"]["epochs"].items()}))
+    print("per contender (shared):", json.dumps({n: f"{c.trained}/{c.planned}"
+                                                for n, c in reports["shared"].epochs.items()}))
 
 
 def paper(steps: int) -> None:

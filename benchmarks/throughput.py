@@ -19,7 +19,6 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import get_args
 
 import numpy as np
 import torch
@@ -29,7 +28,8 @@ from tasks import DataConfig, get_task
 from tasks.augment import CropFlip
 from tasks.cifar import DATASETS
 from tasks.data import Split, TaskData
-from tasks.training import Precision, TrainConfig, Trainer, resolve_device
+from tasks.precision import PRECISIONS, Precision
+from tasks.training import TrainConfig, Trainer, resolve_device
 
 
 def reset_peak_memory(device: torch.device) -> None:
@@ -194,7 +194,7 @@ def main() -> None:
           f"torch {torch.__version__}, threads {torch.get_num_threads()}")
     print(f"{'model':<14}{'train n':>8}{'prec':>6}{'samples/s':>11}{'s/epoch':>9}{'ms/batch':>10}{'peak MiB':>10}")
     for task, model, data, batch in cases:
-        for precision in get_args(Precision):
+        for precision in PRECISIONS:
             try:
                 r = time_epoch(task, model, data, batch, precision, args.device)
             except RuntimeError as err:  # e.g. oneDNN has no bf16 LSTM kernel for this CPU

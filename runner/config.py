@@ -6,7 +6,7 @@ import math
 from dataclasses import asdict, dataclass, field, fields, replace
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
 from errors import UserError
 from runner.options import declared, identity_names, run_option
@@ -19,10 +19,11 @@ from schedulers.params import DEFAULT_INFIMUM_LR
 from schedulers.recipes import OPTIMIZERS, RECIPES, Recipe, check_optimizer, make_recipe
 from schedulers.registry import SCHEDULERS
 from tasks import TASKS, TaskSpec, get_task
+from tasks.precision import PRECISIONS, Precision
 
 PRUNERS = ("none", "median", "hyperband")
-PRECISIONS = ("fp32", "bf16")  # bf16: autocast (tasks.training)
-WANDB_MODES = ("online", "offline", "disabled")
+WandbMode = Literal["online", "offline", "disabled"]
+WANDB_MODES: tuple[WandbMode, ...] = get_args(WandbMode)
 
 
 def _task_help() -> str:
@@ -90,9 +91,11 @@ class RunConfig:
     sampler_seed: int = run_option(0, "Seed of the TPE sampler.", "Protocol", identity=True)
     pruner: str = run_option("none", f"Trial pruner: {', '.join(PRUNERS)} (none: the paper protocol).", "Protocol",
                              identity=True)
-    precision: str = run_option("fp32", f"{' or '.join(PRECISIONS)} (autocast).", "Protocol", identity=True)
+    precision: Precision = run_option("fp32", f"{' or '.join(PRECISIONS)} (autocast).", "Protocol", identity=True,
+                                      cli_type=str)
     device: str = run_option("auto", "auto, cpu, cuda or cuda:N.", "Scale-out")
-    wandb_mode: str = run_option("disabled", f"W&B logging: {', '.join(WANDB_MODES)} (needs wandb).", "Output")
+    wandb_mode: WandbMode = run_option("disabled", f"W&B logging: {', '.join(WANDB_MODES)} (needs wandb).", "Output",
+                                       cli_type=str)
 
     workers: int = run_option(1, "Worker processes on this machine sharing the run (GPUs round-robin).",
                               "Scale-out", minimum=1)
@@ -186,7 +189,7 @@ class RunConfig:
         plugins.load(stored.get("plugins", []))  # a plugin may define the task, the model, a contender
         known = {f.name for f in fields(cls)}
         task = get_task(stored["task"])
-        values = {k: tuple(v) if isinstance(v, list) else v for k, v in stored.items() if k in known}
+        values: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in stored.items() if k in known}
         values["data_dir"], values["out"] = Path(stored["data_dir"]), Path(stored["out"])
         if stored.get("checkpoint_dir") is not None:
             values["checkpoint_dir"] = Path(stored["checkpoint_dir"])
@@ -299,10 +302,10 @@ def validate(config: RunConfig) -> None:
         raise UserError(f"--lr must be a positive finite number, got {config.lr:g}")
     if not 0.0 <= config.infimum_lr < config.lr:
         raise UserError(f"--infimum-lr must be in [0, lr={config.lr:g}), got {config.infimum_lr:g}")
-    for option, value, allowed in (("--pruner", config.pruner, PRUNERS), ("--precision", config.precision, PRECISIONS),
-                                   ("--wandb-mode", config.wandb_mode, WANDB_MODES)):
+    for flag, value, allowed in (("--pruner", config.pruner, PRUNERS), ("--precision", config.precision, PRECISIONS),
+                                 ("--wandb-mode", config.wandb_mode, WANDB_MODES)):
         if value not in allowed:
-            raise UserError(f"{option} {value!r} is unknown; allowed: {', '.join(allowed)}")
+            raise UserError(f"{flag} {value!r} is unknown; allowed: {', '.join(allowed)}")
     parse_log_every(config.log_every)
     if not config.names:
         raise UserError("nothing to run: --schedulers is empty and --skip-lr-free is set")

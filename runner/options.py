@@ -51,7 +51,9 @@ def identity_names(config_class: type) -> tuple[str, ...]:
 
 
 def default_of(f: Field) -> Any:
-    return f.default if f.default is not MISSING else f.default_factory()  # type: ignore[misc]
+    if f.default_factory is not MISSING:
+        return f.default_factory()
+    return f.default
 
 
 def help_of(config_class: type, name: str) -> str:

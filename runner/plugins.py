@@ -21,14 +21,15 @@ import importlib.util
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from types import ModuleType
-from typing import Any
+from typing import Any, TypeVar
 
 from errors import UserError
 from schedulers.recipes import register_recipe, register_schedule  # noqa: F401 (public API)
 from tasks import register_task  # noqa: F401 (public API)
 
 ENTRY_POINT_GROUP = "epochbench.plugins"
+
+T = TypeVar("T")
 
 _loaded: dict[str, str] = {}  # source -> sha256 of the file, per process
 
@@ -62,9 +63,12 @@ def _import(source: str) -> str:
             raise UserError(f"--plugin {source}: no such file")
         module_name = f"epochbench_plugin_{path.stem}"
         spec = importlib.util.spec_from_file_location(module_name, path)
+        if spec is None or spec.loader is None:  # a file without Python's suffix: no loader takes it
+            raise UserError(f"--plugin {source}: not a Python file")
+        loader = spec.loader
         module = importlib.util.module_from_spec(spec)
         sys.modules[module_name] = module  # dataclasses and pickling look their module up here
-        _run(source, lambda: spec.loader.exec_module(module))
+        _run(source, lambda: loader.exec_module(module))
     else:
         module = _run(source, lambda: importlib.import_module(source))
         path = Path(module.__file__ or "")
@@ -73,7 +77,7 @@ def _import(source: str) -> str:
     return digest
 
 
-def _run(source: str, do: Callable[[], ModuleType | None]) -> ModuleType | None:
+def _run(source: str, do: Callable[[], T]) -> T:
     """Import a plugin; its faults become one line naming it."""
     try:
         return do()

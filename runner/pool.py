@@ -18,8 +18,8 @@ import signal
 import threading
 from dataclasses import replace
 from multiprocessing.connection import wait
-from multiprocessing.context import BaseContext
 from multiprocessing.process import BaseProcess
+from typing import TYPE_CHECKING
 
 import optuna
 from optuna.trial import TrialState
@@ -29,11 +29,14 @@ from runner.progress import Progress
 from runstate import storage as store
 from runstate.records import TrainedRun
 
+if TYPE_CHECKING:  # ForkServerContext does not exist on Windows
+    from multiprocessing.context import ForkServerContext, SpawnContext
+
 PROGRESS_SECONDS = 1.0  # how often the parent reads the epochs done; a worker's exit is seen at once
 SETTINGS_PREFIX = "EPOCHBENCH_"  # environment settings read while working (heartbeat, staleness)
 
 
-def worker_context() -> BaseContext:
+def worker_context() -> SpawnContext | ForkServerContext:
     """The fork server, preloaded by runner.fork_server; spawn where there is none (Windows)."""
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("spawn")
@@ -110,7 +113,7 @@ def _child(config: RunConfig, device: str, threads: int, settings: dict[str, str
     storage = store.open_storage(config.storage_url, for_writing=True)
     try:
         with open(os.devnull, "w") as quiet:
-            work(config, storage, load_data(config).to(device), Progress(1, stream=quiet, live=False))
+            work(config, storage, load_data(config).to(torch.device(device)), Progress(1, stream=quiet, live=False))
     except KeyboardInterrupt:
         sys.exit(130)
 

@@ -40,11 +40,12 @@ def plan_starts(traces: Mapping[int, Trace | None]) -> dict[int, Start]:
     recipe cannot tell) neither continues nor is continued."""
     starts: dict[int, Start] = {}
     for budget in sorted(traces):
-        best = Start()
-        if traces[budget] is not None:
+        best, trace = Start(), traces[budget]
+        if trace is not None:
             for earlier in starts:
-                if traces[earlier] is not None:
-                    shared = common_prefix(traces[earlier], traces[budget])
+                other = traces[earlier]
+                if other is not None:
+                    shared = common_prefix(other, trace)
                     if shared > best.epoch:
                         best = Start(earlier, shared)
         starts[budget] = best

@@ -30,6 +30,7 @@ def transfer(ctx: RunContext, recipe: Recipe) -> bool:
     for multiplier in config.transfer_multipliers:
         name = StudyName(config.project, "transfer", recipe.name, multiplier)
         scaled = recipe.scale_steps(params, multiplier)
+        assert scaled is not None  # None only where the recipe has no step_param, skipped above
         try:
             recipe.validate(scaled, list(config.epoch_budgets))
         except InvalidParameter as err:

@@ -5,13 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from runner.config import WandbMode
 from tasks.training import RunRecord
 
 
 class WandbLog:
     """Logs runs to W&B in ``mode`` (online/offline); only built when the user asks for it."""
 
-    def __init__(self, project: str, mode: str, directory: Path) -> None:
+    def __init__(self, project: str, mode: WandbMode, directory: Path) -> None:
         import wandb
 
         self.wandb, self.project, self.mode, self.directory = wandb, project, mode, directory

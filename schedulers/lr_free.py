@@ -6,13 +6,22 @@ import contextlib
 import io
 from collections.abc import Callable, Iterable
 from dataclasses import KW_ONLY, dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from registry import Registry
 from schedulers.params import InvalidParameter, Param, Tunable, fixed_float, float_range, searched_float
 
 if TYPE_CHECKING:  # the optimizers import torch when built; the registry itself stays torch-free
     import torch
+
+
+@runtime_checkable
+class SwitchesModes(Protocol):
+    """An optimizer that trains at one point and evaluates at another (Schedule-Free's y and x sequences)."""
+
+    def train(self) -> None: ...
+
+    def eval(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -43,12 +52,17 @@ class LRFreeSpec(Tunable):
     def train_mode(self, optimizer: torch.optim.Optimizer) -> None:
         """Call before training steps (ScheduleFree trains at its y sequence)."""
         if self.switches_modes:
-            optimizer.train()
+            self._switching(optimizer).train()
 
     def eval_mode(self, optimizer: torch.optim.Optimizer) -> None:
         """Call before evaluation (ScheduleFree evaluates at its averaged x sequence)."""
         if self.switches_modes:
-            optimizer.eval()
+            self._switching(optimizer).eval()
+
+    def _switching(self, optimizer: torch.optim.Optimizer) -> SwitchesModes:
+        if not isinstance(optimizer, SwitchesModes):
+            raise TypeError(f"{self.name} switches modes, but {type(optimizer).__name__} has no train()/eval()")
+        return optimizer
 
 
 def _prodigy(parameters, *, weight_decay: float, total_steps: int, d_coef: float) -> torch.optim.Optimizer:

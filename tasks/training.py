@@ -14,9 +14,8 @@ import torch
 from errors import UserError
 from schedulers.recipes import Recipe
 from tasks.data import Split, TaskData, build_model
+from tasks.precision import Precision
 from tasks.spec import TaskSpec
-
-Precision = Literal["fp32", "bf16"]  # bf16: the forward passes under autocast
 
 
 @dataclass(frozen=True)

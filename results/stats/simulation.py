@@ -2,7 +2,7 @@
 
 The truth is set here, so the test's false-alarm rate (no effect) and power (an effect of known size)
 can be measured: by the calibration tests, and by ``benchmarks/budget_test_power.py`` for the
-README's power table.
+power table of docs/method.md.
 
 Model of one run's log validation loss at epoch e of budget b (seed s):
     log(0.1 + exp(-3 e / W)) + effect * noise_sd * i_b / (K - 1) + shared_s(e) + own_run(e)
