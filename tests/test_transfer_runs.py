@@ -25,11 +25,13 @@ BASE = ["--task", "osc", "--preset", "smoke", "--schedulers", "E,C", "--skip-lr-
         "--epochs", "2", "--epoch-budgets", "2,4", *TINY_OSC]
 
 
-TRANSFER = ["contenders", "tuning_budget", "longest_budget", "step_params", "ranking", "comparisons", "alpha",
-            "method", "epochs"]
-BUDGET = ["seeds", "loss", "diverged", "optimum", "regret"]
-OPTIMUM = ["multiplier", "lr", "loss", "fit", "at_edge", "multiplier_ci", "lr_ci"]
-REGRET = ["absolute", "percent", "lower_bound", "ci", "percent_ci", "log", "per_seed_log"]
+TRANSFER = ["contenders", "tuning_budget", "longest_budget", "step_params", "ranked_by", "ranking", "unranked",
+            "comparisons", "alpha", "in_sample_seeds", "bound_steps_per_epoch", "method", "epochs"]
+BUDGET = ["seeds", "loss", "diverged", "optimum", "regret", "transfer_cost"]
+OPTIMUM = ["multiplier", "lr", "loss", "fit", "at_edge", "multiplier_ci", "lr_ci", "dip"]
+REGRET = ["absolute", "percent", "lower_bound", "ci", "percent_ci", "log", "per_seed_log", "diverged"]
+RANK = ["name", "transfer_cost_percent", "transfer_cost_ci", "regret_percent", "ci", "lower_bound",
+        "tuning_error_percent", "regret_diverged", "diverged", "censored", "tied_with"]
 
 
 def args(out: Path, data: Path, grid: str = "0.5,1,2", *extra: str) -> list[str]:
@@ -69,13 +71,14 @@ def test_multiplier_1_is_phase_2s_run_and_is_never_retrained(reference) -> None:
         assert set(lrs) == {best[name]["lr"] * multiplier}
     transfer = report["transfer"]
     assert list(transfer) == TRANSFER and transfer["step_params"] == {"E": "lr", "C": "lr"}
-    assert report["schema_version"] == 7 and list(report["training_time_s"])[-1] == "transfer"
+    assert report["schema_version"] == 8 and list(report["training_time_s"])[-1] == "transfer"
     for name in NAMES:
         assert list(transfer["contenders"][name]) == ["tuned_lr", "budgets", "drift"]
         for detail in transfer["contenders"][name]["budgets"].values():
             assert list(detail) == BUDGET and list(detail["loss"]) == ["0.5", "1", "2"]
             assert list(detail["optimum"]) == OPTIMUM and list(detail["regret"]) == REGRET
-    assert [list(r) for r in transfer["ranking"]] == [["name", "regret_percent", "ci", "lower_bound", "tied_with"]] * 2
+    assert [list(r) for r in transfer["ranking"] + transfer["unranked"]] == [RANK] * 2
+    assert transfer["in_sample_seeds"] == [1]  # --n-seeds 1: Phase 1 trained seed 1
     # E's LR prefix is shared across budgets at every multiplier: fewer epochs trained than planned
     assert report["transfer"]["epochs"]["planned"] == len(NAMES) * 2 * (2 + 4) * 2
     assert report["transfer"]["epochs"]["trained"] < report["transfer"]["epochs"]["planned"]
