@@ -112,9 +112,8 @@ def transfer_verdict(transfer: Transfer | None) -> list[str]:
     else:
         text += "reusing the tuned step size costs "
         described = [f"{r.name} {value(r)}" for r in transfer.ranking]
-    text += (", ".join(described) or "no point estimate") + (f" in final validation loss against the best step size "
-                                                            f"of the grid at {longest} epochs (jackknife 95% intervals "
-                                                            f"in brackets).")
+    text += (", ".join(described) + f" in final validation loss against the best step size of the grid at {longest} "
+             "epochs (jackknife 95% intervals in brackets).") if described else "no point estimate at this grid."
     diverged = [r.name for r in transfer.ranking if r.diverged] + [
         r.name for r in [*transfer.ranking, *transfer.unranked] if r.regret_diverged and not r.diverged]
     if diverged:
