@@ -13,8 +13,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from runner.config import resolve
+from runner.pipeline import run_benchmark
 from runstate import storage as store
 from tests.processes import HANG_SECONDS, freeze_when
+from tests.test_checkpoints import KILLER, options, report_of
 from tests.test_runner_end_to_end import ROOT, TINY_OSC, cli
 
 pytestmark = [pytest.mark.slow]
@@ -157,3 +160,24 @@ def test_two_workers_train_every_grid_point_once_with_the_numbers_of_one(referen
         finished = [(b, s) for b, s, state, _ in runs if state == "COMPLETE"]
         assert sorted(finished) == [(b, s) for b in (2, 4) for s in (1, 2)], study
     assert (pooled / "transfer.csv").read_bytes() == (out / "transfer.csv").read_bytes()
+
+
+@pytest.mark.multiprocess
+def test_a_transfer_unit_killed_mid_run_resumes_from_its_checkpoint(tmp_path: Path, one_torch_thread) -> None:
+    """Checkpointing every epoch (--checkpoint-seconds 0), killed right after the x0.5 unit's epoch-2 checkpoint:
+    the rerun continues that unit from epoch 2 of 4 (not from 0), and every number and the epochs trained equal a
+    run never interrupted."""
+    opts = options(tmp_path, "killed", ("C",), transfer_grid=(0.5, 1.0))
+    run_benchmark(resolve({**opts, "out": tmp_path / "reference"}, "smoke"))
+    killer = KILLER.replace('"/compare/" + victim', '"/transfer/" + victim')
+    script = killer.format(root=str(ROOT), options={k: str(v) if isinstance(v, Path) else v for k, v in opts.items()})
+    for victim, code in (("C/x0.5", -9), ("", 0)):
+        done = subprocess.run([sys.executable, "-c", script, victim], cwd=ROOT, capture_output=True, text=True,
+                              timeout=HANG_SECONDS)
+        assert done.returncode == code, done.stderr
+    assert "[transfer] C x0.5 run 1/1 (4 epochs, seed 1, from epoch 2): val" in done.stdout
+    reference, killed = tmp_path / "reference", tmp_path / "killed"
+    assert (killed / "transfer.csv").read_bytes() == (reference / "transfer.csv").read_bytes()
+    assert report_of(killed)["transfer"] == report_of(reference)["transfer"]  # its epochs (trained 4 of 4) too
+    assert report_of(killed)["transfer"]["epochs"] == {"planned": 4, "trained": 4}
+    assert not any((killed / "artifacts").iterdir())  # the resumed unit's checkpoint went when it finished
