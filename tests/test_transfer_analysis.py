@@ -129,17 +129,20 @@ def test_seeds_that_lack_a_multiplier_are_left_out_of_that_budget() -> None:
 @pytest.mark.parametrize("seeds", [3, 5])
 def test_the_jackknife_intervals_cover_at_about_their_level(seeds: int) -> None:
     """Log loss quadratic in log step size (the fit's own model), seed factors and run noise: 300 studies; the
-    95% intervals of the optimum, the regret and the drift cover the truth in 91-99 % of them."""
+    95% intervals of the optimum, the regret, the transfer cost (of the 10-epoch optimum at 40) and the drift cover
+    the truth in 91-99 % of them."""
     rng = np.random.default_rng(seeds)
     x0s = {10: 0.3, 20: -0.2, 40: -0.7}
     true_slope = np.polyfit(np.log2(list(x0s)), list(x0s.values()), 1)[0]
-    hits = {"optimum": [], "regret": [], "drift": []}
+    hits = {"optimum": [], "regret": [], "transfer cost": [], "drift": []}
     for _ in range(300):
         curves = {("C", b): u_curve(x0) for b, x0 in x0s.items()}
-        result = analyze_transfer(table(curves, seeds, rng, seed_sd=0.05, noise_sd=0.01)).contenders["C"]
+        result = analyze_transfer(table(curves, seeds, rng, seed_sd=0.05, noise_sd=0.01),
+                                  tuning_budget=10).contenders["C"]
         at_40 = result.budgets["40"]
         for key, interval, truth in (("optimum", at_40.optimum.multiplier_ci, 2 ** -0.7),
                                      ("regret", at_40.regret.percent_ci, 100 * math.expm1(0.05 * 0.49)),
+                                     ("transfer cost", at_40.transfer_cost.percent_ci, 100 * math.expm1(0.05)),
                                      ("drift", result.drift.ci if result.drift else None, true_slope)):
             if interval is not None:
                 hits[key].append(interval[0] <= truth <= interval[1])
@@ -204,6 +207,14 @@ def test_the_transfer_cost_separates_the_tuning_error_from_the_transfer() -> Non
     assert [r.name for r in result.ranking] == ["H", "C"]  # H's cost 0.05 * 0.2^2 below C's
     assert h.transfer_cost_percent == pytest.approx(100 * math.expm1(0.05 * 0.2 ** 2), abs=1e-9)
     assert np.mean(list(at_20.transfer_cost.per_seed_log.values())) == pytest.approx(at_20.transfer_cost.log)
+
+
+def test_the_transfer_cost_away_from_the_long_optimum_reads_the_nearest_grid_points() -> None:
+    # the tuning optimum x 0.9 lies outside the 20-epoch parabola's window (-2..0): the parabola through the grid
+    # points at 0, 1, 2 (exact on this model), not their chord (which would read 0.05 (0.1 * 1.44 + 0.9 * 4.41))
+    curves = {("C", 5): u_curve(0.9), ("C", 20): u_curve(-1.2)}
+    cost = analyze_transfer(table(curves, seeds=3), tuning_budget=5).contenders["C"].budgets["20"].transfer_cost
+    assert cost.log == pytest.approx(0.05 * 2.1 ** 2, abs=1e-12)
 
 
 def test_censored_values_are_bounds_listed_apart() -> None:

@@ -54,8 +54,9 @@ def print_summary(report: RunReport, console: Console | None = None) -> None:
             table.add_column(column, justify="left" if column in ("name", "cannot be told apart from") else "right")
         for place, rank in enumerate([*transfer.ranking, *transfer.unranked], 1):
             interval = f"[{_fmt(rank.ci[0])}, {_fmt(rank.ci[1])}]" if rank.ci else "-"
-            cost = "diverged" if rank.diverged else (">= " if rank.censored == "lower bound" else "") + _fmt(
-                rank.transfer_cost_percent) + (" (edge)" if rank.censored == "tuning optimum at the edge" else "")
+            cost = "diverged" if rank.diverged else "-" if rank.transfer_cost_percent is None else (
+                (">= " if rank.censored == "lower bound" else "") + _fmt(rank.transfer_cost_percent)
+                + (" (edge)" if rank.censored == "tuning optimum at the edge" else ""))
             regret = "diverged" if rank.regret_diverged else (">= " if rank.lower_bound else "") + _fmt(
                 rank.regret_percent)
             table.add_row(str(place) if rank in transfer.ranking else "-", rank.name, cost, regret, interval,

@@ -23,7 +23,8 @@ Per contender and budget, over the seeds that ran every multiplier there (``seed
   (infinite).
 - **transfer cost** (budgets other than the tuning budget): the regret there of the step size optimal at the
   tuning budget: per seed (the seeds both budgets ran), its log loss at the tuning budget's optimum (the
-  fitted parabola inside its window, else the chord between the grid points either side) minus its own
+  fitted parabola inside its window, else the parabola through the three grid points centred nearest it where
+  the guard accepts it, else the chord between the grid points either side) minus its own
   parabola at this budget's optimum. The regret at the tuning budget itself is the **tuning error**; the
   practitioner's regret mixes both.
 - A multiplier where any of those seeds diverged is left out of every fit and named (``diverged``).
@@ -83,7 +84,7 @@ OPTIMUM = ("vertex of the parabola in log2(multiplier) through the lowest mean l
            "two grid neighbours; its minimum no deeper below the lowest mean than that lies below its nearer "
            "neighbour (else the lowest mean, 'dip'); never extrapolated past the grid's ends ('at_edge')")
 COST = ("regret at a budget of the step size optimal at the tuning budget: per seed (the seeds both budgets ran) "
-        "its log loss there (the parabola inside its window, else the chord between grid points) minus its own "
+        "its log loss there (a parabola through the nearest grid points, guarded, else their chord) minus its own "
         "parabola at that budget's optimum; jackknifed leaving each seed out of both budgets")
 COMPARISONS = ("two-sided sign-flip permutation test over seeds of the paired difference in the per-seed value "
                "ranked (transfer cost, else regret) at the longest budget; Holm-adjusted over the pairs of "
@@ -126,10 +127,17 @@ def find_optimum(xs: Sequence[float], means: Sequence[float], usable: Sequence[b
     vertex = float(np.clip(-np.polyfit(wx, wy, 2)[1] / (2 * curvature), wx[0], wx[2]))
     weights = _parabola_weights(wx, vertex)
     fitted = float(np.dot(weights, wy))
-    dip = wy[1] - fitted
-    if dip > min(wy[0], wy[2]) - wy[1]:  # deeper than the best point is better than its nearer rival: invented
-        return Optimum(vertex, means[best], "parabola", None, ((best, 1.0),), dip, tuple(window))
+    if invented(wy, fitted):
+        return Optimum(vertex, means[best], "parabola", None, ((best, 1.0),), wy[1] - fitted, tuple(window))
     return Optimum(vertex, fitted, "parabola", None, tuple(zip(window, weights)), None, tuple(window))
+
+
+def invented(ys: Sequence[float], fitted: float) -> bool:
+    """The guard: a parabola's value ``fitted`` lies deeper below the lowest of its three points ``ys`` than that
+    lies below the next lowest; a neighbour that blows up pulls it down so (by ln(k)/8 at its vertex), the data
+    do not."""
+    low, second = sorted(ys)[:2]
+    return low - fitted > second - low
 
 
 def jackknife_interval(estimate: float, left_out: Sequence[float | None]) -> tuple[float, float] | None:
@@ -164,10 +172,13 @@ class BudgetGrid(NamedTuple):
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.log(self.loss)
 
-    def optimum(self, rows: np.ndarray | None = None) -> Optimum | None:
+    def means(self, rows: np.ndarray | None = None) -> list[float]:
+        """Per column, the seeds' (``rows``) mean log loss; inf where a seed diverged."""
         logs = self.log_loss if rows is None else self.log_loss[rows]
-        means = [float(np.mean(logs[:, k])) if ok else math.inf for k, ok in enumerate(self.usable)]
-        return find_optimum(self.xs, means, self.usable)
+        return [float(np.mean(logs[:, k])) if ok else math.inf for k, ok in enumerate(self.usable)]
+
+    def optimum(self, rows: np.ndarray | None = None) -> Optimum | None:
+        return find_optimum(self.xs, self.means(rows), self.usable)
 
     def log_regret(self, optimum: Optimum, rows: np.ndarray | None = None) -> np.ndarray | None:
         """Per seed, its log loss at multiplier 1 minus its own parabola at ``optimum`` (its own loss at the best
@@ -288,21 +299,32 @@ def analyze_budget(grid: BudgetGrid, tuned: float) -> TransferBudget:
 
 # -- The transfer cost: the long budget's regret of the tuning budget's optimum -----------------------------------
 
-def _weights_at(grid: BudgetGrid, optimum: Optimum, x: float) -> tuple[tuple[int, float], ...] | None:
-    """The mean log loss at log2 multiplier ``x`` as a weighted sum of columns: the fitted parabola inside its
-    window (unless the guard refused its dip), else the chord between the grid points either side (never below
-    them); None outside the grid."""
+def _weights_at(grid: BudgetGrid, optimum: Optimum, means: Sequence[float],
+                x: float) -> tuple[tuple[int, float], ...] | None:
+    """The mean log loss at log2 multiplier ``x`` as a weighted sum of columns (``means``: the columns' mean log
+    losses): a grid point itself; inside the optimum's window its fitted parabola (unless the guard refused its
+    dip); else the parabola through the three grid points centred nearest ``x`` where the guard (``invented``)
+    accepts it, else the chord between the grid points either side; None outside the grid."""
     xs = grid.xs
     if not xs[0] <= x <= xs[-1]:
         return None
-    window = optimum.window
-    if window and optimum.dip is None and xs[window[0]] <= x <= xs[window[-1]]:
-        return tuple(zip(window, _parabola_weights([xs[k] for k in window], x)))
     right = next(k for k, v in enumerate(xs) if v >= x)
     if xs[right] == x:
         return ((right, 1.0),)
-    share = (x - xs[right - 1]) / (xs[right] - xs[right - 1])
-    return ((right - 1, 1 - share), (right, share))
+    window = optimum.window
+    if window and optimum.dip is None and xs[window[0]] <= x <= xs[window[-1]]:
+        return tuple(zip(window, _parabola_weights([xs[k] for k in window], x)))
+    left = right - 1
+    centres = sorted((left, right), key=lambda k: abs(xs[k] - x))
+    for centre in centres:
+        near = [centre - 1, centre, centre + 1]
+        if near[0] >= 0 and near[2] < len(xs) and all(grid.usable[k] for k in near):
+            weights = _parabola_weights([xs[k] for k in near], x)
+            if not invented([means[k] for k in near], float(np.dot(weights, [means[k] for k in near]))):
+                return tuple(zip(near, weights))
+            break
+    share = (x - xs[left]) / (xs[right] - xs[left])
+    return ((left, 1 - share), (right, share))
 
 
 class Cost(NamedTuple):
@@ -317,7 +339,7 @@ def _cost(tuning: BudgetGrid, long: BudgetGrid, rows: tuple[np.ndarray, np.ndarr
     """Per seed (``rows`` of each grid, the same seeds in the same order): its log loss at the long budget at the
     tuning budget's optimum (of those seeds) minus its own parabola at the long budget's optimum."""
     at_s, at_l = tuning.optimum(rows[0]), long.optimum(rows[1])
-    if at_s is None or at_l is None or (weights := _weights_at(long, at_l, at_s.x)) is None:
+    if at_s is None or at_l is None or (weights := _weights_at(long, at_l, long.means(rows[1]), at_s.x)) is None:
         return None
     censored = "tuning optimum at the edge" if at_s.at_edge else "lower bound" if at_l.at_edge else None
     if any(w != 0 and not long.usable[k] for k, w in weights):
@@ -332,9 +354,11 @@ def transfer_cost(tuning: BudgetGrid, long: BudgetGrid) -> TransferCost | None:
     grids ran, jackknifed jointly (a seed left out of both); None where a budget has no optimum or the tuning
     optimum lies outside the long budget's grid."""
     seeds = sorted(set(tuning.seeds) & set(long.seeds))
+    if not seeds:
+        return None
     both = (np.array([tuning.seeds.index(s) for s in seeds]), np.array([long.seeds.index(s) for s in seeds]))
     found = _cost(tuning, long, both)
-    if not seeds or found is None:
+    if found is None:
         return None
     multiplier = 2 ** found.x
     if found.per_seed is None:
