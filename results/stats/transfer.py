@@ -95,7 +95,7 @@ class Optimum(NamedTuple):
     """Where the loss against log2(multiplier) is lowest, and how that was found."""
 
     x: float  # log2 of the optimal multiplier
-    log_loss: float  # the fitted mean log loss there
+    log_loss: float  # the fitted mean log loss there (the lowest mean itself where the guard refused a dip)
     fit: str  # "parabola", "grid point" (a diverged neighbour), "at edge"
     at_edge: str | None  # "low" / "high": the lowest mean at the grid's end
     weights: tuple[tuple[int, float], ...]  # (column, weight): the fitted loss as a weighted sum of columns
