@@ -366,7 +366,8 @@ def lr_trace_command(
                                         f"{MAX_TRACE_STEPS:,} LR values over all traces."),
     json_out: bool = typer.Option(False, "--json", help="Print JSON."),
     plot: Path | None = typer.Option(None, help="PNG file (one code) or folder (--all)."),
-    metrics: bool = typer.Option(False, help="Add sum(LR) and the convex bound (gamma*, Omega*) per budget."),
+    metrics: bool = typer.Option(False, help="Add sum(LR) and the convex bound (gamma*, Omega*) per budget, on one "
+                                 "LR per scheduler step (epochs or batches; the transfer report's is on SGD steps)."),
     plugin: list[str] = typer.Option([], metavar="PATH_OR_MODULE", help=PLUGIN_HELP),
 ) -> None:
     """Print the LR used in each epoch (each batch for per-batch schedules)."""

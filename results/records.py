@@ -360,19 +360,40 @@ class TransferOptimum:
     at_edge: str | None = doc('"low" / "high": the lowest mean at the grid\'s end (never extrapolated)')
     multiplier_ci: list[float] | None = doc("jackknife 95% interval of the multiplier")
     lr_ci: list[float] | None = doc("the same as step sizes")
+    dip: float | None = doc("where the parabola's minimum lay deeper below the lowest mean log loss than that lies "
+                            "below its nearer neighbour: how deep (log); ``loss`` is then the lowest mean itself "
+                            "(the guard: no loss below what was measured)")
 
 
 @dataclass(frozen=True)
 class TransferRegret:
     """How much worse multiplier 1 is than the optimum."""
 
-    absolute: float = doc("geometric-mean loss at multiplier 1 minus the loss at the optimum")
-    percent: float = doc("100 (exp(log regret) - 1)")
+    absolute: float | None = doc("geometric-mean loss at multiplier 1 minus the loss at the optimum (null: diverged)")
+    percent: float | None = doc("100 (exp(log regret) - 1) (null: diverged)")
     lower_bound: bool = doc("the optimum is at the grid's edge: the regret is at least this")
     ci: list[float] | None = doc("jackknife 95% interval of ``absolute``")
     percent_ci: list[float] | None = doc("jackknife 95% interval of ``percent``")
-    log: float = doc("log regret: mean log loss at multiplier 1 minus the parabola's minimum")
+    log: float | None = doc("log regret: mean log loss at multiplier 1 minus the optimum's (null: diverged)")
     per_seed_log: dict[str, float] = doc("per seed, its log regret")
+    diverged: bool = doc("multiplier 1 diverged here in some seed: the regret is infinite")
+
+
+@dataclass(frozen=True)
+class TransferCost:
+    """At a budget other than the tuning budget: the regret there of the step size optimal at the tuning budget."""
+
+    multiplier: float = doc("the tuning budget's optimal multiplier, where the loss is read")
+    percent: float | None = doc("100 (exp(log) - 1) (null: diverged)")
+    percent_ci: list[float] | None = doc("jackknife 95% interval (each seed left out of both budgets)")
+    log: float | None = doc("mean over seeds of the per-seed log cost (null: diverged)")
+    per_seed_log: dict[str, float] = doc("per seed, its log loss here at that multiplier minus its own at this "
+                                         "budget's optimum")
+    seeds: list[int] = doc("the seeds both budgets ran (paired)")
+    censored: str | None = doc('"lower bound": this budget\'s optimum lies beyond the grid (the cost is at least '
+                               'this); "tuning optimum at the edge": the tuning budget\'s does (read at the edge, '
+                               'no direction); null: a point estimate')
+    diverged: bool = doc("a grid point the value needs diverged here: the cost is infinite")
 
 
 @dataclass(frozen=True)
@@ -383,18 +404,25 @@ class TransferBudget:
     loss: dict[str, MultiplierLoss] = doc("per multiplier, the final validation loss")
     diverged: dict[str, list[int]] = doc("per multiplier, the seeds whose run diverged (left out of every fit)")
     optimum: TransferOptimum | None = doc("the fitted optimum (null when no multiplier is usable)")
-    regret: TransferRegret | None = doc("the tuned step size's regret (null where it diverged)")
+    regret: TransferRegret | None = doc("the tuned step size's regret (null without an optimum); at the tuning "
+                                       "budget the tuning error")
+    transfer_cost: TransferCost | None = doc("the regret of the tuning budget's optimum (null at the tuning budget, "
+                                             "or where undefined)")
 
 
 @dataclass(frozen=True)
 class Drift:
     """Slope of log2(optimal step size) against log2(budget)."""
 
-    slope: float = doc("the least-squares slope over the budgets with an optimum inside the grid")
-    ci: list[float] | None = doc("its jackknife 95% interval over seeds")
+    slope: float | None = doc("the least-squares slope over the budgets with an optimum, one at the grid's edge "
+                              "entered at the edge (null where such edges pull both ways)")
+    ci: list[float] | None = doc("its jackknife 95% interval over seeds (null for a bound or below three seeds)")
     budgets: list[int] = doc("the budgets used")
     seeds: int = doc("seeds")
-    bound_slope: float | None = doc("the convex bound's slope for the same tuned schedule")
+    bound_slope: float | None = doc("the convex bound's slope for the same tuned schedule, on its SGD steps")
+    bound: str | None = doc('"at least" / "at most": the slope is a bound (optima beyond the grid entered at its '
+                            'edge); "unknown": they pull both ways; null: every optimum inside the grid')
+    censored: list[int] = doc("the budgets whose optimum lies at the grid's edge")
 
 
 @dataclass(frozen=True)
@@ -408,12 +436,19 @@ class TransferContender:
 
 @dataclass(frozen=True)
 class TransferRank:
-    """One place of the transfer ranking, lowest regret at the longest budget first."""
+    """One contender at the longest budget: its transfer cost, the practitioner's regret and the tuning error."""
 
     name: str = doc("the contender")
-    regret_percent: float = doc("its regret in percent at the longest budget")
+    transfer_cost_percent: float | None = doc("the regret at the longest budget of the step size optimal at the "
+                                              "tuning budget, percent")
+    transfer_cost_ci: list[float] | None = doc("its jackknife 95% interval")
+    regret_percent: float | None = doc("the practitioner's regret: the tuned step size's, percent")
     ci: list[float] | None = doc("its jackknife 95% interval")
     lower_bound: bool = doc("the regret is a lower bound (optimum at the grid's edge)")
+    tuning_error_percent: float | None = doc("the tuned step size's regret at the tuning budget, percent")
+    regret_diverged: bool = doc("the tuned step size diverged at the longest budget (infinite regret)")
+    diverged: bool = doc("the ranked value is infinite (diverged): ranked last")
+    censored: str | None = doc("the ranked value is a bound or read at an edge (TransferCost.censored): not ranked")
     tied_with: list[str] = doc("the contenders the paired tests cannot tell apart from this one")
 
 
@@ -433,9 +468,17 @@ class Transfer:
     tuning_budget: int | None = doc("the budget the step size was tuned at")
     longest_budget: int = doc("the budget the ranking compares at")
     step_params: dict[str, str] = doc("per contender, the parameter its step size is")
-    ranking: list[TransferRank] = doc("by regret at the longest budget")
-    comparisons: list[PairTest] = doc("every pair by per-seed log regret at the longest budget (difference: a - b)")
+    ranked_by: str = doc('"transfer cost" (where the tuning budget was trained, below the longest) or "regret"')
+    ranking: list[TransferRank] = doc("point estimates by ``ranked_by`` at the longest budget, lowest first; "
+                                      "diverged ones last")
+    unranked: list[TransferRank] = doc("bounds and undefined values, listed apart")
+    comparisons: list[PairTest] = doc("every pair ranked by its per-seed log value at the longest budget "
+                                      "(difference: a - b)")
     alpha: float = doc("the level of the paired tests (Holm-adjusted)")
+    in_sample_seeds: list[int] = doc("the seeds also used in Phase 1 (kept; the tuned value was chosen on their "
+                                     "noise at the tuning budget, so the tuning error is optimistic there)")
+    bound_steps_per_epoch: dict[str, int] = doc("per contender, the SGD steps per epoch its convex bound is "
+                                                "evaluated on (T = budget x this)")
     method: dict[str, str] = doc("in words, how the optimum, the intervals and the tests are computed")
     epochs: EpochCount | None = doc("transfer epochs (multipliers other than 1); only in a run report",
                                     omit_none=True)

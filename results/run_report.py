@@ -35,12 +35,17 @@ from runstate import storage as store
 from runstate.records import UnitRecord
 from schedulers.recipes import ScheduledRecipe, contender_names
 from schedulers.registry import SCHEDULERS
+from schedulers.theory import moving_bound, per_sgd_step
 
-SCHEMA_VERSION = 7  # 2: adds analysis, training_time_s and the curves.csv status column; 3: adds epochs;
+SCHEMA_VERSION = 8  # 2: adds analysis, training_time_s and the curves.csv status column; 3: adds epochs;
 # 4: adds the budget tests (analysis: alpha, method; per contender budget_test); 5: adds the pairwise tests
 # (analysis: comparisons, top_pair, ranking metric; per contender shift, log_slope); 6: adds transfer;
 # 7: renames three top-level keys so that none means two things: comparison -> mean_final_val_loss,
-# comparison_detail -> per_budget_results, sensitivity (the final-loss change) -> final_loss_change_pct
+# comparison_detail -> per_budget_results, sensitivity (the final-loss change) -> final_loss_change_pct;
+# 8: transfer: the optimum's loss guarded (optimum.dip), a diverged tuned step size an infinite regret
+# (regret.diverged, null numbers), per budget transfer_cost, the ranking by it (ranked_by, unranked, each place's
+# three numbers), drift bounds (slope null, bound, censored), in_sample_seeds, and bound_slope on SGD steps
+# (bound_steps_per_epoch)
 CURVE_COLUMNS = ["scheduler", "budget", "seed", "epoch", "lr", "train_loss", "val_loss"]
 
 
@@ -71,6 +76,20 @@ def tuned_schedules(name: str, params: dict[str, Any] | None, budgets: list[int]
         return None
     recipe = ScheduledRecipe(spec, steps_per_epoch or 1, infimum_lr=infimum_lr)
     return {epochs: recipe.planned_lrs(params, epochs) for epochs in budgets}
+
+
+def sgd_gamma_star(schedules: dict[str, dict[int, list[float]]],
+                   steps_per_epoch: int | None) -> dict[str, dict[int, float | None]]:
+    """Per contender and budget the convex bound's gamma* on the SGD steps its tuned schedule takes (T = budget x
+    ``steps_per_epoch``); none for runs that did not store their steps per epoch."""
+    if not steps_per_epoch:
+        return {}
+    found = {}
+    for name, planned in schedules.items():
+        per_batch = SCHEDULERS[name].per_batch
+        bounds = {b: moving_bound(per_sgd_step(lrs, steps_per_epoch, per_batch)) for b, lrs in planned.items()}
+        found[name] = {b: None if bound is None else bound.gamma_star for b, bound in bounds.items()}
+    return found
 
 
 def build_report(storage: BaseStorage, project: str,
@@ -140,10 +159,11 @@ def build_report(storage: BaseStorage, project: str,
                               detectable=True) \
         if not curves.empty else None
     table = pd.DataFrame(transfer, columns=TRANSFER_COLUMNS)
-    predictors = (analysis.predictors if analysis else None) or {}
-    bound_gamma = {n: {int(b): g for b, g in p.gamma_star.items()} for n, p in predictors.items()}
-    transferred = analyze_transfer(table, bound_gamma, alpha, tuning_budget=config["epochs"],
-                                   step_params={r["contender"]: r["step_param"] for r in transfer})
+    steps = meta.get("steps_per_epoch")
+    transferred = analyze_transfer(table, sgd_gamma_star(schedules, steps), alpha, tuning_budget=config["epochs"],
+                                   step_params={r["contender"]: r["step_param"] for r in transfer},
+                                   in_sample_seeds=range(1, config.get("n_seeds", 1) + 1),
+                                   bound_steps={n: steps for n in schedules} if steps else None)
     time_transfer = None
     if transferred is not None:
         trained = [r for r in transfer if r["multiplier"] != 1.0]

@@ -44,3 +44,21 @@ def convex_bound(schedule: Sequence[float], T: int, D: float = 1.0, G: float = 1
     terms = bound_terms(schedule, T, D, G)
     a, b = terms[0], terms[1] + terms[2]
     return Bound(terms, math.sqrt(a / b), 2 * math.sqrt(a * b))
+
+
+def moving_bound(schedule: Sequence[float]) -> Bound | None:
+    """The convex bound of ``schedule`` relative to its peak, at its last step with a positive LR: steps
+    of LR 0 at the end leave the last iterate where it was (and would make the bound's last term divide
+    by 0: Omega* = inf); None for a schedule that never moves."""
+    moving = len(schedule) - next((i for i, v in enumerate(reversed(schedule)) if v > 0), len(schedule))
+    if moving == 0:
+        return None
+    peak = max(schedule)
+    return convex_bound([v / peak for v in schedule[:moving]], moving)
+
+
+def per_sgd_step(schedule: Sequence[float], steps_per_epoch: int, per_batch: bool) -> list[float]:
+    """The LR of each SGD step from a scheduler's LR per scheduler step: a per-epoch schedule holds its epoch's LR
+    for that epoch's ``steps_per_epoch`` steps, a per-batch one already has one LR per step. The bound's T is
+    then what the trainer took, which its gamma* depends on (it is not unit-free at short horizons)."""
+    return list(schedule) if per_batch else [v for v in schedule for _ in range(steps_per_epoch)]

@@ -37,7 +37,9 @@ def schedule_metrics(code: str, budget: Budget, params: dict[str, Any] | None = 
     """Training-free numbers of a schedule: its LR budget sum(eta) and its convex bound.
 
     The bound uses the schedule relative to its base LR, with horizon + 1 entries evaluated
-    at the horizon (G = D = 1): ``gamma_star`` is then the base LR the theory would pick.
+    at the horizon (G = D = 1): ``gamma_star`` is then the base LR the theory would pick. One LR per
+    scheduler step (epochs for per-epoch schedules, batches for per-batch ones): the schedule's shape, not
+    the SGD steps a run takes (the transfer report's bound: schedulers.theory.per_sgd_step).
     """
     spec = get_scheduler(code)
     values = spec.resolve(budget, params)

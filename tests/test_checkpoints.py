@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -13,58 +10,10 @@ import pytest
 from runner import checkpoints
 from runner.config import resolve
 from runner.pipeline import run_benchmark
-from tests.processes import HANG_SECONDS
-from tests.support.cli import ROOT
+from tests.support.killing import options, report_of, run_killing
 
 pytestmark = [pytest.mark.slow]
 SEVEN = ("N", "S", "E", "CW", "WSD", "C", "H")
-
-
-def options(tmp_path: Path, out: str, schedulers: tuple[str, ...], lr_free: tuple[str, ...] = (),
-            **more) -> dict:
-    """Tiny osc runs; one Phase 1 trial, so the tuned parameters are the registry defaults (as OSC_CHECKPOINTED of
-    tests/support/tiny_runs.py, whose C run is the finished "osc C checkpointed")."""
-    return {"task": "osc", "schedulers": schedulers, "lr_free": lr_free, "n_trials": 1, "epoch_budgets": (4,),
-            "compare_seeds": 1, "out": tmp_path / out, "data_dir": tmp_path / "data", "checkpoint_seconds": 0,
-            "subset_ratio": 0.002, "log_every": "0", **more}
-
-
-def report_of(folder: Path) -> dict:
-    return json.loads((folder / "report.json").read_text())
-
-
-KILLER = '''
-import os, signal, sys
-from pathlib import Path
-sys.path.insert(0, {root!r})
-import torch
-from runner import checkpoints
-from runner.config import resolve
-from runner.pipeline import run_benchmark
-
-torch.set_num_threads(1)
-victim, saved, original = sys.argv[1], [], checkpoints.Checkpoints.save
-
-
-def save(self, trial, identity, data):
-    """Save, then die by SIGKILL right after the victim's second checkpoint (its epoch 2)."""
-    original(self, trial, identity, data)
-    if self.study.study_name.endswith("/compare/" + victim):
-        saved.append(identity)
-        if len(saved) == 2:
-            os.kill(os.getpid(), signal.SIGKILL)
-
-
-checkpoints.Checkpoints.save = save
-options = {options!r}
-run_benchmark(resolve({{**options, "out": Path(options["out"]), "data_dir": Path(options["data_dir"])}}, "smoke"))
-'''
-
-
-def run_killing(victim: str, opts: dict) -> subprocess.CompletedProcess:
-    script = KILLER.format(root=str(ROOT), options={k: str(v) if isinstance(v, Path) else v for k, v in opts.items()})
-    return subprocess.run([sys.executable, "-c", script, victim], cwd=ROOT, capture_output=True, text=True,
-                          timeout=HANG_SECONDS)
 
 
 @pytest.mark.multiprocess

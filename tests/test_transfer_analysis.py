@@ -8,12 +8,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from results.report.transfer_markdown import transfer_section, transfer_verdict
+from results.run_report import sgd_gamma_star
 from results.stats.transfer import (
     analyze_transfer,
     budget_grid,
     find_optimum,
     jackknife_interval,
 )
+from schedulers.theory import moving_bound, per_sgd_step
 
 GRID = [0.25, 0.5, 1.0, 2.0, 4.0]
 
@@ -126,20 +129,126 @@ def test_seeds_that_lack_a_multiplier_are_left_out_of_that_budget() -> None:
 @pytest.mark.parametrize("seeds", [3, 5])
 def test_the_jackknife_intervals_cover_at_about_their_level(seeds: int) -> None:
     """Log loss quadratic in log step size (the fit's own model), seed factors and run noise: 300 studies; the
-    95% intervals of the optimum, the regret and the drift cover the truth in 91-99 % of them."""
+    95% intervals of the optimum, the regret, the transfer cost (of the 10-epoch optimum at 40) and the drift cover
+    the truth in 91-99 % of them."""
     rng = np.random.default_rng(seeds)
     x0s = {10: 0.3, 20: -0.2, 40: -0.7}
     true_slope = np.polyfit(np.log2(list(x0s)), list(x0s.values()), 1)[0]
-    hits = {"optimum": [], "regret": [], "drift": []}
+    hits = {"optimum": [], "regret": [], "transfer cost": [], "drift": []}
     for _ in range(300):
         curves = {("C", b): u_curve(x0) for b, x0 in x0s.items()}
-        result = analyze_transfer(table(curves, seeds, rng, seed_sd=0.05, noise_sd=0.01)).contenders["C"]
+        result = analyze_transfer(table(curves, seeds, rng, seed_sd=0.05, noise_sd=0.01),
+                                  tuning_budget=10).contenders["C"]
         at_40 = result.budgets["40"]
         for key, interval, truth in (("optimum", at_40.optimum.multiplier_ci, 2 ** -0.7),
                                      ("regret", at_40.regret.percent_ci, 100 * math.expm1(0.05 * 0.49)),
+                                     ("transfer cost", at_40.transfer_cost.percent_ci, 100 * math.expm1(0.05)),
                                      ("drift", result.drift.ci if result.drift else None, true_slope)):
             if interval is not None:
                 hits[key].append(interval[0] <= truth <= interval[1])
     for key, found in hits.items():
         assert len(found) >= 270, key
         assert 0.91 <= np.mean(found) <= 0.99, (key, np.mean(found))
+
+
+def test_a_blown_up_neighbour_cannot_invent_a_regret() -> None:
+    # the tuned step size is the best point measured, x0.5 nearly as good, x2 blows up (k = 10): the parabola's
+    # minimum lies ln(10)/8 below every mean; the guard keeps the loss at the best mean and names the dip
+    losses = {0.25: 1.3, 0.5: 1.001, 1.0: 1.0, 2.0: 10.0, 4.0: 50.0}
+    result = analyze_transfer(table({("P", 20): lambda m: losses[m]}, seeds=3), tuning_budget=20)
+    detail = result.contenders["P"].budgets["20"]
+    assert detail.regret.percent == pytest.approx(0.0, abs=1e-12)
+    assert detail.optimum.loss == pytest.approx(1.0, abs=1e-12)
+    assert detail.optimum.dip > 0.25 and 0.5 < detail.optimum.multiplier < 1.0  # the vertex still locates it
+
+
+def test_the_guard_keeps_a_parabola_the_data_support() -> None:
+    found = find_optimum([-1.0, 0.0, 1.0], [0.018, 0.008, 0.098], [True] * 3)  # 0.05 (x - 0.4)^2, exact
+    assert found.dip is None and found.log_loss == pytest.approx(0.0, abs=1e-12)
+
+
+@pytest.mark.parametrize("seeds", [1, 2])
+def test_fewer_than_three_seeds_give_a_report_without_intervals(seeds: int) -> None:
+    curves = {("C", b): u_curve(x0) for b, x0 in ((5, 0.4), (10, 0.0), (20, -0.4))}
+    result = analyze_transfer(table(curves, seeds=seeds), {"C": {5: 0.4, 10: 0.2, 20: 0.1}}, tuning_budget=5,
+                              in_sample_seeds=[1])
+    contender = result.contenders["C"]
+    assert contender.drift.slope == pytest.approx(-0.4, abs=1e-12) and contender.drift.ci is None
+    assert contender.budgets["20"].regret.percent_ci is None and contender.budgets["20"].optimum.multiplier_ci is None
+    text = "\n".join(transfer_verdict(result) + transfer_section(result))
+    assert f"With {seeds} seed{'s' * (seeds > 1)} no intervals (they need three)." in text
+    assert "Seed 1 also tuned the step size (Phase 1): in-sample" in text
+
+
+def test_a_diverged_tuned_step_size_is_ranked_last_and_named() -> None:
+    curves = {("C", b): u_curve(0.0) for b in (5, 20)} | {("H", b): u_curve(0.0) for b in (5, 20)}
+    result = analyze_transfer(table(curves, seeds=3, diverged={("C", 20, 1.0, 2)}), tuning_budget=5)
+    regret = result.contenders["C"].budgets["20"].regret
+    assert regret.diverged and regret.percent is None
+    assert [(r.name, r.regret_diverged) for r in result.ranking] == [("H", False), ("C", True)]
+    (verdict, _) = transfer_verdict(result)
+    assert "Diverged at 20 epochs (infinite, ranked last): C." in verdict
+
+
+def test_the_transfer_cost_separates_the_tuning_error_from_the_transfer() -> None:
+    # optimum at x0 = 0.4 when tuned (5 epochs), -0.4 at 20 epochs, log loss 0.05 (x - x0)^2: the fit's own model
+    curves = {("C", 5): u_curve(0.4), ("C", 20): u_curve(-0.4), ("H", 5): u_curve(0.0), ("H", 20): u_curve(-0.2)}
+    result = analyze_transfer(table(curves, seeds=3), tuning_budget=5)
+    at_20 = result.contenders["C"].budgets["20"]
+    assert at_20.transfer_cost.multiplier == pytest.approx(2 ** 0.4, rel=1e-12)
+    assert at_20.transfer_cost.log == pytest.approx(0.05 * 0.8 ** 2, abs=1e-12)  # at x 0.4 against -0.4
+    assert at_20.regret.log == pytest.approx(0.05 * 0.4 ** 2, abs=1e-12)  # the practitioner's: at x 0
+    assert result.contenders["C"].budgets["5"].regret.log == pytest.approx(0.05 * 0.4 ** 2, abs=1e-12)
+    assert result.contenders["C"].budgets["5"].transfer_cost is None
+    assert result.ranked_by == "transfer cost"
+    (c, h) = sorted(result.ranking, key=lambda r: r.name)
+    assert c.transfer_cost_percent == pytest.approx(100 * math.expm1(0.032), abs=1e-9)
+    assert c.tuning_error_percent == pytest.approx(100 * math.expm1(0.008), abs=1e-9)
+    assert [r.name for r in result.ranking] == ["H", "C"]  # H's cost 0.05 * 0.2^2 below C's
+    assert h.transfer_cost_percent == pytest.approx(100 * math.expm1(0.05 * 0.2 ** 2), abs=1e-9)
+    assert np.mean(list(at_20.transfer_cost.per_seed_log.values())) == pytest.approx(at_20.transfer_cost.log)
+
+
+def test_the_transfer_cost_away_from_the_long_optimum_reads_the_nearest_grid_points() -> None:
+    # the tuning optimum x 0.9 lies outside the 20-epoch parabola's window (-2..0): the parabola through the grid
+    # points at 0, 1, 2 (exact on this model), not their chord (which would read 0.05 (0.1 * 1.44 + 0.9 * 4.41))
+    curves = {("C", 5): u_curve(0.9), ("C", 20): u_curve(-1.2)}
+    cost = analyze_transfer(table(curves, seeds=3), tuning_budget=5).contenders["C"].budgets["20"].transfer_cost
+    assert cost.log == pytest.approx(0.05 * 2.1 ** 2, abs=1e-12)
+
+
+def test_censored_values_are_bounds_listed_apart() -> None:
+    # C's optimum at 20 epochs lies beyond the grid's high edge (x8): its drift is at least the slope through the
+    # edge, its regret and transfer cost lower bounds, not ranked
+    curves = {("C", 5): u_curve(0.0), ("C", 10): u_curve(1.0), ("C", 20): u_curve(3.0),
+              ("H", 5): u_curve(0.0), ("H", 20): u_curve(0.3)}
+    result = analyze_transfer(table(curves, seeds=3), tuning_budget=5)
+    drift = result.contenders["C"].drift
+    assert (drift.bound, drift.censored, drift.ci) == ("at least", [20], None)
+    assert drift.slope == pytest.approx(1.0, abs=1e-12)  # through x = 0, 1, 2 (the edge)
+    assert [r.name for r in result.ranking] == ["H"] and [r.censored for r in result.unranked] == ["lower bound"]
+    section = "\n".join(transfer_section(result))
+    assert "| C | 20 | 3 | >= x4 (the grid's high edge) |" in section and "| C | >= 1 |" in section
+
+
+def test_an_infinite_complete_loss_is_left_out_like_a_diverged_run() -> None:
+    rows = table({("C", 20): u_curve(0.0)}, seeds=3)
+    rows.loc[(rows["seed"] == 2) & (rows["multiplier"] == 4.0), "final_val_loss"] = math.inf
+    detail = analyze_transfer(rows).contenders["C"].budgets["20"]
+    assert detail.diverged == {"4": [2]} and detail.optimum.multiplier == pytest.approx(1.0)
+
+
+def test_duplicate_rows_are_one_clear_error() -> None:
+    rows = table({("C", 20): u_curve(0.0)}, seeds=2)
+    with pytest.raises(ValueError, match="share a .contender, budget, seed, multiplier.*C at 20 epochs, seed 1, x1"):
+        analyze_transfer(pd.concat([rows, rows[(rows["seed"] == 1) & (rows["multiplier"] == 1.0)]]))
+
+
+def test_the_bound_runs_on_the_sgd_steps_trained() -> None:
+    # a per-epoch schedule holds each epoch's LR for its steps: gamma* of the bound on 3 x 4 SGD steps, not 3
+    assert per_sgd_step([1.0, 0.5, 0.25], 4, per_batch=False) == [1.0] * 4 + [0.5] * 4 + [0.25] * 4
+    assert per_sgd_step([1.0, 0.5], 4, per_batch=True) == [1.0, 0.5]
+    steps = sgd_gamma_star({"C": {3: [1.0, 0.5, 0.25]}}, 4)["C"][3]
+    assert steps == pytest.approx(moving_bound([1.0] * 4 + [0.5] * 4 + [0.25] * 4).gamma_star, rel=1e-12)
+    assert steps != pytest.approx(moving_bound([1.0, 0.5, 0.25]).gamma_star, rel=1e-3)
+    assert sgd_gamma_star({"C": {3: [1.0]}}, None) == {}

@@ -12,9 +12,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from runner.config import resolve
+from runner.pipeline import run_benchmark
 from runstate import storage as store
 from tests.processes import HANG_SECONDS, freeze_when
 from tests.support.cli import ROOT, command, run_cli
+from tests.support.killing import options, report_of, run_killing
 from tests.support.tiny_runs import OSC_PROJECT as PROJECT
 from tests.support.tiny_runs import OSC_TRANSFER
 
@@ -23,11 +26,13 @@ pytestmark = [pytest.mark.slow]
 NAMES = ["E", "C"]  # E shares its LR prefix across budgets, C does not (LR-free scaling: test_transfer_scaling)
 
 
-TRANSFER = ["contenders", "tuning_budget", "longest_budget", "step_params", "ranking", "comparisons", "alpha",
-            "method", "epochs"]
-BUDGET = ["seeds", "loss", "diverged", "optimum", "regret"]
-OPTIMUM = ["multiplier", "lr", "loss", "fit", "at_edge", "multiplier_ci", "lr_ci"]
-REGRET = ["absolute", "percent", "lower_bound", "ci", "percent_ci", "log", "per_seed_log"]
+TRANSFER = ["contenders", "tuning_budget", "longest_budget", "step_params", "ranked_by", "ranking", "unranked",
+            "comparisons", "alpha", "in_sample_seeds", "bound_steps_per_epoch", "method", "epochs"]
+BUDGET = ["seeds", "loss", "diverged", "optimum", "regret", "transfer_cost"]
+OPTIMUM = ["multiplier", "lr", "loss", "fit", "at_edge", "multiplier_ci", "lr_ci", "dip"]
+REGRET = ["absolute", "percent", "lower_bound", "ci", "percent_ci", "log", "per_seed_log", "diverged"]
+RANK = ["name", "transfer_cost_percent", "transfer_cost_ci", "regret_percent", "ci", "lower_bound",
+        "tuning_error_percent", "regret_diverged", "diverged", "censored", "tied_with"]
 
 
 def args(out: Path, data: Path, grid: str = "0.5,1,2", *extra: str) -> list[str]:
@@ -66,13 +71,14 @@ def test_multiplier_1_is_phase_2s_run_and_is_never_retrained(reference) -> None:
         assert set(lrs) == {best[name]["lr"] * multiplier}
     transfer = report["transfer"]
     assert list(transfer) == TRANSFER and transfer["step_params"] == {"E": "lr", "C": "lr"}
-    assert report["schema_version"] == 7 and list(report["training_time_s"])[-1] == "transfer"
+    assert report["schema_version"] == 8 and list(report["training_time_s"])[-1] == "transfer"
     for name in NAMES:
         assert list(transfer["contenders"][name]) == ["tuned_lr", "budgets", "drift"]
         for detail in transfer["contenders"][name]["budgets"].values():
             assert list(detail) == BUDGET and list(detail["loss"]) == ["0.5", "1", "2"]
             assert list(detail["optimum"]) == OPTIMUM and list(detail["regret"]) == REGRET
-    assert [list(r) for r in transfer["ranking"]] == [["name", "regret_percent", "ci", "lower_bound", "tied_with"]] * 2
+    assert [list(r) for r in transfer["ranking"] + transfer["unranked"]] == [RANK] * 2
+    assert transfer["in_sample_seeds"] == [1]  # --n-seeds 1: Phase 1 trained seed 1
     # E's LR prefix is shared across budgets at every multiplier: fewer epochs trained than planned
     assert report["transfer"]["epochs"]["planned"] == len(NAMES) * 2 * (2 + 4) * 2
     assert report["transfer"]["epochs"]["trained"] < report["transfer"]["epochs"]["planned"]
@@ -150,3 +156,21 @@ def test_two_workers_train_every_grid_point_once_with_the_numbers_of_one(referen
         finished = [(b, s) for b, s, state, _ in runs if state == "COMPLETE"]
         assert sorted(finished) == [(b, s) for b in (2, 4) for s in (1, 2)], study
     assert (pooled / "transfer.csv").read_bytes() == (out / "transfer.csv").read_bytes()
+
+
+@pytest.mark.multiprocess
+def test_a_transfer_unit_killed_mid_run_resumes_from_its_checkpoint(tmp_path: Path, one_torch_thread) -> None:
+    """Checkpointing every epoch (--checkpoint-seconds 0), killed right after the x0.5 unit's epoch-2 checkpoint:
+    the rerun continues that unit from epoch 2 of 4 (not from 0), and every number and the epochs trained equal a
+    run never interrupted."""
+    opts = options(tmp_path, "killed", ("C",), transfer_grid=(0.5, 1.0))
+    run_benchmark(resolve({**opts, "out": tmp_path / "reference"}, "smoke"))
+    for victim, code in (("C/x0.5", -9), ("", 0)):
+        done = run_killing(victim, opts, phase="transfer")
+        assert done.returncode == code, done.stderr
+    assert "[transfer] C x0.5 run 1/1 (4 epochs, seed 1, from epoch 2): val" in done.stdout
+    reference, killed = tmp_path / "reference", tmp_path / "killed"
+    assert (killed / "transfer.csv").read_bytes() == (reference / "transfer.csv").read_bytes()
+    assert report_of(killed)["transfer"] == report_of(reference)["transfer"]  # its epochs (trained 4 of 4) too
+    assert report_of(killed)["transfer"]["epochs"] == {"planned": 4, "trained": 4}
+    assert not any((killed / "artifacts").iterdir())  # the resumed unit's checkpoint went when it finished

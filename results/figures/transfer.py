@@ -5,13 +5,15 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
-from matplotlib.ticker import FuncFormatter, NullFormatter
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 from results.figures.style import DPI, budget_colors, plt, save_figure, spans_decades
 from results.records import Transfer, TransferOptimum
 
 MIN_SEEDS_FOR_BARS = 3  # with two seeds a t interval spans 12.7 standard errors: the dots say more
+LOG_LOSS_SPAN = 3.0  # a panel whose losses span this factor (a seed that blew up) gets a log loss axis
 
 
 def _grid(count: int) -> tuple[int, int]:
@@ -22,10 +24,12 @@ def _grid(count: int) -> tuple[int, int]:
 def plot_lr_sensitivity(transfer: Transfer, table: pd.DataFrame, path: Path) -> Path:
     """A panel per contender: final validation loss against the step size (log), a line per budget (geometric
     mean over seeds, t-interval bars, seeds as dots), the tuned step size dashed, each budget's fitted optimum a
-    star."""
+    star; the tuning budget's line drawn thicker. The x ticks are the grid's step sizes, so every panel has
+    labels."""
     names = list(transfer.contenders)
     budgets = sorted({int(b) for b in table["budget"]})
     colors = budget_colors(budgets)
+    plain = FuncFormatter(lambda value, _: f"{value:.2g}")
     nrows, ncols = _grid(len(names))
     fig, axes = plt.subplots(nrows, ncols, figsize=(3.4 * ncols, 2.7 * nrows + 0.9), dpi=DPI, squeeze=False,
                              layout="constrained")
@@ -40,7 +44,8 @@ def plot_lr_sensitivity(transfer: Transfer, table: pd.DataFrame, path: Path) -> 
             xs, ys = [x for x, _, _ in points], [y for _, y, _ in points]
             bars = [v.ci if v.ci and v.n >= MIN_SEEDS_FOR_BARS else [y] * 2 for _, y, v in points]
             ax.errorbar(xs, ys, yerr=[[y - b[0] for y, b in zip(ys, bars)], [b[1] - y for y, b in zip(ys, bars)]],
-                        color=color, marker="o", ms=3, lw=1.3, capsize=2)
+                        color=color, marker="o", ms=3, lw=2.6 if int(budget) == transfer.tuning_budget else 1.3,
+                        capsize=2)
             seeds = runs[(runs["budget"] == int(budget)) & runs["seed"].isin(detail.seeds)]
             ax.scatter(seeds["lr"], seeds["final_val_loss"], color=color, s=12, alpha=0.55, lw=0)
             optimum = detail.optimum
@@ -48,8 +53,13 @@ def plot_lr_sensitivity(transfer: Transfer, table: pd.DataFrame, path: Path) -> 
                 ax.plot([optimum.lr], [optimum.loss], marker="*", ms=10, color=color, mec="black", mew=0.5)
         ax.axvline(tuned, color="grey", ls="--", lw=1)
         ax.set_xscale("log")
-        if spans_decades(runs["final_val_loss"], factor=20):
+        steps = sorted(set(runs["lr"]))
+        ax.set_xticks(steps, [f"{v:.2g}" for v in steps], rotation=35, ha="right")
+        if spans_decades(runs["final_val_loss"], factor=LOG_LOSS_SPAN):
             ax.set_yscale("log")
+            ax.yaxis.set_major_locator(LogLocator(subs=(1, 2, 3, 5)))  # labels inside a decade, none crowding
+            ax.yaxis.set_major_formatter(plain)
+            ax.yaxis.set_minor_formatter(NullFormatter())
         diverged = sorted({f"x{m} at {b}" for b, d in result.budgets.items() for m in d.diverged})
         ax.set_title(name + (f"\ndiverged: {', '.join(diverged)}" if diverged else ""), fontsize=9)
         ax.grid(alpha=0.3, which="both")
@@ -60,11 +70,12 @@ def plot_lr_sensitivity(transfer: Transfer, table: pd.DataFrame, path: Path) -> 
         ax.set_visible(False)
     for ax in axes[:, 0]:
         ax.set_ylabel("final val loss", fontsize=9)
-    handles = [plt.Line2D([], [], color=colors[b], marker="o", lw=1.3) for b in budgets]
+    handles = [plt.Line2D([], [], color=colors[b], marker="o", lw=2.6 if b == transfer.tuning_budget else 1.3)
+               for b in budgets]
     handles += [plt.Line2D([], [], color="grey", ls="--"), plt.Line2D([], [], color="none", marker="*", ms=10,
                                                                         mfc="white", mec="black")]
-    fig.legend(handles, [f"{b} epochs" for b in budgets] + [f"tuned at {transfer.tuning_budget} epochs",
-                                                            "fitted optimum"],
+    fig.legend(handles, [f"{b} epochs" + (" (tuning budget)" if b == transfer.tuning_budget else "")
+                         for b in budgets] + [f"tuned at {transfer.tuning_budget} epochs", "fitted optimum"],
                loc="outside lower center", ncol=len(handles), frameon=False, fontsize=8)
     fig.suptitle(f"Final validation loss against the step size: geometric mean over seeds (bars: 95% t interval "
                  f"on the log scale, with {MIN_SEEDS_FOR_BARS}+ seeds), seeds as dots", fontsize=10)
@@ -74,7 +85,8 @@ def plot_lr_sensitivity(transfer: Transfer, table: pd.DataFrame, path: Path) -> 
 def plot_optimal_lr_drift(transfer: Transfer, path: Path) -> Path:
     """Optimal step size (as a multiple of the tuned one) against the budget, log-log, with jackknife intervals;
     an optimum at the grid's edge as an open triangle pointing off the grid; beside each contender the convex
-    bound's drift (dashed), anchored at its first measured optimum: only the slope is a prediction."""
+    bound's drift on the SGD steps trained (dashed), through the centre of its measured optima (only the slope
+    is a prediction); the tuning budget a dotted line."""
     names = list(transfer.contenders)
     budgets = sorted({int(b) for c in transfer.contenders.values() for b in c.budgets})
     fig, ax = plt.subplots(figsize=(7.5, 4.5), dpi=DPI)
@@ -105,10 +117,11 @@ def plot_optimal_lr_drift(transfer: Transfer, path: Path) -> Path:
         edge_seen = edge_seen or bool(edges)
         drift = result.drift
         if drift is not None and drift.bound_slope is not None and inside:
-            first, y0 = inside[0][0], inside[0][1].multiplier
-            span = [first, inside[-1][0]]
-            ax.plot([b * dodge for b in span], [y0 * (b / first) ** drift.bound_slope for b in span], color=color,
-                    ls="--", lw=1)
+            centre = (float(np.mean([math.log2(b) for b, _ in inside])),
+                      float(np.mean([math.log2(o.multiplier) for _, o in inside])))
+            span = [min(drift.budgets), max(drift.budgets)]
+            ax.plot([b * dodge for b in span], [2 ** (centre[1] + drift.bound_slope * (math.log2(b) - centre[0]))
+                                                for b in span], color=color, ls="--", lw=1)
     ax.set_xscale("log", base=2)
     ax.set_yscale("log", base=2)
     ax.set_xticks(budgets)
@@ -119,9 +132,13 @@ def plot_optimal_lr_drift(transfer: Transfer, path: Path) -> Path:
     ax.set_xlabel("budget (epochs, log scale)")
     ax.set_ylabel("optimal step size / tuned (log scale)")
     ax.axhline(1.0, color="grey", lw=0.8)
-    ax.set_title(f"Optimal step size against the budget (tuned at {transfer.tuning_budget} epochs); bars: "
-                 "jackknife 95%;\ndashed: the convex bound's slope for the same schedule, anchored at the first point",
-                 fontsize=9)
+    if transfer.tuning_budget is not None:
+        ax.axvline(transfer.tuning_budget, color="grey", ls=":", lw=1)
+    steps = sorted(set(transfer.bound_steps_per_epoch.values()))
+    horizon = f"T = budget x {'/'.join(map(str, steps))} SGD steps" if steps else "T unknown"
+    ax.set_title(f"Optimal step size against the budget (tuned at {transfer.tuning_budget} epochs, dotted); bars: "
+                 f"jackknife 95%;\ndashed: the convex bound's slope for the same schedule ({horizon}), through the "
+                 "measured optima's centre", fontsize=9)
     ax.grid(alpha=0.3, which="both")
     handles, labels = ax.get_legend_handles_labels()
     if edge_seen:

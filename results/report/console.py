@@ -47,14 +47,20 @@ def print_summary(report: RunReport, console: Console | None = None) -> None:
                       f"{planned - trained}, {100 * (planned - trained) / max(planned, 1):.0f} %)")
     transfer = report.transfer
     if transfer is not None:
-        table = Table(title=f"Transfer: regret of the step size tuned at {transfer.tuning_budget} epochs, at "
-                            f"{transfer.longest_budget} epochs")
-        for column in ("name", "regret %", "95% jackknife", "cannot be told apart from"):
+        table = Table(title=f"Transfer: tuned at {transfer.tuning_budget} epochs, at {transfer.longest_budget} "
+                            f"epochs (ranked by {transfer.ranked_by}; '-': a bound, not ranked)")
+        for column in ("rank", "name", "transfer cost %", "regret %", "95% jackknife", "tuning error %",
+                       "cannot be told apart from"):
             table.add_column(column, justify="left" if column in ("name", "cannot be told apart from") else "right")
-        for rank in transfer.ranking:
+        for place, rank in enumerate([*transfer.ranking, *transfer.unranked], 1):
             interval = f"[{_fmt(rank.ci[0])}, {_fmt(rank.ci[1])}]" if rank.ci else "-"
-            table.add_row(rank.name, (">= " if rank.lower_bound else "") + _fmt(rank.regret_percent), interval,
-                          ", ".join(rank.tied_with) or "-")
+            cost = "diverged" if rank.diverged else "-" if rank.transfer_cost_percent is None else (
+                (">= " if rank.censored == "lower bound" else "") + _fmt(rank.transfer_cost_percent)
+                + (" (edge)" if rank.censored == "tuning optimum at the edge" else ""))
+            regret = "diverged" if rank.regret_diverged else (">= " if rank.lower_bound else "") + _fmt(
+                rank.regret_percent)
+            table.add_row(str(place) if rank in transfer.ranking else "-", rank.name, cost, regret, interval,
+                          _fmt(rank.tuning_error_percent), ", ".join(rank.tied_with) or "-")
         console.print(table)
         if transfer.epochs is not None:
             console.print(f"Transfer trained {transfer.epochs.trained} of {transfer.epochs.planned} planned epochs "

@@ -15,7 +15,7 @@ from typing import NamedTuple
 import numpy as np
 from scipy import stats
 
-from schedulers.theory import Bound, convex_bound
+from schedulers.theory import moving_bound
 
 SG9 = (-21, 14, 39, 54, 59, 54, 39, 14, -21)  # 9-point quadratic Savitzky-Golay weights, /231
 
@@ -289,19 +289,8 @@ def lr_predictors(schedules: Mapping[int, Sequence[float]]) -> Predictors:
     pairs = {k: None if v.non_positive else _finite_or_none(v.value)  # not a distance then (step schedules)
              for k, v in decoupling_matrix_paper(schedules).items()}
     total_max = sum(schedules[budgets[-1]])
-    bounds = {b: _bound_or_none(schedules[b]) for b in budgets}
+    bounds = {b: moving_bound(schedules[b]) for b in budgets}
     return Predictors({**pairs, "mean": finite_mean(list(pairs.values()))},
                       {b: sum(schedules[b]) / total_max if total_max > 0 else None for b in budgets},
                       {b: None if bound is None else bound.gamma_star for b, bound in bounds.items()},
                       {b: None if bound is None else bound.omega_star for b, bound in bounds.items()})
-
-
-def _bound_or_none(schedule: Sequence[float]) -> Bound | None:
-    """The convex bound of ``schedule`` relative to its peak, at its last step with a positive LR: steps
-    of LR 0 at the end leave the last iterate where it was (and would make the bound's last term divide
-    by 0: Omega* = inf); None for a schedule that never moves."""
-    moving = len(schedule) - next((i for i, v in enumerate(reversed(schedule)) if v > 0), len(schedule))
-    if moving == 0:
-        return None
-    peak = max(schedule)
-    return convex_bound([v / peak for v in schedule[:moving]], moving)
