@@ -36,11 +36,13 @@ from runstate.records import UnitRecord
 from schedulers.recipes import ScheduledRecipe, contender_names
 from schedulers.registry import SCHEDULERS
 
-SCHEMA_VERSION = 7  # 2: adds analysis, training_time_s and the curves.csv status column; 3: adds epochs;
+SCHEMA_VERSION = 8  # 2: adds analysis, training_time_s and the curves.csv status column; 3: adds epochs;
 # 4: adds the budget tests (analysis: alpha, method; per contender budget_test); 5: adds the pairwise tests
 # (analysis: comparisons, top_pair, ranking metric; per contender shift, log_slope); 6: adds transfer;
 # 7: renames three top-level keys so that none means two things: comparison -> mean_final_val_loss,
-# comparison_detail -> per_budget_results, sensitivity (the final-loss change) -> final_loss_change_pct
+# comparison_detail -> per_budget_results, sensitivity (the final-loss change) -> final_loss_change_pct;
+# 8: adds the final-loss outcome (analysis: outcome; per contender seed_slope; method: seed_slope,
+# slope_comparisons, order_ci); final.ci and per_seed.ci become t intervals (were percentile bootstraps)
 CURVE_COLUMNS = ["scheduler", "budget", "seed", "epoch", "lr", "train_loss", "val_loss"]
 
 

@@ -29,6 +29,7 @@ import numpy as np
 from scipy import stats
 
 from results.stats.budget import SeedCurves, distance, holm, significant, smoothed_log
+from results.stats.metrics import t_interval
 
 METHOD = ("two-sided sign-flip permutation test over seeds of the paired difference in shift (per seed, the mean "
           "over budget pairs of the distance between its 9-point-smoothed log validation curves over the shorter "
@@ -57,17 +58,6 @@ class Shift(NamedTuple):
     mean: float | None
     ci: tuple[float, float] | None
     n: int
-
-
-def t_interval(values: Sequence[float], confidence: float = 0.95) -> tuple[float, float] | None:
-    """The t interval of the mean; None below two values."""
-    if len(values) < 2:
-        return None
-    mean, sem = float(np.mean(values)), float(stats.sem(values))
-    if sem == 0:
-        return mean, mean
-    half = float(stats.t.ppf((1 + confidence) / 2, len(values) - 1)) * sem
-    return mean - half, mean + half
 
 
 def shift(curves: SeedCurves, budgets: Sequence[int]) -> Shift:
