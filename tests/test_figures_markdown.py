@@ -97,7 +97,8 @@ def test_analyze_our_curves_with_diverged_run(tmp_path: Path) -> None:
     report = (tmp_path / "o" / "report.md").read_text()
     # 3 seeds x 3 budgets: the smallest p-value is 1/36, x20 contenders by Holm: nothing can be significant
     assert report.splitlines()[2] == "**What a longer budget does to the final validation loss** (mean over seeds):"
-    assert "- Lowest at 10 epochs N (0.292); at 20 epochs N" in report and "- Change per doubling of the budget: " in report
+    assert "- Lowest at 10 epochs N (0.292); at 20 epochs N" in report
+    assert "- Change per doubling of the budget: " in report
     assert "family: the 190 pairs of contenders, Holm-adjusted at 0.05" in report
     assert len(analysis["outcome"]["slope_comparisons"]) == 190 and analysis["outcome"]["order"]["tau"] == 1.0
     [verdict_line] = [line for line in report.splitlines() if line.startswith("**No contender is shown")]

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
 import numpy as np
-from scipy import stats
+from scipy import special, stats
 
 from schedulers.theory import Bound, convex_bound
 
@@ -125,10 +125,11 @@ def t_interval(values: Sequence[float], confidence: float = CONFIDENCE) -> tuple
     its nominal level (the measured table: docs/method.md, benchmarks/interval_coverage.py)."""
     if len(values) < 2:
         return None
-    mean, sem = float(np.mean(values)), float(stats.sem(values))
+    data = np.asarray(values, dtype=np.float64)
+    mean, sem = float(np.mean(data)), float(np.std(data, ddof=1) / np.sqrt(len(data)))  # scipy's sem, t.ppf
     if sem == 0:
         return mean, mean
-    half = float(stats.t.ppf((1 + confidence) / 2, len(values) - 1)) * sem
+    half = float(special.stdtrit(len(data) - 1, (1 + confidence) / 2)) * sem
     return mean - half, mean + half
 
 
