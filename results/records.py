@@ -209,7 +209,7 @@ class Sensitivity:
     metric: str = doc('"per_seed": the per-seed cross-budget decoupling mean; "seed_mean": for seed means only, '
                       "the paper-compatible mean")
     value: float | None = doc("the number")
-    ci: list[float] | None = doc("its bootstrap interval (null for seed means)")
+    ci: list[float] | None = doc("its t interval (95%; null for seed means)")
 
 
 @dataclass(frozen=True)

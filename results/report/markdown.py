@@ -113,7 +113,12 @@ def _slope_pairs(tests: Sequence[PairTest], order: Sequence[str], alpha: float) 
               f"{fmt(alpha)}")
     separated = {frozenset((t.a, t.b)) for t in tests if t.separated}
     if not separated:
-        return f"No two contenders can be told apart on it ({family})."
+        seeds = max(t.seeds for t in tests)
+        reachable = len(tests) * 2 / 2**seeds  # Holm's first step at the sign-flip test's smallest p, 2 / 2^S
+        floor = (f"; with {seeds} seeds the smallest adjusted p-value is {fmt(min(reachable, 1.0), 2)}, above "
+                 f"{fmt(alpha)}: no pair could have been told apart, at least "
+                 f"{math.ceil(math.log2(2 * len(tests) / alpha))} seeds are needed" if reachable > alpha else "")
+        return f"No two contenders can be told apart on it ({family}{floor})."
     groups = [f"{n} from {', '.join(m for m in order[i + 1:] if frozenset((n, m)) in separated)}"
               for i, n in enumerate(order) if any(frozenset((n, m)) in separated for m in order[i + 1:])]
     return f"Told apart on it: {'; '.join(groups)} ({len(separated)} of {len(tests)} pairs; {family})."
@@ -140,8 +145,8 @@ def outcome_lines(analysis: Analysis) -> list[str]:
             lines.append(f"- {_slope_pairs(outcome.slope_comparisons, order, analysis.alpha)}")
     order_tau = outcome.order
     if order_tau is not None and order_tau.tau is not None:
-        spread = ("" if order_tau.ci is None else f" {fmt_ci(order_tau.ci)} (percentile bootstrap over "
-                  f"{order_tau.seeds} seeds, nominal 95%)")
+        spread = ("" if order_tau.ci is None else f" [{fmt(order_tau.ci[0], 2)}, {fmt(order_tau.ci[1], 2)}] "
+                  f"(percentile bootstrap over {order_tau.seeds} seeds, nominal 95%)")
         lines.append(f"- The tuning budget's order ({order_tau.tuning_budget} epochs) at {order_tau.budget} epochs: "
                      f"Kendall tau {fmt(order_tau.tau, 2)}{spread}; 1 keeps the order, -1 reverses it.")
     return [*lines, ""]
