@@ -17,7 +17,8 @@ from runstate.files import atomic_write_text
 TITLE = "EpochBench: how sensitive are LR schedulers to the training budget?"
 READINGS = {
     "decoupling": "How far apart the validation curves of two budgets lie, epoch by epoch, after 9-point "
-                  "smoothing: 0 means identical curves, 0.5 means one is three times the other; lower is less "
+                  "smoothing (which leaves the first and last 4 epochs raw: curves of 8 epochs or fewer are not "
+                  "smoothed at all): 0 means identical curves, 0.5 means one is three times the other; lower is less "
                   "budget-sensitive.",
     "non-positive": "A '*' marks pairs where smoothing pushed a loss to zero or below; the formula then stops "
                     "being a distance (values can be negative), so read those numbers as the paper's pipeline "
