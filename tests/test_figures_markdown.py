@@ -251,3 +251,22 @@ def test_tasks_that_tie_every_contender_give_no_friedman_test_and_the_profile_us
     write_summary(tasks, {}, tmp_path)
     assert json.loads((tmp_path / "summary.json").read_text())["friedman"] is None
     assert "No Friedman test" in (tmp_path / "report.md").read_text()
+
+
+def test_the_opening_gives_the_outcome_and_what_the_seeds_could_separate() -> None:
+    """Three contenders whose LR decays a little faster each (tests.curve_factory): N ends lowest at every budget,
+    C gains most per doubling; 8 seeds separate every pair on it, 4 cannot under Holm over 3 pairs
+    (3 x 2 / 2^4 = 0.375 > 0.05; the first S with 3 x 2 / 2^S <= 0.05 is 7)."""
+    from results.report.markdown import outcome_lines
+
+    eight = outcome_lines(analyze_curves(synthetic_curves(["N", "H", "C"], seeds=8, diverged=None)))
+    assert eight[2] == ("- Lowest at 10 epochs N (0.321); at 20 epochs N (0.127); at 40 epochs N (0.0561); the "
+                        "highest there, C, ends 1.1x higher.")
+    assert eight[3].startswith("- Change per doubling of the budget: C -59% [-60%, -58%], H -59% [-60%, -57%], "
+                               "N -58% [-59%, -57%] (each seed's own fit")
+    assert eight[4] == ("- Told apart on it: C from H, N; H from N (3 of 3 pairs; paired sign-flip tests over seeds; "
+                        "family: the 3 pairs of contenders, Holm-adjusted at 0.05).")
+    assert eight[5].startswith("- The tuning budget's order (10 epochs) at 40 epochs: Kendall tau 1 [1, 1]")
+    four = outcome_lines(analyze_curves(synthetic_curves(["N", "H", "C"], seeds=4, diverged=None)))
+    assert four[4].endswith("with 4 seeds the smallest adjusted p-value is 0.38, above 0.05: no pair could have "
+                            "been told apart, at least 7 seeds are needed).")
