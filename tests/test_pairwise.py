@@ -9,6 +9,7 @@ from scipy import stats
 
 from results.analysis import analyze_curves
 from results.report.markdown import verdict
+from results.stats.metrics import t_interval
 from results.stats.pairwise import (
     compare_all,
     not_separated,
@@ -17,7 +18,6 @@ from results.stats.pairwise import (
     seeds_to_separate,
     shift,
     sign_flip_p,
-    t_interval,
 )
 from results.stats.simulation import simulated_curves
 from tests.test_budget_test import frame

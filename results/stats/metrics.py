@@ -142,6 +142,21 @@ class Summary(NamedTuple):
     n: int
 
 
+class OverSeeds(NamedTuple):
+    """A number per seed, and its mean over seeds with the t interval."""
+
+    per_seed: dict[int, float]
+    mean: float | None
+    ci: tuple[float, float] | None
+    n: int
+
+
+def over_seeds(per_seed: dict[int, float]) -> OverSeeds:
+    """``per_seed`` with its mean (None for no seed) and t interval."""
+    values = list(per_seed.values())
+    return OverSeeds(per_seed, float(np.mean(values)) if values else None, t_interval(values), len(values))
+
+
 def summarize(values: Sequence[float]) -> Summary:
     """Mean, std and t interval of ``values`` (finite ones only)."""
     kept = [v for v in values if math.isfinite(v)]
@@ -239,21 +254,12 @@ def loss_slope(finals: Mapping[int, Sequence[float]], log: bool = False) -> Slop
 FinalLosses = Mapping[int, Mapping[int, float]]  # budget -> seed -> final validation loss
 
 
-class SeedSlopes(NamedTuple):
-    """Each seed's own slope of log final loss against log2(budget), and their mean over seeds with a t interval."""
-
-    per_seed: dict[int, float]
-    mean: float | None
-    ci: tuple[float, float] | None
-    n: int
-
-
-def seed_log_slopes(finals: FinalLosses, budgets: Sequence[int]) -> SeedSlopes:
+def seed_log_slopes(finals: FinalLosses, budgets: Sequence[int]) -> OverSeeds:
     """Per seed with a final loss at every budget of ``budgets``, the least-squares slope of its log final loss
     against log2(budget); mean and t interval over those seeds. A seed's own fit cancels what its runs share (its
     level), which the pooled ``loss_slope`` keeps as noise. Empty where a loss is <= 0 (no log scale)."""
     if len(budgets) < 2 or any(v <= 0 for by_seed in finals.values() for v in by_seed.values()):
-        return SeedSlopes({}, None, None, 0)
+        return over_seeds({})
     x = np.log2(np.asarray(sorted(budgets), dtype=np.float64))
     seeds = sorted(set.intersection(*(set(finals.get(b, {})) for b in budgets)))
     per_seed = {}
@@ -261,8 +267,7 @@ def seed_log_slopes(finals: FinalLosses, budgets: Sequence[int]) -> SeedSlopes:
         y = np.log([finals[b][seed] for b in sorted(budgets)])
         if np.all(np.isfinite(y)):
             per_seed[seed] = float(np.polyfit(x, y, 1)[0])
-    values = list(per_seed.values())
-    return SeedSlopes(per_seed, float(np.mean(values)) if values else None, t_interval(values), len(values))
+    return over_seeds(per_seed)
 
 
 # -- Across contenders ---------------------------------------------------------------------------------------
