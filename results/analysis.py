@@ -132,7 +132,18 @@ def _contender(name: str, curves: SeedCurves, diverged: list[str], seed_mean_onl
             detectable=None),
         shift=None if moved is None else ShiftResult(per_seed=str_keys(moved.per_seed),
                                                      mean=moved.mean, ci=as_interval(moved.ci), n=moved.n),
+        prefix_shared=prefix_shared(curves),
     )
+
+
+def prefix_shared(curves: SeedCurves) -> bool | None:
+    """Every seed's run at a longer budget equal, bit for bit, to its run at each shorter budget over that one's
+    epochs; None below two budgets."""
+    if len(curves) < 2:
+        return None
+    return all(list(curves[long][s][:short]) == list(curves[short][s])
+               for short, long in itertools.combinations(sorted(curves), 2)
+               for s in set(curves[short]) & set(curves[long]))
 
 
 def final_losses(curves: SeedCurves) -> FinalLosses:

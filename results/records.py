@@ -270,6 +270,10 @@ class ContenderAnalysis:
     sensitivity: Sensitivity = doc("the decoupling-based sensitivity (the ranking number for seed means)")
     budget_test: BudgetTestResult | None = doc("the budget test (null for seed means)")
     shift: ShiftResult | None = doc("the shift (null for seed means)")
+    prefix_shared: bool | None = doc("every run at a longer budget repeats the same seed's run at each shorter budget "
+                                     "over its epochs, bit for bit (prefix sharing): the budget changes nothing there, "
+                                     "a distance of exactly 0 whatever a filter's end points give; null below two "
+                                     "budgets")
 
 
 @dataclass(frozen=True)
@@ -604,6 +608,9 @@ class Summary:
     tasks: list[str] = doc("the tasks merged")
     contenders: dict[str, TaskRanks] = doc("per contender, lowest mean rank first")
     missing: dict[str, list[str]] = doc("per contender without a value on some task, those tasks")
+    not_measured: dict[str, list[str]] = doc("per contender, the tasks (among ``missing``) whose ranking value is the "
+                                             "paper pipeline's number with a budget pair smoothed to a loss <= 0: "
+                                             "not a measurement, so not ranked")
     friedman: Friedman | None = doc("null below 3 contenders or 2 tasks, or when every task ties")
     alpha: float = doc("the Nemenyi level")
     profile: Profile = doc("the performance profile")

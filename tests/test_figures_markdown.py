@@ -270,3 +270,31 @@ def test_the_opening_gives_the_outcome_and_what_the_seeds_could_separate() -> No
     four = outcome_lines(analyze_curves(synthetic_curves(["N", "H", "C"], seeds=4, diverged=None)))
     assert four[4].endswith("with 4 seeds the smallest adjusted p-value is 0.38, above 0.05: no pair could have "
                             "been told apart, at least 7 seeds are needed).")
+
+
+def _seed_means(curves: dict[str, dict[int, list[float]]]) -> pd.DataFrame:
+    """Seed-mean curves (the paper's exports): name -> budget -> curve."""
+    return pd.DataFrame([{"scheduler": name, "budget": budget, "seed": 0, "epoch": e, "val_loss": v, "val_loss_min": v,
+                          "val_loss_max": v, "status": "complete"}
+                         for name, by_budget in curves.items() for budget, curve in by_budget.items()
+                         for e, v in enumerate(curve)])
+
+
+def test_the_summary_counts_prefix_shared_runs_as_0_and_leaves_out_what_is_not_a_measurement() -> None:
+    """E's 32-epoch curve repeats its 16-epoch one, yet the filter's raw end points give the paper's decoupling a
+    value above 0: the summary counts it as exactly 0. J's curve is smoothed to a loss <= 0 on t1 (SG-9 on a spike
+    every 8 epochs): not a measurement there, so J is left out of the ranks and named with the reason."""
+    long = list(np.linspace(1.0, 0.2, 32) ** 2)
+    jagged = ([1.0] + [1e-3] * 7) * 4
+    shared = {16: long[:16], 32: long}
+    smooth = {16: list(np.linspace(1.0, 0.5, 16)), 32: list(np.linspace(1.0, 0.4, 32))}
+    tasks = {"t1": {"E": shared, "C": smooth, "J": {16: jagged[:16], 32: [1.01 * v for v in jagged]}},
+             "t2": {"E": shared, "C": {b: [1.1 * v for v in c] for b, c in smooth.items()}, "J": smooth}}
+    analyses = {task: analyze_curves(_seed_means(curves)) for task, curves in tasks.items()}
+    e = analyses["t1"].contenders["E"]
+    assert e.prefix_shared is True and e.sensitivity.value > 0  # the filter's raw end points differ
+    assert analyses["t1"].contenders["J"].prefix_shared is False
+    merged = merge_reports(analyses)
+    assert merged.contenders["E"].values == {"t1": 0.0, "t2": 0.0}
+    assert merged.not_measured == {"J": ["t1"]} and merged.missing == {"J": ["t1"]}
+    assert [(n, c.mean_rank) for n, c in merged.contenders.items()] == [("E", 1.0), ("C", 2.0), ("J", None)]

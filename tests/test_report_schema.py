@@ -39,7 +39,7 @@ SUMMARY = ["mean", "std", "per_seed"]
 ANALYSIS = ["seed_mean_only", "budgets", "tuning_budget", "contenders", "rank_stability", "outcome", "predictors",
             "predictor_source", "predicted_vs_measured", "ranking", "alpha", "comparisons", "top_pair", "method"]
 CONTENDER = ["family", "seeds", "diverged", "decoupling", "per_seed", "noise_floor", "noise_ratio", "final",
-             "change_pct", "slope", "log_slope", "seed_slope", "sensitivity", "budget_test", "shift"]
+             "change_pct", "slope", "log_slope", "seed_slope", "sensitivity", "budget_test", "shift", "prefix_shared"]
 BUDGET_TEST = ["statistic", "interval", "p_value", "p_adjusted", "sensitive", "min_p", "exact", "window", "seeds",
                "note", "detectable"]
 CURVES_HEADER = "scheduler,budget,seed,epoch,lr,train_loss,val_loss,status"
