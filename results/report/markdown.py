@@ -90,7 +90,8 @@ def _per_doubling(value: float) -> str:
 
 
 def _changes(analysis: Analysis) -> tuple[str, list[str]]:
-    """Each contender's final-loss change per doubling (most gained first) in words, and the order used."""
+    """Each contender's final-loss change per doubling (most gained first) in words, and the order used (empty
+    where no contender has one: a loss <= 0 has no log scale)."""
     contenders = analysis.contenders
     per_seed = {n: c.seed_slope for n, c in contenders.items() if c.seed_slope and c.seed_slope.mean is not None}
     if per_seed:
@@ -103,6 +104,8 @@ def _changes(analysis: Analysis) -> tuple[str, list[str]]:
                 + f" (each seed's own fit of its log final loss against log2 of the budget; mean over "
                   f"{'/'.join(map(str, seeds))} seeds with a 95% t interval)"), order
     pooled = {n: c.log_slope.value for n, c in contenders.items() if c.log_slope.value is not None}
+    if not pooled:
+        return "", []
     order = sorted(pooled, key=lambda n: pooled[n] or 0.0)
     text = ", ".join(f"{n} {_per_doubling(pooled[n] or 0.0)}" for n in order)
     return text + " (seed-mean curves: no interval)", order
@@ -135,13 +138,14 @@ def outcome_lines(analysis: Analysis) -> list[str]:
     longest = list(outcome.lowest)[-1]
     top = max((n for n, v in means[longest].items() if v is not None), key=lambda n: means[longest][n] or 0.0)
     low, high = means[longest][outcome.lowest[longest]], means[longest][top]
-    if top != outcome.lowest[longest] and low and high:
+    if top != outcome.lowest[longest] and low is not None and high is not None and low > 0:
         at[-1] += f"; the highest there, {top}, ends {high / low:.1f}x higher"
     lines = ["**What a longer budget does to the final validation loss** (mean over seeds):", "",
              f"- Lowest at {'; at '.join(at)}."]
     if len(analysis.budgets) >= 2:
         changes, order = _changes(analysis)
-        lines.append(f"- Change per doubling of the budget: {changes}.")
+        if order:
+            lines.append(f"- Change per doubling of the budget: {changes}.")
         if outcome.slope_comparisons:
             lines.append(f"- {_slope_pairs(outcome.slope_comparisons, order, analysis.alpha)}")
     order_tau = outcome.order
