@@ -5,6 +5,7 @@ Every field is documented on its record in results.records (rendered in docs/out
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -21,11 +22,14 @@ from results.records import (
     Decoupling,
     Diverged,
     Estimate,
+    OrderAgreement,
+    Outcome,
     PairTest,
     PaperValue,
     PerSeed,
     RankingRow,
     SchedulePredictors,
+    SeedSlope,
     SeedSummary,
     Sensitivity,
     ShiftResult,
@@ -38,6 +42,7 @@ from results.stats import pairwise
 from results.stats.budget import INTERVAL_METHOD, METHOD, SeedCurves, budget_test, holm, significant
 from results.stats.detectable import detectable_ratio
 from results.stats.metrics import (
+    FinalLosses,
     Predictors,
     Slope,
     Summary,
@@ -45,12 +50,15 @@ from results.stats.metrics import (
     decoupling_matrix_paper,
     finite_mean,
     loss_slope,
+    lowest,
     lr_predictors,
     noise_floor,
     noise_ratio,
+    order_tau,
     per_seed_decoupling,
     rank_stability,
     relative_change,
+    seed_log_slopes,
     spearman,
     summarize,
 )
@@ -87,10 +95,10 @@ def _contender(name: str, curves: SeedCurves, diverged: list[str], seed_mean_onl
     means = {b: _seed_mean(by_seed) for b, by_seed in curves.items()}
     paper = decoupling_matrix_paper(means)
     finals = {b: [c[-1] for c in by_seed.values()] for b, by_seed in curves.items()}
-    final = {b: _seed_summary(summarize(v, seed)) for b, v in finals.items()}
+    final = {b: _seed_summary(summarize(v)) for b, v in finals.items()}
     budgets = sorted(curves)
     first, last = final[budgets[0]].mean, final[budgets[-1]].mean
-    per_seed = None if seed_mean_only else per_seed_decoupling(curves, seed)
+    per_seed = None if seed_mean_only else per_seed_decoupling(curves)
     floor = None if seed_mean_only else noise_floor(curves)
     paper_mean = finite_mean([v.value for v in paper.values()])
     if per_seed is not None:
@@ -99,6 +107,7 @@ def _contender(name: str, curves: SeedCurves, diverged: list[str], seed_mean_onl
         sensitivity = Sensitivity("seed_mean", paper_mean, None)
     test = None if seed_mean_only else budget_test(curves, seed=seed)
     moved = None if seed_mean_only else pairwise.shift(curves, all_budgets)
+    slopes = None if seed_mean_only else seed_log_slopes(final_losses(curves), all_budgets)
     return ContenderAnalysis(
         family=family_of(name),
         seeds={str(b): sorted(by_seed) for b, by_seed in sorted(curves.items())},
@@ -114,6 +123,8 @@ def _contender(name: str, curves: SeedCurves, diverged: list[str], seed_mean_onl
         change_pct=relative_change(first, last) if len(budgets) >= 2 and first and last is not None else None,
         slope=_estimate(loss_slope(finals)),
         log_slope=_estimate(loss_slope(finals, log=True)),
+        seed_slope=None if slopes is None else SeedSlope(str_keys(slopes.per_seed), slopes.mean,
+                                                         as_interval(slopes.ci), slopes.n),
         sensitivity=sensitivity,
         budget_test=None if test is None else BudgetTestResult(
             statistic=test.ratio, interval=as_interval(test.ratio_interval), p_value=test.p_value, p_adjusted=None,
@@ -121,7 +132,44 @@ def _contender(name: str, curves: SeedCurves, diverged: list[str], seed_mean_onl
             detectable=None),
         shift=None if moved is None else ShiftResult(per_seed=str_keys(moved.per_seed),
                                                      mean=moved.mean, ci=as_interval(moved.ci), n=moved.n),
+        prefix_shared=prefix_shared(curves),
     )
+
+
+def prefix_shared(curves: SeedCurves) -> bool | None:
+    """Every seed's run at a longer budget equal, bit for bit, to its run at each shorter budget over that one's
+    epochs; None below two budgets."""
+    if len(curves) < 2:
+        return None
+    return all(list(curves[long][s][:short]) == list(curves[short][s])
+               for short, long in itertools.combinations(sorted(curves), 2)
+               for s in set(curves[short]) & set(curves[long]))
+
+
+def final_losses(curves: SeedCurves) -> FinalLosses:
+    """budget -> seed -> the last validation loss of its complete run."""
+    return {b: {s: c[-1] for s, c in by_seed.items()} for b, by_seed in curves.items()}
+
+
+def _outcome(contenders: Mapping[str, ContenderAnalysis], runs: Mapping[str, tuple[SeedCurves, list[str]]],
+             tuning: int, seed_mean_only: bool, alpha: float, seed: int) -> Outcome:
+    """Who ends lowest per budget, the per-seed slopes compared pair by pair (sign-flip over seeds, Holm over the
+    pairs), and the tuning budget's order at the longest budget with its bootstrap interval."""
+    means = {n: {int(b): f.mean for b, f in c.final.items() if f.mean is not None} for n, c in contenders.items()}
+    slopes = {n: {int(s): v for s, v in c.seed_slope.per_seed.items()} for n, c in contenders.items()
+              if c.seed_slope is not None and c.seed_slope.per_seed}
+    differences = {(a, b): [slopes[a][s] - slopes[b][s] for s in sorted(set(slopes[a]) & set(slopes[b]))]
+                   for a, b in itertools.combinations(slopes, 2)}
+    budgets = sorted({b for m in means.values() for b in m})
+    order = None
+    if len(budgets) >= 2 and len(contenders) >= 2:
+        found = order_tau({n: final_losses(complete) for n, (complete, _) in runs.items()}, tuning, budgets[-1], seed)
+        order = OrderAgreement(tuning, budgets[-1], found.tau, None if seed_mean_only else as_interval(found.ci),
+                               found.seeds)
+    return Outcome(lowest=str_keys(lowest(means)),
+                   slope_comparisons=None if seed_mean_only else [
+                       PairTest(*c) for c in pairwise.compare_differences(differences, alpha, seed)],
+                   order=order)
 
 
 def _decide(contenders: dict[str, ContenderAnalysis], alpha: float) -> None:
@@ -245,6 +293,7 @@ def analyze_curves(curves: pd.DataFrame, *, tuning_budget: int | None = None,
         tuning_budget=tuning,
         contenders=contenders,
         rank_stability=str_keys(rank_stability(finals, tuning)),
+        outcome=_outcome(contenders, runs, tuning, seed_mean_only, alpha, seed),
         predictors=predictors or None,
         predictor_source=source if predictors else None,
         predicted_vs_measured=rho,
@@ -260,7 +309,13 @@ def analyze_curves(curves: pd.DataFrame, *, tuning_budget: int | None = None,
             "comparisons": pairwise.METHOD, "shift_ci": pairwise.SHIFT_INTERVAL,
             "seeds_needed": "paired t approximation with the observed mean and sd of the per-seed differences, 80% "
                             "power at level alpha / number of pairs",
-            "final_and_per_seed_ci": "percentile bootstrap of the mean over seeds, nominal 95% (scipy.stats."
-                                     "bootstrap); with 2-3 seeds it is the range of the seeds [min, max]",
-            "slope_ci": "t interval of the least-squares slope (95%)"},
+            "final_and_per_seed_ci": "t interval of the arithmetic mean over seeds (95%)",
+            "slope_ci": "t interval of the least-squares slope over every budget x seed point (95%)",
+            "seed_slope": "per seed, the least-squares slope of its log final loss against log2(budget); t interval of "
+                          "their mean over seeds (95%)",
+            "slope_comparisons": "two-sided sign-flip permutation test over seeds of the paired difference in "
+                                 "per-seed slope; Holm-adjusted over all pairs of contenders",
+            "order_ci": "percentile bootstrap over seeds (the same seeds for every contender, 2,000 resamples) of "
+                        "Kendall's tau-b between the seed-mean final losses at the tuning and the longest budget, "
+                        "nominal 95%"},
     ))

@@ -166,7 +166,7 @@ class PerSeed:
     per_seed: dict[str, float] = doc("per seed, the mean over budget pairs")
     mean: float | None = doc("mean over seeds")
     std: float | None = doc("standard deviation over seeds")
-    ci: list[float] | None = doc("percentile bootstrap interval of the mean, nominal 95% (2-3 seeds: their range)")
+    ci: list[float] | None = doc("t interval of the mean (95%)")
     n: int = doc("seeds")
     undefined: int = doc("(seed, pair) comparisons left out because a smoothed value was <= 0")
 
@@ -177,7 +177,7 @@ class SeedSummary:
 
     mean: float | None = doc("mean over seeds")
     std: float | None = doc("sample standard deviation (null for one seed)")
-    ci: list[float] | None = doc("percentile bootstrap interval of the mean, nominal 95% (2-3 seeds: their range)")
+    ci: list[float] | None = doc("t interval of the mean (95%; measured coverage: docs/method.md)")
     n: int = doc("seeds")
 
 
@@ -190,13 +190,26 @@ class Estimate:
 
 
 @dataclass(frozen=True)
+class SeedSlope:
+    """The final loss's change per doubling of the budget, fitted seed by seed (results.stats.metrics.
+    seed_log_slopes): each seed's own fit cancels what its runs share (its level)."""
+
+    per_seed: dict[str, float] = doc("per seed with a final loss at every budget, the least-squares slope of its "
+                                     "natural-log final validation loss against log2(budget)")
+    mean: float | None = doc("mean over seeds; exp(mean) - 1 is the relative change per doubling (null where a "
+                             "loss is <= 0 or no seed ran every budget)")
+    ci: list[float] | None = doc("t interval of the mean over seeds (95%)")
+    n: int = doc("seeds")
+
+
+@dataclass(frozen=True)
 class Sensitivity:
     """A contender's decoupling-based sensitivity (the performance profile's metric)."""
 
     metric: str = doc('"per_seed": the per-seed cross-budget decoupling mean; "seed_mean": for seed means only, '
                       "the paper-compatible mean")
     value: float | None = doc("the number")
-    ci: list[float] | None = doc("its bootstrap interval (null for seed means)")
+    ci: list[float] | None = doc("its t interval (95%; null for seed means)")
 
 
 @dataclass(frozen=True)
@@ -252,9 +265,15 @@ class ContenderAnalysis:
     slope: Estimate = doc("final validation loss change per doubling of the budget")
     log_slope: Estimate = doc("the same for the natural log of the final loss (exp(value) - 1 = relative change "
                               "per doubling)")
+    seed_slope: SeedSlope | None = doc("log_slope fitted per seed and averaged: what report.md's opening gives per "
+                                       "doubling (null for seed means)")
     sensitivity: Sensitivity = doc("the decoupling-based sensitivity (the ranking number for seed means)")
     budget_test: BudgetTestResult | None = doc("the budget test (null for seed means)")
     shift: ShiftResult | None = doc("the shift (null for seed means)")
+    prefix_shared: bool | None = doc("every run at a longer budget repeats the same seed's run at each shorter budget "
+                                     "over its epochs, bit for bit (prefix sharing): the budget changes nothing there, "
+                                     "a distance of exactly 0 whatever a filter's end points give; null below two "
+                                     "budgets")
 
 
 @dataclass(frozen=True)
@@ -306,6 +325,31 @@ class SchedulePredictors:
 
 
 @dataclass(frozen=True)
+class OrderAgreement:
+    """Does the tuning budget's order of the contenders by final loss hold at the longest budget?"""
+
+    tuning_budget: int = doc("the budget tuned at")
+    budget: int = doc("the longest budget")
+    tau: float | None = doc("Kendall's tau-b of the contenders' mean final losses at the two budgets, over the "
+                            "seeds every contender ran at both (1: the same order, -1: reversed)")
+    ci: list[float] | None = doc("percentile bootstrap interval over those seeds, nominal 95% (measured coverage: "
+                                 "docs/method.md); null below three seeds")
+    seeds: int = doc("seeds used")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happens to what the user trains for, the final validation loss (report.md's opening)."""
+
+    lowest: dict[str, str] = doc("per budget, the contender with the lowest mean final validation loss")
+    slope_comparisons: list[PairTest] | None = doc("every pair of contenders by seed_slope, paired by seed: "
+                                                   "difference = a's mean per-seed slope minus b's (negative: a "
+                                                   "gains more from a longer budget); null for seed means")
+    order: OrderAgreement | None = doc("the tuning budget's order at the longest budget (null for one budget or one "
+                                       "contender)")
+
+
+@dataclass(frozen=True)
 class Analysis:
     """Budget-sensitivity analysis of one task-model group of learning curves (results.analysis)."""
 
@@ -315,13 +359,17 @@ class Analysis:
     contenders: dict[str, ContenderAnalysis] = doc("per scheduler / LR-free optimizer, its metrics")
     rank_stability: dict[str, float | None] = doc("per budget, Kendall's tau of the contenders' final-loss ranking "
                                                   "against the tuning budget's")
+    outcome: Outcome = doc("the final-loss outcome per budget: who ends lowest, the change per doubling compared "
+                           "between contenders, whether the tuning budget's order holds")
     predictors: dict[str, SchedulePredictors] | None = doc("per contender, training-free numbers from its LR "
                                                            "schedules (null without schedules)")
     predictor_source: str | None = doc('"given" (the caller\'s schedules), "lr column" (the stored per-epoch LR) '
                                        "or null")
     predicted_vs_measured: float | None = doc("Spearman's rho between LR-curve decoupling and measured sensitivity")
     ranking: list[RankingRow] = doc("contenders from least to most budget-sensitive")
-    alpha: float = doc("the family-wise level of the budget and pairwise tests (Holm-adjusted)")
+    alpha: float = doc("the family-wise level of the budget and pairwise tests (Holm-adjusted: the budget tests "
+                       "over the contenders, the comparisons over the pairs of contenders, the slope comparisons "
+                       "over the pairs of contenders)")
     comparisons: list[PairTest] | None = doc("every pair of contenders by shift (null for seed means)")
     top_pair: TopPair | None = doc("seeds needed to separate the two least sensitive (null for seed means)")
     method: dict[str, str] | None = doc("in words, how each test and interval is computed (null for seed means)")
@@ -603,6 +651,9 @@ class Summary:
     tasks: list[str] = doc("the tasks merged")
     contenders: dict[str, TaskRanks] = doc("per contender, lowest mean rank first")
     missing: dict[str, list[str]] = doc("per contender without a value on some task, those tasks")
+    not_measured: dict[str, list[str]] = doc("per contender, the tasks (among ``missing``) whose ranking value is the "
+                                             "paper pipeline's number with a budget pair smoothed to a loss <= 0: "
+                                             "not a measurement, so not ranked")
     friedman: Friedman | None = doc("null below 3 contenders or 2 tasks, or when every task ties")
     alpha: float = doc("the Nemenyi level")
     profile: Profile = doc("the performance profile")

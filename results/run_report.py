@@ -37,7 +37,7 @@ from schedulers.recipes import ScheduledRecipe, contender_names
 from schedulers.registry import SCHEDULERS
 from schedulers.theory import moving_bound, per_sgd_step
 
-SCHEMA_VERSION = 8  # 2: adds analysis, training_time_s and the curves.csv status column; 3: adds epochs;
+SCHEMA_VERSION = 9  # 2: adds analysis, training_time_s and the curves.csv status column; 3: adds epochs;
 # 4: adds the budget tests (analysis: alpha, method; per contender budget_test); 5: adds the pairwise tests
 # (analysis: comparisons, top_pair, ranking metric; per contender shift, log_slope); 6: adds transfer;
 # 7: renames three top-level keys so that none means two things: comparison -> mean_final_val_loss,
@@ -46,6 +46,8 @@ SCHEMA_VERSION = 8  # 2: adds analysis, training_time_s and the curves.csv statu
 # (regret.diverged, null numbers), per budget transfer_cost, the ranking by it (ranked_by, unranked, each place's
 # three numbers), drift bounds (slope null, bound, censored), in_sample_seeds, and bound_slope on SGD steps
 # (bound_steps_per_epoch)
+# 9: adds the final-loss outcome (analysis: outcome; per contender seed_slope; method: seed_slope,
+# slope_comparisons, order_ci); final.ci and per_seed.ci become t intervals (were percentile bootstraps)
 CURVE_COLUMNS = ["scheduler", "budget", "seed", "epoch", "lr", "train_loss", "val_loss"]
 
 

@@ -59,3 +59,8 @@ def test_denormals(tmp_path: Path) -> None:
     out = run_quick("denormals.py", "--data-dir", str(tmp_path / "data"))
     assert re.search(r"^wall-time ratio kept/flushed: [\d.]+x; validation losses identical: (True|False)$", out,
                      re.M), out
+
+
+def test_interval_coverage() -> None:
+    out = run_quick("interval_coverage.py")
+    assert len(re.findall(r"^(independent|AR\(1\)|seed level)\s+\d+(\s+[\d.]+){4}$", out, re.M)) == 9, out

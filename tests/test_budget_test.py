@@ -148,14 +148,15 @@ def test_the_verdict_ranks_no_noise_and_names_a_real_effect() -> None:
     noise = {n: simulated_curves(rng, seeds=5, budgets=(20, 40, 80)) for n in names}
     analysis = analyze_curves(frame(noise))
     assert not any(c.budget_test.sensitive for c in analysis.contenders.values())
-    text = verdict(analysis)[0]
+    text = verdict(analysis)[-2]  # the tests' paragraph, after the outcome and the sizes
     assert text.startswith("**No contender is shown to be budget-sensitive at family-wise level 0.05 (permutation "
-                           "test, Holm-adjusted over 18 contenders; 5 seeds, 3 budgets).**")
+                           "test; family: the 18 contenders' budget tests, Holm-adjusted; 5 seeds, 3 budgets).**")
     assert "no pair can be told apart" in text and "point estimates only" in text
     assert "Least budget-sensitive" not in text
     noise["S4"] = simulated_curves(rng, seeds=5, budgets=(20, 40, 80), effect=8.0)
     analysis = analyze_curves(frame(noise))
     flagged = [n for n, c in analysis.contenders.items() if c.budget_test.sensitive]
     assert flagged == ["S4"] and analysis.contenders["S4"].budget_test.p_adjusted <= 0.05
-    assert verdict(analysis)[0].startswith("**Budget-sensitive at family-wise level 0.05 (permutation test, "
-                                           "Holm-adjusted over 18 contenders; 5 seeds, 3 budgets): S4.**")
+    assert verdict(analysis)[-2].startswith("**Budget-sensitive at family-wise level 0.05 (permutation test; "
+                                            "family: the 18 contenders' budget tests, Holm-adjusted; 5 seeds, 3 "
+                                            "budgets): S4.**")

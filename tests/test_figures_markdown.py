@@ -96,8 +96,12 @@ def test_analyze_our_curves_with_diverged_run(tmp_path: Path) -> None:
     assert analysis["rank_stability"] == {"20": 1.0, "40": 1.0}  # the synthetic order never changes
     report = (tmp_path / "o" / "report.md").read_text()
     # 3 seeds x 3 budgets: the smallest p-value is 1/36, x20 contenders by Holm: nothing can be significant
-    verdict_line = report.splitlines()[2]
-    assert report.startswith("# ") and verdict_line.startswith("**No contender is shown to be budget-sensitive")
+    assert report.splitlines()[2] == "**What a longer budget does to the final validation loss** (mean over seeds):"
+    assert "- Lowest at 10 epochs N (0.292); at 20 epochs N" in report
+    assert "- Change per doubling of the budget: " in report
+    assert "family: the 190 pairs of contenders, Holm-adjusted at 0.05" in report
+    assert len(analysis["outcome"]["slope_comparisons"]) == 190 and analysis["outcome"]["order"]["tau"] == 1.0
+    [verdict_line] = [line for line in report.splitlines() if line.startswith("**No contender is shown")]
     assert "At least 5 seeds per budget are needed." in verdict_line
     assert "1 (40/2)" in report  # diverged runs are named in the tables
     links = links_resolve(tmp_path / "o" / "report.md")
@@ -206,7 +210,7 @@ def test_the_verdict_says_when_a_named_contenders_pairs_are_all_flagged() -> Non
             for e, v in enumerate(curve[:budget])]
     analysis = analyze_curves(pd.DataFrame(rows))
     assert analysis.seed_mean_only and len(analysis.ranking) == 2  # both named: lowest and highest
-    assert "Every budget pair of E was smoothed to a loss <= 0 somewhere" in verdict(analysis)[0]
+    assert "Every budget pair of E was smoothed to a loss <= 0 somewhere" in "\n".join(verdict(analysis))
 
 
 def test_friedman_and_nemenyi_by_hand() -> None:
@@ -247,3 +251,50 @@ def test_tasks_that_tie_every_contender_give_no_friedman_test_and_the_profile_us
     write_summary(tasks, {}, tmp_path)
     assert json.loads((tmp_path / "summary.json").read_text())["friedman"] is None
     assert "No Friedman test" in (tmp_path / "report.md").read_text()
+
+
+def test_the_opening_gives_the_outcome_and_what_the_seeds_could_separate() -> None:
+    """Three contenders whose LR decays a little faster each (tests.support.curves): N ends lowest at every budget,
+    C gains most per doubling; 8 seeds separate every pair on it, 4 cannot under Holm over 3 pairs
+    (3 x 2 / 2^4 = 0.375 > 0.05; the first S with 3 x 2 / 2^S <= 0.05 is 7)."""
+    from results.report.markdown import outcome_lines
+
+    eight = outcome_lines(analyze_curves(synthetic_curves(["N", "H", "C"], seeds=8, diverged=None)))
+    assert eight[2] == ("- Lowest at 10 epochs N (0.321); at 20 epochs N (0.127); at 40 epochs N (0.0561); the "
+                        "highest there, C, ends 1.1x higher.")
+    assert eight[3].startswith("- Change per doubling of the budget: C -59% [-60%, -58%], H -59% [-60%, -57%], "
+                               "N -58% [-59%, -57%] (each seed's own fit")
+    assert eight[4] == ("- Told apart on it: C from H, N; H from N (3 of 3 pairs; paired sign-flip tests over seeds; "
+                        "family: the 3 pairs of contenders, Holm-adjusted at 0.05).")
+    assert eight[5].startswith("- The tuning budget's order (10 epochs) at 40 epochs: Kendall tau 1 [1, 1]")
+    four = outcome_lines(analyze_curves(synthetic_curves(["N", "H", "C"], seeds=4, diverged=None)))
+    assert four[4].endswith("with 4 seeds the smallest adjusted p-value is 0.38, above 0.05: no pair could have "
+                            "been told apart, at least 7 seeds are needed).")
+
+
+def _seed_means(curves: dict[str, dict[int, list[float]]]) -> pd.DataFrame:
+    """Seed-mean curves (the paper's exports): name -> budget -> curve."""
+    return pd.DataFrame([{"scheduler": name, "budget": budget, "seed": 0, "epoch": e, "val_loss": v, "val_loss_min": v,
+                          "val_loss_max": v, "status": "complete"}
+                         for name, by_budget in curves.items() for budget, curve in by_budget.items()
+                         for e, v in enumerate(curve)])
+
+
+def test_the_summary_counts_prefix_shared_runs_as_0_and_leaves_out_what_is_not_a_measurement() -> None:
+    """E's 32-epoch curve repeats its 16-epoch one, yet the filter's raw end points give the paper's decoupling a
+    value above 0: the summary counts it as exactly 0. J's curve is smoothed to a loss <= 0 on t1 (SG-9 on a spike
+    every 8 epochs): not a measurement there, so J is left out of the ranks and named with the reason."""
+    long = list(np.linspace(1.0, 0.2, 32) ** 2)
+    jagged = ([1.0] + [1e-3] * 7) * 4
+    shared = {16: long[:16], 32: long}
+    smooth = {16: list(np.linspace(1.0, 0.5, 16)), 32: list(np.linspace(1.0, 0.4, 32))}
+    tasks = {"t1": {"E": shared, "C": smooth, "J": {16: jagged[:16], 32: [1.01 * v for v in jagged]}},
+             "t2": {"E": shared, "C": {b: [1.1 * v for v in c] for b, c in smooth.items()}, "J": smooth}}
+    analyses = {task: analyze_curves(_seed_means(curves)) for task, curves in tasks.items()}
+    e = analyses["t1"].contenders["E"]
+    assert e.prefix_shared is True and e.sensitivity.value > 0  # the filter's raw end points differ
+    assert analyses["t1"].contenders["J"].prefix_shared is False
+    merged = merge_reports(analyses)
+    assert merged.contenders["E"].values == {"t1": 0.0, "t2": 0.0}
+    assert merged.not_measured == {"J": ["t1"]} and merged.missing == {"J": ["t1"]}
+    assert [(n, c.mean_rank) for n, c in merged.contenders.items()] == [("E", 1.0), ("C", 2.0), ("J", None)]

@@ -1,4 +1,4 @@
-"""report.json and curves.csv pinned exactly (schema version 7), and their summary numbers tied to their definitions.
+"""report.json and curves.csv pinned exactly (schema version 8), and their summary numbers tied to their definitions.
 
 One tiny osc run of two schedulers at budgets 1 and 2 with two seeds feeds every test. A change to
 the published schema must change these lists (and SCHEMA_VERSION) on purpose, never by accident.
@@ -36,10 +36,10 @@ ENVIRONMENT = ["python", "torch", "optuna", "platform", "device", "device_name",
 OPTIMIZATION = ["best_val_loss", "best_params", "complete", "pruned", "failed", "failure_reasons"]
 BUDGET_DETAIL = ["seeds", "diverged", "val_loss", "test_loss"]  # + test_accuracy for classification tasks
 SUMMARY = ["mean", "std", "per_seed"]
-ANALYSIS = ["seed_mean_only", "budgets", "tuning_budget", "contenders", "rank_stability", "predictors",
+ANALYSIS = ["seed_mean_only", "budgets", "tuning_budget", "contenders", "rank_stability", "outcome", "predictors",
             "predictor_source", "predicted_vs_measured", "ranking", "alpha", "comparisons", "top_pair", "method"]
 CONTENDER = ["family", "seeds", "diverged", "decoupling", "per_seed", "noise_floor", "noise_ratio", "final",
-             "change_pct", "slope", "log_slope", "sensitivity", "budget_test", "shift"]
+             "change_pct", "slope", "log_slope", "seed_slope", "sensitivity", "budget_test", "shift", "prefix_shared"]
 BUDGET_TEST = ["statistic", "interval", "p_value", "p_adjusted", "sensitive", "min_p", "exact", "window", "seeds",
                "note", "detectable"]
 CURVES_HEADER = "scheduler,budget,seed,epoch,lr,train_loss,val_loss,status"
@@ -62,7 +62,7 @@ def run(tmp_path_factory, one_torch_thread) -> tuple[dict, list[dict[str, str]],
 def test_report_json_keys_are_exactly_schema_6(run) -> None:
     report, _, _ = run
     assert list(report) == TOP_LEVEL
-    assert report["schema_version"] == 8
+    assert report["schema_version"] == 9
     assert report["transfer"] is None  # no --transfer-grid (its keys: tests/test_transfer_runs.py)
     assert report["faults"] == {} and report["environment"]["run_devices"] == {"cpu": 10}  # 1 trial + 4 runs each
     # Phase 2 epochs: budgets 1 and 2 x 2 seeds planned; the 2-epoch runs continue the 1-epoch ones.
@@ -101,16 +101,21 @@ def test_report_json_keys_are_exactly_schema_6(run) -> None:
         assert list(contender["sensitivity"]) == ["metric", "value", "ci"]
         assert list(contender["budget_test"]) == BUDGET_TEST
         assert list(contender["shift"]) == ["per_seed", "mean", "ci", "n"]
+        assert list(contender["seed_slope"]) == ["per_seed", "mean", "ci", "n"]
         # 2 budgets x 2 seeds: 2 labelings, the smallest p-value 1/2 -- never sensitive, and the report says so
         assert contender["budget_test"]["min_p"] == 0.5 and contender["budget_test"]["sensitive"] is False
     assert analysis["alpha"] == 0.05
     assert list(analysis["method"]) == ["budget_test", "budget_test_interval", "detectable", "comparisons", "shift_ci",
-                                        "seeds_needed", "final_and_per_seed_ci", "slope_ci"]
+                                        "seeds_needed", "final_and_per_seed_ci", "slope_ci", "seed_slope",
+                                        "slope_comparisons", "order_ci"]
     ranking_keys = ["name", "value", "ci", "metric", "tied_with"]
     assert [list(entry) for entry in analysis["ranking"]] == [ranking_keys] * len(NAMES)
     assert [list(c) for c in analysis["comparisons"]] == [["a", "b", "difference", "p_value", "p_adjusted", "separated",
                                                            "seeds"]] * (len(NAMES) * (len(NAMES) - 1) // 2)
     assert list(analysis["top_pair"]) == ["pair", "seeds", "seeds_needed", "level"]
+    assert list(analysis["outcome"]) == ["lowest", "slope_comparisons", "order"]
+    assert list(analysis["outcome"]["lowest"]) == BUDGETS
+    assert list(analysis["outcome"]["order"]) == ["tuning_budget", "budget", "tau", "ci", "seeds"]
     assert list(analysis["predictors"]) == NAMES
     assert all(list(p) == ["lr_decoupling", "cumulative_ratio", "gamma_star", "omega_star"]
                for p in analysis["predictors"].values())

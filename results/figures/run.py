@@ -84,8 +84,7 @@ def plot_val_curves(curves: pd.DataFrame, path: Path) -> Path:
 
 
 def plot_final_loss(analysis: Analysis, path: Path) -> Path:
-    """Final validation loss against budget for every contender (log x), with bootstrap interval bars
-    (nominal 95%; the seeds' range with 2-3 seeds)."""
+    """Final validation loss against budget for every contender (log x), with 95% t interval bars."""
     contenders = analysis.contenders
     fig, ax = plt.subplots(figsize=(7.5, 4.5), dpi=DPI)
     cmap = plt.get_cmap("tab10" if len(contenders) <= 10 else "tab20")
@@ -106,7 +105,7 @@ def plot_final_loss(analysis: Analysis, path: Path) -> Path:
     ax.set_xlabel("budget (epochs, log scale)")
     ax.set_ylabel("final validation loss")
     ax.set_title("Final validation loss vs budget " + ("(seed means: no interval)" if analysis.seed_mean_only
-                                                        else "(bars: bootstrap interval over seeds)"))
+                                                        else "(bars: 95% t interval over seeds)"))
     ax.grid(alpha=0.3)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, ncol=1 + len(contenders) // 16)
     return save_figure(fig, path)
@@ -150,7 +149,7 @@ def plot_decoupling_heatmap(analysis: Analysis, path: Path) -> Path:
 
 
 def plot_noise_floor(analysis: Analysis, path: Path) -> Path:
-    """Cross-budget decoupling (bar, bootstrap interval over seeds) next to the seed noise floor (grey),
+    """Cross-budget decoupling (bar, 95% t interval over seeds) next to the seed noise floor (grey),
     grouped by family."""
     contenders = analysis.contenders
     order = sorted(contenders, key=lambda n: (FAMILIES.index(f) if (f := contenders[n].family) in FAMILIES
@@ -176,7 +175,7 @@ def plot_noise_floor(analysis: Analysis, path: Path) -> Path:
     if any(contenders[n].noise_floor is not None for n in order):
         handles.append(plt.Rectangle((0, 0), 1, 1, facecolor="0.7", hatch="//", edgecolor="0.4"))
         labels.append("seed noise floor")
-    metric = "per-seed cross-budget decoupling (bootstrap interval over seeds)" if not analysis.seed_mean_only else \
+    metric = "per-seed cross-budget decoupling (95% t interval over seeds)" if not analysis.seed_mean_only else \
         "decoupling of seed means (paper-compatible; no seeds, no noise floor)"
     heights = pd.Series([v for n in order for v in (contenders[n].sensitivity.value, contenders[n].noise_floor)
                          if v is not None], dtype=float)

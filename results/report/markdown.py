@@ -17,15 +17,14 @@ from runstate.files import atomic_write_text
 TITLE = "EpochBench: how sensitive are LR schedulers to the training budget?"
 READINGS = {
     "decoupling": "How far apart the validation curves of two budgets lie, epoch by epoch, after 9-point "
-                  "smoothing: 0 means identical curves, 0.5 means one is three times the other; lower is less "
+                  "smoothing (which leaves the first and last 4 epochs raw: curves of 8 epochs or fewer are not "
+                  "smoothed at all): 0 means identical curves, 0.5 means one is three times the other; lower is less "
                   "budget-sensitive.",
     "non-positive": "A '*' marks pairs where smoothing pushed a loss to zero or below; the formula then stops "
                     "being a distance (values can be negative), so read those numbers as the paper's pipeline "
                     "output, not as a measurement.",
-    "per-seed": "The same decoupling computed within each seed (seed s at one budget vs seed s at another). "
-                "Its interval is a percentile bootstrap over seeds, nominally 95%: with 2 or 3 seeds it is the "
-                "range of the seeds, and below about 10 seeds it covers clearly less than 95%. Overlapping "
-                "intervals describe; they do not test.",
+    "per-seed": "The same decoupling computed within each seed (seed s at one budget vs seed s at another), "
+                "with a 95% t interval of its mean over seeds. Overlapping intervals describe; they do not test.",
     "budget test": "Ratio to reruns: how far apart the curves of different seeds lie across budgets, over the "
                    "epochs every budget shares (log loss, 9-point smoothing), divided by how far apart they lie at "
                    "the same budget; 1 means the budget changes no more than a rerun does. Its interval is a "
@@ -40,9 +39,12 @@ READINGS = {
     "detectable": "Detectable ratio: the ratio to reruns this run would flag with about 80% power, simulated from "
                   "its own runs (budget labels shuffled within seeds, an effect injected; approximate, and too large "
                   "when the runs already carry an effect); '-' where these seeds cannot reach the level at all.",
-    "final loss": "The validation loss at the end of training for each budget, with a percentile bootstrap "
-                  "interval over seeds (nominal 95%; the range of the seeds with 2-3 seeds); 'change %' compares "
+    "final loss": "The validation loss at the end of training for each budget: the mean over seeds with a 95% t "
+                  "interval (measured coverage 0.93-0.96 from 3 seeds: docs/method.md); 'change %' compares "
                   "the largest budget with the smallest (positive: the longer training ended worse).",
+    "seed slope": "Per-seed fit: each seed's own least-squares slope of its log final loss against log2 of the "
+                  "budget, as % per doubling, averaged over seeds with a 95% t interval; a seed's fit removes what "
+                  "its runs share (its level), so this interval is narrower than the pooled one and still covers.",
     "log slope": "The same on a log scale, as a relative change: by how many percent the final validation loss "
                  "changes per doubling of the budget, with a 95% interval from the regression of its logarithm; "
                  "readable when the losses span decades.",
@@ -82,6 +84,90 @@ def _diverged(contender: ContenderAnalysis) -> str:
     return "0" if not d.count else f"{d.count} ({', '.join(d.runs)})"
 
 
+def _per_doubling(value: float) -> str:
+    """A slope of the log loss as the rounded relative change per doubling, in percent."""
+    return f"{round(100 * math.expm1(value)):+d}%"
+
+
+def _changes(analysis: Analysis) -> tuple[str, list[str]]:
+    """Each contender's final-loss change per doubling (most gained first) in words, and the order used (empty
+    where no contender has one: a loss <= 0 has no log scale)."""
+    contenders = analysis.contenders
+    per_seed = {n: c.seed_slope for n, c in contenders.items() if c.seed_slope and c.seed_slope.mean is not None}
+    if per_seed:
+        order = sorted(per_seed, key=lambda n: per_seed[n].mean or 0.0)
+        seeds = sorted({per_seed[n].n for n in order})
+        return (", ".join(f"{n} {_per_doubling(per_seed[n].mean or 0.0)}"
+                          + ("" if (ci := per_seed[n].ci) is None else
+                             f" [{_per_doubling(ci[0])}, {_per_doubling(ci[1])}]".replace("+", ""))
+                          for n in order)
+                + f" (each seed's own fit of its log final loss against log2 of the budget; mean over "
+                  f"{'/'.join(map(str, seeds))} seeds with a 95% t interval)"), order
+    pooled = {n: c.log_slope.value for n, c in contenders.items() if c.log_slope.value is not None}
+    if not pooled:
+        return "", []
+    order = sorted(pooled, key=lambda n: pooled[n] or 0.0)
+    text = ", ".join(f"{n} {_per_doubling(pooled[n] or 0.0)}" for n in order)
+    return text + " (seed-mean curves: no interval)", order
+
+
+def _slope_pairs(tests: Sequence[PairTest], order: Sequence[str], alpha: float) -> str:
+    """Which contenders differ in their change per doubling, and the family the adjustment covers."""
+    family = (f"paired sign-flip tests over seeds; family: the {len(tests)} pairs of contenders, Holm-adjusted at "
+              f"{fmt(alpha)}")
+    separated = {frozenset((t.a, t.b)) for t in tests if t.separated}
+    if not separated:
+        seeds = max(t.seeds for t in tests)
+        reachable = len(tests) * 2 / 2**seeds  # Holm's first step at the sign-flip test's smallest p, 2 / 2^S
+        floor = (f"; with {seeds} seeds the smallest adjusted p-value is {fmt(min(reachable, 1.0), 2)}, above "
+                 f"{fmt(alpha)}: no pair could have been told apart, at least "
+                 f"{math.ceil(math.log2(2 * len(tests) / alpha))} seeds are needed" if reachable > alpha else "")
+        return f"No two contenders can be told apart on it ({family}{floor})."
+    groups = [f"{n} from {', '.join(m for m in order[i + 1:] if frozenset((n, m)) in separated)}"
+              for i, n in enumerate(order) if any(frozenset((n, m)) in separated for m in order[i + 1:])]
+    return f"Told apart on it: {'; '.join(groups)} ({len(separated)} of {len(tests)} pairs; {family})."
+
+
+def outcome_lines(analysis: Analysis) -> list[str]:
+    """The opening: what a longer budget does to the final validation loss, which is what the user trains for."""
+    outcome, contenders = analysis.outcome, analysis.contenders
+    if not outcome.lowest:
+        return []
+    means = {b: {n: c.final[b].mean for n, c in contenders.items() if b in c.final} for b in outcome.lowest}
+    at = [f"{b} epochs {n} ({fmt(means[b][n], 3)})" for b, n in outcome.lowest.items()]
+    longest = list(outcome.lowest)[-1]
+    top = max((n for n, v in means[longest].items() if v is not None), key=lambda n: means[longest][n] or 0.0)
+    low, high = means[longest][outcome.lowest[longest]], means[longest][top]
+    if top != outcome.lowest[longest] and low is not None and high is not None and low > 0:
+        at[-1] += f"; the highest there, {top}, ends {high / low:.1f}x higher"
+    lines = ["**What a longer budget does to the final validation loss** (mean over seeds):", "",
+             f"- Lowest at {'; at '.join(at)}."]
+    if len(analysis.budgets) >= 2:
+        changes, order = _changes(analysis)
+        if order:
+            lines.append(f"- Change per doubling of the budget: {changes}.")
+        if outcome.slope_comparisons:
+            lines.append(f"- {_slope_pairs(outcome.slope_comparisons, order, analysis.alpha)}")
+    order_tau = outcome.order
+    if order_tau is not None and order_tau.tau is not None:
+        spread = ("" if order_tau.ci is None else f" [{fmt(order_tau.ci[0], 2)}, {fmt(order_tau.ci[1], 2)}] "
+                  f"(percentile bootstrap over {order_tau.seeds} seeds, nominal 95%)")
+        lines.append(f"- The tuning budget's order ({order_tau.tuning_budget} epochs) at {order_tau.budget} epochs: "
+                     f"Kendall tau {fmt(order_tau.tau, 2)}{spread}; 1 keeps the order, -1 reverses it.")
+    return [*lines, ""]
+
+
+def _sizes(analysis: Analysis) -> str | None:
+    """How far each contender's curves move when only the budget changes: the shift, before any test."""
+    moved = [r for r in analysis.ranking if r.metric == "shift"]
+    if not moved:
+        return None
+    return ("**How far the curves move when only the budget changes** (shift: the mean gap of a seed's smoothed log "
+            "validation curves at two budgets over the shorter one's epochs, 0 = the same run; mean over seeds "
+            "[95% t interval]): " + ", ".join(f"{r.name} {with_interval(r.value, r.ci)}" for r in moved)
+            + ". Schedules that know their horizon (cosine, polynomial decay) are expected to move.")
+
+
 def _test_lines(analysis: Analysis) -> list[str]:
     """Who is budget-sensitive by the budget test, and what the run could not tell."""
     tests = {n: c.budget_test for n, c in analysis.contenders.items()
@@ -91,8 +177,8 @@ def _test_lines(analysis: Analysis) -> list[str]:
     alpha, budgets = analysis.alpha, len(analysis.budgets)
     seeds = sorted({t.seeds for t in tests.values()})
     found = sorted((n for n, t in tests.items() if t.sensitive), key=lambda n: tests[n].p_adjusted or 0.0)
-    how = (f"at family-wise level {fmt(alpha)} (permutation test, Holm-adjusted over {len(tests)} contenders; "
-           f"{'/'.join(map(str, seeds))} seeds, {budgets} budgets)")
+    how = (f"at family-wise level {fmt(alpha)} (permutation test; family: the {len(tests)} contenders' budget "
+           f"tests, Holm-adjusted; {'/'.join(map(str, seeds))} seeds, {budgets} budgets)")
     if not found:
         lines = [f"**No contender is shown to be budget-sensitive {how}.**"]
     else:
@@ -122,7 +208,8 @@ def _pairwise_lines(analysis: Analysis, comparisons: list[PairTest]) -> list[str
     if len(ranking) < 2:
         return [f"Only {best.name} has a shift (the others lack a seed that ran every budget): no pair to compare."]
     separated = [c for c in comparisons if c.separated]
-    how = f"paired sign-flip tests over seeds, Holm-adjusted over {len(comparisons)} pairs at {fmt(analysis.alpha)}"
+    how = (f"paired sign-flip tests over seeds; family: the {len(comparisons)} pairs of contenders in this task, "
+           f"Holm-adjusted at {fmt(analysis.alpha)}")
     if not separated:
         lines = [f"Between contenders, no pair can be told apart ({how}); by shift the lowest is {best.name} "
                  f"({fmt(best.value, 3)}) and the highest {ranking[-1].name} ({fmt(ranking[-1].value, 3)}): "
@@ -153,10 +240,15 @@ def _all_flagged(contender: ContenderAnalysis) -> bool:
 
 
 def verdict(analysis: Analysis) -> list[str]:
-    """The budget test's answer first, then the order of the point estimates, described as such."""
+    """The outcome first (final loss per budget), then how far the curves move, then the budget test's answer and
+    the order of the point estimates, described as such."""
     ranking = analysis.ranking
+    opening = outcome_lines(analysis)
     if not ranking:
-        return ["No contender has a defined budget sensitivity (fewer than two budgets, or every run diverged).", ""]
+        return [*opening, "No contender has a defined budget sensitivity (fewer than two budgets, or every run "
+                "diverged).", ""]
+    sizes = _sizes(analysis)
+    opening += [sizes, ""] if sizes else []
     lines = _test_lines(analysis)
     best, worst = ranking[0], ranking[-1]
     if analysis.comparisons is None:
@@ -175,7 +267,7 @@ def verdict(analysis: Analysis) -> list[str]:
     diverged = sum(c.diverged.count for c in analysis.contenders.values())
     if diverged:
         lines.append(f"{diverged} diverged run(s) are left out of every metric and named in the tables.")
-    return [" ".join(lines), ""]
+    return [*opening, " ".join(lines), ""]
 
 
 def _setup(report: RunReport | AnalysisFile, analysis: Analysis) -> list[str]:
@@ -272,14 +364,19 @@ def _metrics(analysis: Analysis) -> list[str]:
                     for n, c in contenders.items()])
     lines += [READINGS["non-positive"], ""]
     budgets = [str(b) for b in analysis.budgets]
-    lines += ["## Final validation loss per budget (mean [bootstrap interval])", ""]
+    lines += ["## Final validation loss per budget (mean [95% t interval])", ""]
     lines += table(["contender", *budgets, "change % (+: worse)", "slope per doubling [95% t interval]",
-                    "% per doubling [95% t interval]", "diverged"],
+                    "% per doubling [95% t interval]", *(["% per doubling, per-seed fit"] if per_seed else []),
+                    "diverged"],
                    [[n, *(with_interval(c.final[b].mean, c.final[b].ci) if b in c.final else "-"
                           for b in budgets), c.change_pct, with_interval(c.slope.value, c.slope.ci),
                      _percent_per_doubling(c.log_slope),
+                     *([_percent_per_doubling(Estimate(c.seed_slope.mean, c.seed_slope.ci)) if c.seed_slope else "-"]
+                       if per_seed else []),
                      _diverged(c)] for n, c in contenders.items()])
     lines += [READINGS["final loss"], "", READINGS["slope"], "", READINGS["log slope"], ""]
+    if per_seed:
+        lines += [READINGS["seed slope"], ""]
     lines += [f"## Rank stability (vs the tuning budget, {analysis.tuning_budget} epochs)", ""]
     lines += table(["budget", "Kendall tau"], [[b, t] for b, t in analysis.rank_stability.items()])
     lines += [READINGS["rank stability"], ""]

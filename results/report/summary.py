@@ -55,13 +55,20 @@ def write_multi_markdown(merged: Summary, figures: Sequence[Path], out: Path,
     ranked = [n for n, c in merged.contenders.items() if c.mean_rank is not None]
     lines = ["# EpochBench across tasks: which schedulers are least sensitive to the training budget?", ""]
     if ranked:
-        lines += [f"**Lowest mean rank: {ranked[0]}** (rank {fmt(merged.contenders[ranked[0]].mean_rank)} "
+        best = [n for n in ranked if merged.contenders[n].mean_rank == merged.contenders[ranked[0]].mean_rank]
+        lines += [f"**Lowest mean rank: {' and '.join(best)}{' (tied)' if len(best) > 1 else ''}** "
+                  f"(rank {fmt(merged.contenders[ranked[0]].mean_rank)} "
                   f"on average over {len(tasks)} task(s); rank 1 = least budget-sensitive by each task's ranking "
                   "value).", ""]
     lines += _friedman_lines(merged)
     if merged.missing:
         lines += ["Not ranked (no value on every task, so not compared on the same tasks): " + "; ".join(
             f"{n} (missing on {', '.join(where)})" for n, where in merged.missing.items()) + ".", ""]
+    if merged.not_measured:
+        lines += ["Of those, not a measurement (the paper pipeline's seed-mean decoupling with a budget pair smoothed "
+                  "to a loss <= 0, where the formula is no distance): " + "; ".join(
+                      f"{n} on {', '.join(where)}" for n, where in merged.not_measured.items())
+                  + ". Prefix-shared contenders (every longer run repeats the shorter one) count as exactly 0.", ""]
     if links:
         lines += ["Per-task reports: " + ", ".join(
             f"[{t}]({Path(os.path.relpath(p, out.parent)).as_posix()})" for t, p in links.items()) + ".", ""]

@@ -1,5 +1,6 @@
-"""Sensitivity metrics: final-loss change across budgets, learning-curve decoupling, its seed noise floor,
-bootstrap intervals, rank stability and training-free predictors from LR schedules.
+"""Sensitivity metrics: final-loss change across budgets (per-seed slopes, rank stability with its interval),
+learning-curve decoupling, its seed noise floor, t intervals over seeds and training-free predictors from LR
+schedules.
 
 Pure functions on plain numbers; nothing here knows about files, runs or torch.
 """
@@ -13,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
 import numpy as np
-from scipy import stats
+from scipy import special, stats
 
 from schedulers.theory import moving_bound
 
@@ -115,27 +116,25 @@ def finite_mean(values: Sequence[float | None]) -> float | None:
 # -- Uncertainty ---------------------------------------------------------------------------------------------
 
 CONFIDENCE = 0.95
-N_RESAMPLES = 9999
 
 
-def bootstrap_ci(values: Sequence[float], seed: int = 0) -> tuple[float, float] | None:
-    """Percentile bootstrap 95% CI of the mean (scipy.stats.bootstrap, numpy Generator seeded with ``seed``).
+def t_interval(values: Sequence[float], confidence: float = CONFIDENCE) -> tuple[float, float] | None:
+    """The t interval of the mean; None below two values (a constant sample gives the point interval).
 
-    Percentile rather than BCa: BCa is undefined for the tiny, often tied samples (2-5 seeds) we get.
-    None for fewer than two values; a constant sample gives the point interval.
-    """
-    data = np.asarray([v for v in values if math.isfinite(v)], dtype=np.float64)
-    if len(data) < 2:
+    A t interval rather than a percentile bootstrap: with 3-5 seeds the bootstrap covers 0.7-0.9, the t interval
+    its nominal level (the measured table: docs/method.md, benchmarks/interval_coverage.py)."""
+    if len(values) < 2:
         return None
-    if np.all(data == data[0]):
-        return float(data[0]), float(data[0])
-    result = stats.bootstrap((data,), np.mean, n_resamples=N_RESAMPLES, confidence_level=CONFIDENCE,
-                             method="percentile", rng=np.random.default_rng(seed))
-    return float(result.confidence_interval.low), float(result.confidence_interval.high)
+    data = np.asarray(values, dtype=np.float64)
+    mean, sem = float(np.mean(data)), float(np.std(data, ddof=1) / np.sqrt(len(data)))  # scipy's sem, t.ppf
+    if sem == 0:
+        return mean, mean
+    half = float(special.stdtrit(len(data) - 1, (1 + confidence) / 2)) * sem
+    return mean - half, mean + half
 
 
 class Summary(NamedTuple):
-    """Mean, sample std and bootstrap CI of per-seed values (None where undefined)."""
+    """Mean, sample std and t interval of per-seed values (None where undefined)."""
 
     mean: float | None
     std: float | None
@@ -143,11 +142,26 @@ class Summary(NamedTuple):
     n: int
 
 
-def summarize(values: Sequence[float], seed: int = 0) -> Summary:
-    """Mean, std and bootstrap CI of ``values`` (finite ones only)."""
+class OverSeeds(NamedTuple):
+    """A number per seed, and its mean over seeds with the t interval."""
+
+    per_seed: dict[int, float]
+    mean: float | None
+    ci: tuple[float, float] | None
+    n: int
+
+
+def over_seeds(per_seed: dict[int, float]) -> OverSeeds:
+    """``per_seed`` with its mean (None for no seed) and t interval."""
+    values = list(per_seed.values())
+    return OverSeeds(per_seed, float(np.mean(values)) if values else None, t_interval(values), len(values))
+
+
+def summarize(values: Sequence[float]) -> Summary:
+    """Mean, std and t interval of ``values`` (finite ones only)."""
     kept = [v for v in values if math.isfinite(v)]
     mean, std = mean_std(kept)
-    return Summary(mean, std, bootstrap_ci(kept, seed), len(kept))
+    return Summary(mean, std, t_interval(kept), len(kept))
 
 
 # -- Per-seed decoupling and its noise floor -----------------------------------------------------------------
@@ -171,7 +185,7 @@ def _strict_or_none(x: Sequence[float], y: Sequence[float]) -> float | None:
         return None
 
 
-def per_seed_decoupling(curves: SeedCurves, seed: int = 0) -> PerSeedDecoupling:
+def per_seed_decoupling(curves: SeedCurves) -> PerSeedDecoupling:
     """Cross-budget decoupling within each seed, summarised over seeds (strict values; undefined ones counted)."""
     by_pair: dict[str, list[float]] = {}
     by_seed: dict[int, list[float]] = {}
@@ -187,7 +201,7 @@ def per_seed_decoupling(curves: SeedCurves, seed: int = 0) -> PerSeedDecoupling:
             by_seed.setdefault(s, []).append(value)
     per_seed = {s: statistics.fmean(v) for s, v in by_seed.items()}
     return PerSeedDecoupling({k: finite_mean(v) for k, v in by_pair.items()}, per_seed,
-                             summarize(list(per_seed.values()), seed), undefined)
+                             summarize(list(per_seed.values())), undefined)
 
 
 def noise_floor(curves: SeedCurves) -> float | None:
@@ -237,6 +251,25 @@ def loss_slope(finals: Mapping[int, Sequence[float]], log: bool = False) -> Slop
     return Slope(float(fit.slope), (float(fit.slope - half), float(fit.slope + half)))
 
 
+FinalLosses = Mapping[int, Mapping[int, float]]  # budget -> seed -> final validation loss
+
+
+def seed_log_slopes(finals: FinalLosses, budgets: Sequence[int]) -> OverSeeds:
+    """Per seed with a final loss at every budget of ``budgets``, the least-squares slope of its log final loss
+    against log2(budget); mean and t interval over those seeds. A seed's own fit cancels what its runs share (its
+    level), which the pooled ``loss_slope`` keeps as noise. Empty where a loss is <= 0 (no log scale)."""
+    if len(budgets) < 2 or any(v <= 0 for by_seed in finals.values() for v in by_seed.values()):
+        return over_seeds({})
+    x = np.log2(np.asarray(sorted(budgets), dtype=np.float64))
+    seeds = sorted(set.intersection(*(set(finals.get(b, {})) for b in budgets)))
+    per_seed = {}
+    for seed in seeds:
+        y = np.log([finals[b][seed] for b in sorted(budgets)])
+        if np.all(np.isfinite(y)):
+            per_seed[seed] = float(np.polyfit(x, y, 1)[0])
+    return over_seeds(per_seed)
+
+
 # -- Across contenders ---------------------------------------------------------------------------------------
 
 def _finite_or_none(value: float) -> float | None:
@@ -257,6 +290,56 @@ def rank_stability(finals: Mapping[str, Mapping[int, float]], tuning_budget: int
         tau = stats.kendalltau([finals[n][tuning_budget] for n in names], [finals[n][budget] for n in names])
         result[budget] = _finite_or_none(tau.statistic)
     return result
+
+
+N_BOOTSTRAP = 2000
+
+
+def _tau_b(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Kendall's tau-b between the columns of ``a`` and ``b`` (rows: resamples x contenders); nan where a row is
+    all ties."""
+    i, j = np.triu_indices(a.shape[1], 1)
+    sa, sb = np.sign(a[:, i] - a[:, j]), np.sign(b[:, i] - b[:, j])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return (sa * sb).sum(axis=1) / np.sqrt((sa != 0).sum(axis=1) * (sb != 0).sum(axis=1))
+
+
+class OrderTau(NamedTuple):
+    """Kendall's tau between the contenders' mean final losses at two budgets, over the seeds every contender ran
+    at both, with a percentile bootstrap interval over those seeds."""
+
+    tau: float | None
+    ci: tuple[float, float] | None
+    seeds: int
+
+
+def order_tau(finals: Mapping[str, FinalLosses], tuning_budget: int, budget: int, seed: int = 0) -> OrderTau:
+    """Does the tuning budget's order of the contenders hold at ``budget``? Tau-b of the seed-mean final losses
+    (contenders with both budgets); the interval resamples seeds with replacement, the same seeds for every
+    contender (a seed's runs are paired across contenders), 2,000 times; none below three seeds or two
+    contenders."""
+    names = [n for n, f in finals.items() if f.get(tuning_budget) and f.get(budget)]
+    if len(names) < 2:
+        return OrderTau(None, None, 0)
+    seeds = sorted(set.intersection(*(set(finals[n][b]) for n in names for b in (tuning_budget, budget))))
+    if not seeds:
+        return OrderTau(None, None, 0)
+    short = np.asarray([[finals[n][tuning_budget][s] for n in names] for s in seeds])  # seeds x contenders
+    long = np.asarray([[finals[n][budget][s] for n in names] for s in seeds])
+    tau = float(_tau_b(short.mean(axis=0)[None], long.mean(axis=0)[None])[0])
+    if len(seeds) < 3:
+        return OrderTau(_finite_or_none(tau), None, len(seeds))
+    drawn = np.random.default_rng(seed).multinomial(len(seeds), np.full(len(seeds), 1 / len(seeds)), N_BOOTSTRAP)
+    values = _tau_b(drawn @ short, drawn @ long)  # sums, not means: the same order
+    values = values[np.isfinite(values)]
+    low, high = np.quantile(values, [(1 - CONFIDENCE) / 2, (1 + CONFIDENCE) / 2])
+    return OrderTau(_finite_or_none(tau), (float(low), float(high)), len(seeds))
+
+
+def lowest(means: Mapping[str, Mapping[int, float]]) -> dict[int, str]:
+    """Per budget, the contender with the lowest mean final loss (contenders without one there left out)."""
+    budgets = sorted({b for per_budget in means.values() for b in per_budget})
+    return {b: min((n for n in means if b in means[n]), key=lambda n: means[n][b]) for b in budgets}
 
 
 def spearman(predicted: Mapping[str, float | None], measured: Mapping[str, float | None]) -> float | None:

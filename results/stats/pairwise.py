@@ -29,6 +29,8 @@ import numpy as np
 from scipy import stats
 
 from results.stats.budget import SeedCurves, distance, holm, significant, smoothed_log
+from results.stats.metrics import OverSeeds, over_seeds
+from results.stats.metrics import t_interval as t_interval  # re-exported: results.stats.transfer uses it from here
 
 METHOD = ("two-sided sign-flip permutation test over seeds of the paired difference in shift (per seed, the mean "
           "over budget pairs of the distance between its 9-point-smoothed log validation curves over the shorter "
@@ -50,36 +52,15 @@ def pair_shifts(curves: SeedCurves) -> dict[int, dict[tuple[int, int], float]]:
     return shifts
 
 
-class Shift(NamedTuple):
-    """A contender's shift: per seed, and its mean over seeds with SHIFT_INTERVAL."""
-
-    per_seed: dict[int, float]
-    mean: float | None
-    ci: tuple[float, float] | None
-    n: int
-
-
-def t_interval(values: Sequence[float], confidence: float = 0.95) -> tuple[float, float] | None:
-    """The t interval of the mean; None below two values."""
-    if len(values) < 2:
-        return None
-    mean, sem = float(np.mean(values)), float(stats.sem(values))
-    if sem == 0:
-        return mean, mean
-    half = float(stats.t.ppf((1 + confidence) / 2, len(values) - 1)) * sem
-    return mean - half, mean + half
-
-
-def shift(curves: SeedCurves, budgets: Sequence[int]) -> Shift:
+def shift(curves: SeedCurves, budgets: Sequence[int]) -> OverSeeds:
     """The contender's shift (module docstring) over the seeds that ran every budget pair of ``budgets``
     (a seed whose long run diverged would otherwise be averaged over its short gaps alone and look least
     sensitive); a loss <= 0 has no log scale, so such data give none."""
     if any(min(c) <= 0 for by_seed in curves.values() for c in by_seed.values()):
-        return Shift({}, None, None, 0)
+        return over_seeds({})
     every = set(itertools.combinations(sorted(budgets), 2))
     per_seed = {s: float(np.mean(list(p.values()))) for s, p in pair_shifts(curves).items() if set(p) == every}
-    values = list(per_seed.values())
-    return Shift(per_seed, float(np.mean(values)) if values else None, t_interval(values), len(values))
+    return over_seeds(per_seed)
 
 
 def paired_differences(a: Mapping[int, Mapping[tuple[int, int], float]],

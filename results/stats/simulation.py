@@ -80,3 +80,81 @@ def flag_rates(rng: np.random.Generator, *, studies: int, contenders: int, seeds
         alarms += any(significant(adjusted[i], alpha) for i in null)
         hits += bool(effect and significant(adjusted[0], alpha))
     return Rates(alarms / studies, hits / studies if effect else None, null_p)
+
+
+# -- Final losses with a known outcome: the coverage of the outcome's intervals ---------------------------------
+
+NOISE_KINDS = ("independent", "AR(1)", "seed level")
+PHI = 0.9  # the AR(1) coefficient along epochs
+SEED_SD = 0.3  # the seed-level offset's sd on the log scale (x3 the per-run noise)
+# the outcome model's contenders: log loss level at the smallest budget and change per doubling; their order at
+# the smallest budget (A < B < C < D) becomes C < B < A < D four doublings later (true Kendall tau 0), with gaps
+# of 0.3-1.1 noise sd there, so the order a few seeds find is uncertain
+LEVELS = (0.0, 0.05, 0.1, 0.15)
+SLOPES = (-0.02, -0.04, -0.06, -0.03)
+
+
+def simulated_finals(rng: np.random.Generator, *, kind: str, seeds: int, budgets: Sequence[int],
+                     noise_sd: float = 0.1) -> tuple[dict[str, dict[int, dict[int, float]]], float]:
+    """contender -> budget -> seed -> final loss, and the log noise's variance. The log final loss of contender c
+    at budget b is LEVELS[c] + SLOPES[c] log2(b / b_min) + noise: ``independent`` N(0, noise_sd) per run;
+    ``AR(1)`` a path along epochs (coefficient PHI) shared by one seed's runs of a contender (read at its last
+    epoch) plus a run's own part, each half the variance; ``seed level`` an offset per seed (sd SEED_SD) shared
+    by every run of that seed, plus independent noise."""
+    if kind not in NOISE_KINDS:
+        raise ValueError(f"unknown noise kind {kind!r}; one of {', '.join(NOISE_KINDS)}")
+    low, longest = min(budgets), max(budgets)
+    offsets = rng.standard_normal(seeds) * SEED_SD if kind == "seed level" else np.zeros(seeds)
+    finals: dict[str, dict[int, dict[int, float]]] = {}
+    for name, level, slope in zip("ABCD", LEVELS, SLOPES):
+        finals[name] = {b: {} for b in budgets}
+        for s in range(seeds):
+            path = _ar1_path(rng, longest, noise_sd * np.sqrt(0.5)) if kind == "AR(1)" else np.zeros(longest)
+            own = noise_sd * (np.sqrt(0.5) if kind == "AR(1)" else 1.0)
+            for b in budgets:
+                log_loss = level + slope * np.log2(b / low) + offsets[s] + path[b - 1] + rng.standard_normal() * own
+                finals[name][b][s + 1] = float(np.exp(log_loss))
+    return finals, noise_sd**2 + (SEED_SD**2 if kind == "seed level" else 0.0)
+
+
+def _ar1_path(rng: np.random.Generator, length: int, sd: float) -> np.ndarray:
+    """A stationary AR(1) path with coefficient PHI and marginal standard deviation ``sd``."""
+    path = np.empty(length)
+    path[0] = rng.standard_normal() * sd
+    for k in range(1, length):
+        path[k] = PHI * path[k - 1] + rng.standard_normal() * sd * np.sqrt(1 - PHI**2)
+    return path
+
+
+class Coverage(NamedTuple):
+    """Shares of intervals that contain the truth over simulated studies."""
+
+    final: float  # final-loss t interval (every contender and budget) of the true mean final loss
+    seed_slope: float  # per-seed slope t interval of the true change per doubling (every contender)
+    pooled_slope: float  # the pooled regression's interval (log_slope) of the same
+    order: float  # Kendall tau's seed bootstrap interval of the true tau (0) at the longest budget
+
+
+def interval_coverage(rng: np.random.Generator, *, kind: str, seeds: int, studies: int,
+                      budgets: Sequence[int] = (5, 10, 20, 40, 80)) -> Coverage:
+    """Simulate ``studies`` studies of the outcome model and count which intervals contain the truth."""
+    from results.stats.metrics import loss_slope, order_tau, seed_log_slopes, summarize
+
+    covered = {field: 0 for field in Coverage._fields}
+    totals = {"final": len(LEVELS) * len(budgets), "seed_slope": len(LEVELS), "pooled_slope": len(LEVELS), "order": 1}
+    low = min(budgets)
+    for _ in range(studies):
+        finals, variance = simulated_finals(rng, kind=kind, seeds=seeds, budgets=budgets)
+        for (name, by_budget), level, slope in zip(finals.items(), LEVELS, SLOPES):
+            for b, by_seed in by_budget.items():
+                truth = np.exp(level + slope * np.log2(b / low) + variance / 2)
+                covered["final"] += _contains(summarize(list(by_seed.values())).ci, truth)
+            covered["seed_slope"] += _contains(seed_log_slopes(by_budget, budgets).ci, slope)
+            covered["pooled_slope"] += _contains(
+                loss_slope({b: list(v.values()) for b, v in by_budget.items()}, log=True).ci, slope)
+        covered["order"] += _contains(order_tau(finals, low, max(budgets), int(rng.integers(2**31))).ci, 0.0)
+    return Coverage(**{k: float(covered[k] / (studies * totals[k])) for k in Coverage._fields})
+
+
+def _contains(interval: tuple[float, float] | None, truth: float) -> bool:
+    return interval is not None and interval[0] <= truth <= interval[1]
