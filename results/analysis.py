@@ -139,11 +139,11 @@ def _contender(name: str, curves: SeedCurves, diverged: list[str], seed_mean_onl
 def prefix_shared(curves: SeedCurves) -> bool | None:
     """Every seed's run at a longer budget equal, bit for bit, to its run at each shorter budget over that one's
     epochs; None below two budgets."""
-    if len(curves) < 2:
+    compared = [(curves[long][s][:short], curves[short][s]) for short, long in itertools.combinations(sorted(curves), 2)
+                for s in set(curves[short]) & set(curves[long])]
+    if len(curves) < 2 or not compared:  # nothing compared is not "the same runs"
         return None
-    return all(list(curves[long][s][:short]) == list(curves[short][s])
-               for short, long in itertools.combinations(sorted(curves), 2)
-               for s in set(curves[short]) & set(curves[long]))
+    return all(list(a) == list(b) for a, b in compared)
 
 
 def final_losses(curves: SeedCurves) -> FinalLosses:
@@ -163,8 +163,10 @@ def _outcome(contenders: Mapping[str, ContenderAnalysis], runs: Mapping[str, tup
     budgets = sorted({b for m in means.values() for b in m})
     order = None
     if len(budgets) >= 2 and len(contenders) >= 2:
-        found = order_tau({n: final_losses(complete) for n, (complete, _) in runs.items()}, tuning, budgets[-1], seed)
-        order = OrderAgreement(tuning, budgets[-1], found.tau, None if seed_mean_only else as_interval(found.ci),
+        # the budget farthest from the tuning budget: the longest, or the shortest where the tuning budget is longest
+        other = max(budgets, key=lambda b: (abs(math.log(b) - math.log(tuning)), b))
+        found = order_tau({n: final_losses(complete) for n, (complete, _) in runs.items()}, tuning, other, seed)
+        order = OrderAgreement(tuning, other, found.tau, None if seed_mean_only else as_interval(found.ci),
                                found.seeds)
     return Outcome(lowest=str_keys(lowest(means)),
                    slope_comparisons=None if seed_mean_only else [

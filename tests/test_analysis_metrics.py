@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy.signal import savgol_coeffs
 
-from results.analysis import analyze_curves
+from results.analysis import analyze_curves, prefix_shared
 from results.stats.metrics import (
     SG9,
     decoupling,
@@ -212,3 +212,32 @@ def test_the_outcome_intervals_cover_at_five_seeds(kind: str) -> None:
     assert found.order >= 0.85
     if kind == "seed level":
         assert found.pooled_slope == 1.0
+
+
+def test_the_order_agreement_survives_ties_at_the_tuning_budget() -> None:
+    """Every schedule trains the same first epoch: at a 1-epoch tuning budget all contenders tie in every seed,
+    every resampled tau is undefined, and there is no interval (it raised IndexError)."""
+    same = {1: 1.0, 2: 1.1, 3: 0.9}
+    finals = {"A": {1: same, 4: {1: 0.5, 2: 0.6, 3: 0.55}}, "B": {1: same, 4: {1: 0.7, 2: 0.8, 3: 0.75}}}
+    found = order_tau(finals, 1, 4)
+    assert found.tau is None and found.ci is None and found.seeds == 3
+
+
+def test_prefix_sharing_needs_a_seed_at_two_budgets() -> None:
+    assert prefix_shared({5: {0: [1.0] * 5}, 10: {1: [1.0] * 10}}) is None  # nothing compared
+    assert prefix_shared({5: {0: [1.0] * 5}, 10: {0: [1.0] * 10}}) is True
+    assert prefix_shared({5: {0: [1.0] * 5}, 10: {0: [2.0] * 10}}) is False
+
+
+def test_tuned_at_the_longest_budget_the_order_is_compared_with_the_shortest() -> None:
+    """Compared with itself the order would always hold (tau 1 [1, 1]): a statement about nothing."""
+    analysis = analyze_curves(synthetic_curves(["N", "C", "H"], diverged=None), tuning_budget=40)
+    assert (analysis.outcome.order.tuning_budget, analysis.outcome.order.budget) == (40, 10)
+    assert analyze_curves(synthetic_curves(["N", "C", "H"], diverged=None)).outcome.order.budget == 40
+
+
+def test_a_contender_with_diverged_runs_is_named_in_the_opening() -> None:
+    from results.report.markdown import outcome_lines
+
+    lines = outcome_lines(analyze_curves(synthetic_curves(["N", "C", "H"], diverged=("C", 40, 2))))
+    assert "- Diverged (budget/seed; left out of every number above): C 40/2." in lines

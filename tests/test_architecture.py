@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +18,7 @@ from results.run_report import SCHEMA_VERSION
 from schedulers.recipes import Recipe
 from tasks import DataConfig, get_task
 from tasks.training import TrainConfig, train
+from tests.processes import HANG_SECONDS
 from tests.support.cli import ROOT, run_cli, run_process
 from tests.support.refusals import BEFORE_TORCH
 from tests.support.snapshot import trial_counts
@@ -258,3 +261,21 @@ def test_statistics_draw_and_write_nothing() -> None:
         imported |= {node.module for node in ast.walk(ast.parse(path.read_text()))
                      if isinstance(node, ast.ImportFrom) and node.module}
         assert not {m for m in imported if m.startswith(("matplotlib", "runstate.files", "json"))}, path
+
+
+def test_every_top_level_module_is_installed() -> None:
+    """A top-level module missing from py-modules imports from the repo root but not from an installed
+    ``epochbench`` (registry.py was missed once: the console script failed with ModuleNotFoundError)."""
+    import re
+
+    line = re.search(r"^py-modules = \[(.*)\]$", (ROOT / "pyproject.toml").read_text(), re.M)
+    assert line is not None
+    declared = [name.strip().strip('"') for name in line.group(1).split(",")]
+    assert sorted(declared) == sorted(p.stem for p in ROOT.glob("*.py"))
+
+
+def test_the_installed_command_starts_outside_the_repository(tmp_path: Path) -> None:
+    script = Path(sys.executable).parent / "epochbench"  # the README installs the project into this environment
+    done = subprocess.run([str(script), "schedulers"], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=HANG_SECONDS)
+    assert done.returncode == 0 and "HyperbolicLR" in done.stdout, done.stderr

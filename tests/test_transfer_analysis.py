@@ -13,6 +13,7 @@ from results.run_report import sgd_gamma_star
 from results.stats.transfer import (
     analyze_transfer,
     budget_grid,
+    censored_direction,
     find_optimum,
     jackknife_interval,
 )
@@ -69,6 +70,7 @@ def test_an_optimum_at_the_grid_edge_is_named_never_extrapolated() -> None:
     # against the grid's lowest mean (x4): a lower bound of the true regret
     assert detail.regret.lower_bound is True
     assert detail.regret.absolute == pytest.approx(math.exp(0.05 * 9) - math.exp(0.05 * 1), abs=1e-12)
+    assert (detail.regret.ci, detail.regret.percent_ci) == (None, None)  # a bound has no interval
     assert result.contenders["H"].drift is None
 
 
@@ -252,3 +254,10 @@ def test_the_bound_runs_on_the_sgd_steps_trained() -> None:
     assert steps == pytest.approx(moving_bound([1.0] * 4 + [0.5] * 4 + [0.25] * 4).gamma_star, rel=1e-12)
     assert steps != pytest.approx(moving_bound([1.0, 0.5, 0.25]).gamma_star, rel=1e-3)
     assert sgd_gamma_star({"C": {3: [1.0]}}, None) == {}
+
+
+def test_an_edge_optimum_at_the_centre_budget_leaves_the_drift_a_point_estimate() -> None:
+    """log2(8) is the centre of 4, 8, 16: its weight in the slope is 0, so its censoring biases nothing."""
+    assert censored_direction([4, 8, 16], {8: "high"}) is None
+    assert censored_direction([4, 8, 16], {16: "high"}) == "at least"
+    assert censored_direction([4, 8, 16], {4: "high", 16: "high"}) == "unknown"

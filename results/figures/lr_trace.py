@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+from results.figures.style import PNG_METADATA, plt
 
 
 def plot_curves(curves: dict[int, list[float]], *, title: str, ylabel: str, path: Path,
@@ -28,6 +25,6 @@ def plot_curves(curves: dict[int, list[float]], *, title: str, ylabel: str, path
     ax.legend()
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
+    fig.savefig(path, metadata=PNG_METADATA)
     plt.close(fig)
     return path

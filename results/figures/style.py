@@ -14,11 +14,13 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 DPI = 110
+# No "Software: Matplotlib version X" chunk: a figure's bytes depend on what it shows, not on the installed version.
+PNG_METADATA: dict[str, str | None] = {"Software": None}
 
 
 def save_figure(fig: Figure, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, bbox_inches="tight")
+    fig.savefig(path, bbox_inches="tight", metadata=PNG_METADATA)
     plt.close(fig)
     return path
 

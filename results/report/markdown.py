@@ -44,7 +44,8 @@ READINGS = {
                   "the largest budget with the smallest (positive: the longer training ended worse).",
     "seed slope": "Per-seed fit: each seed's own least-squares slope of its log final loss against log2 of the "
                   "budget, as % per doubling, averaged over seeds with a 95% t interval; a seed's fit removes what "
-                  "its runs share (its level), so this interval is narrower than the pooled one and still covers.",
+                  "its runs share (its level), so where seeds differ by level this interval is narrower than the "
+                  "pooled one, and it still covers.",
     "log slope": "The same on a log scale, as a relative change: by how many percent the final validation loss "
                  "changes per doubling of the budget, with a 95% interval from the regression of its logarithm; "
                  "readable when the losses span decades.",
@@ -101,8 +102,9 @@ def _changes(analysis: Analysis) -> tuple[str, list[str]]:
                           + ("" if (ci := per_seed[n].ci) is None else
                              f" [{_per_doubling(ci[0])}, {_per_doubling(ci[1])}]".replace("+", ""))
                           for n in order)
-                + f" (each seed's own fit of its log final loss against log2 of the budget; mean over "
-                  f"{'/'.join(map(str, seeds))} seeds with a 95% t interval)"), order
+                + " (each seed's own fit of its log final loss against log2 of the budget; mean over "
+                  + "/".join(map(str, seeds))
+                  + (" seeds with a 95% t interval)" if max(seeds) > 1 else " seed: no interval)")), order
     pooled = {n: c.log_slope.value for n, c in contenders.items() if c.log_slope.value is not None}
     if not pooled:
         return "", []
@@ -148,6 +150,9 @@ def outcome_lines(analysis: Analysis) -> list[str]:
             lines.append(f"- Change per doubling of the budget: {changes}.")
         if outcome.slope_comparisons:
             lines.append(f"- {_slope_pairs(outcome.slope_comparisons, order, analysis.alpha)}")
+    diverged = [f"{n} {', '.join(c.diverged.runs)}" for n, c in contenders.items() if c.diverged.count]
+    if diverged:  # a contender whose long runs diverged must not vanish from the opening
+        lines.append(f"- Diverged (budget/seed; left out of every number above): {'; '.join(diverged)}.")
     order_tau = outcome.order
     if order_tau is not None and order_tau.tau is not None:
         spread = ("" if order_tau.ci is None else f" [{fmt(order_tau.ci[0], 2)}, {fmt(order_tau.ci[1], 2)}] "

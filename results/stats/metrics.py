@@ -332,6 +332,8 @@ def order_tau(finals: Mapping[str, FinalLosses], tuning_budget: int, budget: int
     drawn = np.random.default_rng(seed).multinomial(len(seeds), np.full(len(seeds), 1 / len(seeds)), N_BOOTSTRAP)
     values = _tau_b(drawn @ short, drawn @ long)  # sums, not means: the same order
     values = values[np.isfinite(values)]
+    if not values.size:  # every resample ties at one budget (e.g. a first epoch every schedule trains alike)
+        return OrderTau(_finite_or_none(tau), None, len(seeds))
     low, high = np.quantile(values, [(1 - CONFIDENCE) / 2, (1 + CONFIDENCE) / 2])
     return OrderTau(_finite_or_none(tau), (float(low), float(high)), len(seeds))
 

@@ -30,7 +30,6 @@ from scipy import stats
 
 from results.stats.budget import SeedCurves, distance, holm, significant, smoothed_log
 from results.stats.metrics import OverSeeds, over_seeds
-from results.stats.metrics import t_interval as t_interval  # re-exported: results.stats.transfer uses it from here
 
 METHOD = ("two-sided sign-flip permutation test over seeds of the paired difference in shift (per seed, the mean "
           "over budget pairs of the distance between its 9-point-smoothed log validation curves over the shorter "

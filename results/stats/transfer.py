@@ -74,6 +74,7 @@ from results.records import (
     str_keys,
 )
 from results.stats import pairwise
+from results.stats.metrics import t_interval
 
 COLUMNS = ["contender", "budget", "multiplier", "lr", "seed", "final_val_loss", "status"]
 CONFIDENCE = 0.95
@@ -121,10 +122,10 @@ def find_optimum(xs: Sequence[float], means: Sequence[float], usable: Sequence[b
     if not all(usable[k] for k in window):
         return Optimum(xs[best], means[best], "grid point", None, ((best, 1.0),))
     wx, wy = [xs[k] for k in window], [means[k] for k in window]
-    curvature = np.polyfit(wx, wy, 2)[0]
+    curvature, slope, _ = np.polyfit(wx, wy, 2)
     if curvature <= 0:  # all three equal: no vertex
         return Optimum(xs[best], means[best], "grid point", None, ((best, 1.0),))
-    vertex = float(np.clip(-np.polyfit(wx, wy, 2)[1] / (2 * curvature), wx[0], wx[2]))
+    vertex = float(np.clip(-slope / (2 * curvature), wx[0], wx[2]))
     weights = _parabola_weights(wx, vertex)
     fitted = float(np.dot(weights, wy))
     if invented(wy, fitted):
@@ -246,7 +247,7 @@ def _regret_part(grid: BudgetGrid, rows: np.ndarray, part: Literal[0, 1]) -> flo
 
 def _geometric_mean(logs: np.ndarray) -> MultiplierLoss:
     """The seeds' geometric mean with exp of the t interval of their mean log (95%), and the arithmetic mean."""
-    interval = pairwise.t_interval(list(logs))
+    interval = t_interval(list(logs))
     return MultiplierLoss(float(np.exp(logs.mean())), None if interval is None else [math.exp(v) for v in interval],
                           float(np.exp(logs).mean()), len(logs))
 
@@ -274,8 +275,9 @@ def budget_regret(grid: BudgetGrid, optimum: Optimum) -> TransferRegret | None:
     n = len(grid.seeds)
     return TransferRegret(
         absolute=absolute, percent=_percent(log_regret), lower_bound=optimum.at_edge is not None,
-        ci=_interval_of(absolute, n, lambda rows: _regret_part(grid, rows, 0)),
-        percent_ci=_percents(_interval_of(log_regret, n, lambda rows: _regret_part(grid, rows, 1))),
+        ci=None if optimum.at_edge else _interval_of(absolute, n, lambda rows: _regret_part(grid, rows, 0)),
+        percent_ci=None if optimum.at_edge else _percents(_interval_of(log_regret, n,
+                                                                       lambda rows: _regret_part(grid, rows, 1))),
         log=log_regret, per_seed_log=dict(zip(map(str, grid.seeds), per_seed.tolist())), diverged=False)
 
 
@@ -388,7 +390,7 @@ def censored_direction(budgets: Sequence[int], edges: Mapping[int, str]) -> str 
     ways), or None (none censored)."""
     centre = float(np.mean(np.log2(budgets)))
     ways = {(edge == "high") == (math.log2(b) > centre) for b, edge in edges.items() if math.log2(b) != centre}
-    if not edges:
+    if not ways:  # none censored, or only at the centre, where a point has no weight in the slope
         return None
     if len(ways) == 2:
         return "unknown"
