@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from results.figures.style import DPI, budget_colors, plt, save_figure, spans_decades
+from results.figures.style import DPI, MIN_SEEDS_FOR_BARS, budget_colors, plt, save_figure, spans_decades
 from results.figures.transfer import plot_lr_sensitivity, plot_optimal_lr_drift
 from results.records import Analysis, PaperValue, SchedulePredictors, Transfer
 from schedulers.families import FAMILIES
@@ -84,7 +84,7 @@ def plot_val_curves(curves: pd.DataFrame, path: Path) -> Path:
 
 
 def plot_final_loss(analysis: Analysis, path: Path) -> Path:
-    """Final validation loss against budget for every contender (log x), with 95% t interval bars."""
+    """Final validation loss against budget for every contender (log x), with 95% t interval bars from three seeds."""
     contenders = analysis.contenders
     fig, ax = plt.subplots(figsize=(7.5, 4.5), dpi=DPI)
     cmap = plt.get_cmap("tab10" if len(contenders) <= 10 else "tab20")
@@ -92,7 +92,8 @@ def plot_final_loss(analysis: Analysis, path: Path) -> Path:
     for i, (name, c) in enumerate(contenders.items()):
         budgets = [int(b) for b in c.final]
         means = [np.nan if f.mean is None else f.mean for f in c.final.values()]  # undefined: not drawn
-        errors = np.array([[f.mean - f.ci[0], f.ci[1] - f.mean] if f.ci and f.mean is not None else [0.0, 0.0]
+        errors = np.array([[f.mean - f.ci[0], f.ci[1] - f.mean]
+                           if f.ci and f.mean is not None and f.n >= MIN_SEEDS_FOR_BARS else [0.0, 0.0]
                            for f in c.final.values()]).T
         values += means
         ax.errorbar(budgets, means, yerr=errors, label=name, color=cmap(i % 20), marker="o", ms=4, lw=1.2,
@@ -104,8 +105,9 @@ def plot_final_loss(analysis: Analysis, path: Path) -> Path:
         ax.set_yscale("log")
     ax.set_xlabel("budget (epochs, log scale)")
     ax.set_ylabel("final validation loss")
-    ax.set_title("Final validation loss vs budget " + ("(seed means: no interval)" if analysis.seed_mean_only
-                                                        else "(bars: 95% t interval over seeds)"))
+    bars = "(seed means: no interval)" if analysis.seed_mean_only else \
+        f"(bars: 95% t interval over {MIN_SEEDS_FOR_BARS}+ seeds)"
+    ax.set_title(f"Final validation loss vs budget {bars}")
     ax.grid(alpha=0.3)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, ncol=1 + len(contenders) // 16)
     return save_figure(fig, path)
@@ -163,7 +165,8 @@ def plot_noise_floor(analysis: Analysis, path: Path) -> Path:
         value, ci = c.sensitivity.value, c.sensitivity.ci
         color = cmap(families.index(c.family) % 10)
         if value is not None:
-            err = [[value - ci[0]], [ci[1] - value]] if ci else None
+            enough = c.per_seed is not None and c.per_seed.n >= MIN_SEEDS_FOR_BARS
+            err = [[value - ci[0]], [ci[1] - value]] if ci and enough else None
             paired = c.noise_floor is not None
             ax.bar(i - 0.2 if paired else i, value, width=0.4 if paired else 0.7, color=color, yerr=err, capsize=3)
         if c.noise_floor is not None:
@@ -175,7 +178,8 @@ def plot_noise_floor(analysis: Analysis, path: Path) -> Path:
     if any(contenders[n].noise_floor is not None for n in order):
         handles.append(plt.Rectangle((0, 0), 1, 1, facecolor="0.7", hatch="//", edgecolor="0.4"))
         labels.append("seed noise floor")
-    metric = "per-seed cross-budget decoupling (95% t interval over seeds)" if not analysis.seed_mean_only else \
+    metric = f"per-seed cross-budget decoupling (95% t interval over {MIN_SEEDS_FOR_BARS}+ seeds)" \
+        if not analysis.seed_mean_only else \
         "decoupling of seed means (paper-compatible; no seeds, no noise floor)"
     heights = pd.Series([v for n in order for v in (contenders[n].sensitivity.value, contenders[n].noise_floor)
                          if v is not None], dtype=float)

@@ -16,6 +16,7 @@ from matplotlib.figure import Figure  # noqa: E402
 DPI = 110
 # No "Software: Matplotlib version X" chunk: a figure's bytes depend on what it shows, not on the installed version.
 PNG_METADATA: dict[str, str | None] = {"Software": None}
+MIN_SEEDS_FOR_BARS = 3  # with two seeds a t interval spans 12.7 standard errors (below 0 for a loss): dots say more
 
 
 def save_figure(fig: Figure, path: Path) -> Path:

@@ -9,10 +9,9 @@ import numpy as np
 import pandas as pd
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
-from results.figures.style import DPI, budget_colors, plt, save_figure, spans_decades
+from results.figures.style import DPI, MIN_SEEDS_FOR_BARS, budget_colors, plt, save_figure, spans_decades
 from results.records import Transfer, TransferOptimum
 
-MIN_SEEDS_FOR_BARS = 3  # with two seeds a t interval spans 12.7 standard errors: the dots say more
 LOG_LOSS_SPAN = 3.0  # a panel whose losses span this factor (a seed that blew up) gets a log loss axis
 
 
