@@ -241,3 +241,18 @@ def test_a_contender_with_diverged_runs_is_named_in_the_opening() -> None:
 
     lines = outcome_lines(analyze_curves(synthetic_curves(["N", "C", "H"], diverged=("C", 40, 2))))
     assert "- Diverged (budget/seed; left out of every number above): C 40/2." in lines
+
+
+def test_the_vectorised_tau_b_equals_scipys_kendalltau() -> None:
+    """order_tau resamples 2,000 times in one array operation; each row must be scipy's tau-b, ties included."""
+    from scipy import stats
+
+    from results.stats.metrics import _tau_b
+
+    rng = np.random.default_rng(3)
+    a = rng.integers(0, 4, size=(200, 6)).astype(float)  # small integers: many ties
+    b = rng.integers(0, 4, size=(200, 6)).astype(float)
+    found = _tau_b(a, b)
+    for row, value in enumerate(found):
+        expected = stats.kendalltau(a[row], b[row]).statistic
+        assert (np.isnan(value) and np.isnan(expected)) or value == pytest.approx(expected, abs=1e-12), row
