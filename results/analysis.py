@@ -9,7 +9,6 @@ import itertools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -22,6 +21,7 @@ from results.records import (
     Decoupling,
     Diverged,
     Estimate,
+    MovementResult,
     OrderAgreement,
     Outcome,
     PairTest,
@@ -32,13 +32,14 @@ from results.records import (
     SeedSlope,
     SeedSummary,
     Sensitivity,
-    ShiftResult,
     TopPair,
     as_interval,
     ready,
     str_keys,
 )
+from results.stats import movement as moving
 from results.stats import pairwise
+from results.stats import seeds_needed as planning
 from results.stats.budget import INTERVAL_METHOD, METHOD, SeedCurves, budget_test, holm, significant
 from results.stats.detectable import detectable_ratio
 from results.stats.metrics import (
@@ -62,6 +63,7 @@ from results.stats.metrics import (
     spearman,
     summarize,
 )
+from results.stats.movement import Movement
 from schedulers.recipes import family_of
 
 
@@ -90,8 +92,9 @@ def _estimate(fitted: Slope) -> Estimate:
     return Estimate(value=fitted.slope, ci=as_interval(fitted.ci))
 
 
-def _contender(name: str, curves: SeedCurves, diverged: list[str], seed_mean_only: bool, seed: int,
+def _contender(name: str, curves: SeedCurves, diverged: list[str], moved: Movement | None, seed: int,
                all_budgets: Sequence[int]) -> ContenderAnalysis:
+    seed_mean_only = moved is None
     means = {b: _seed_mean(by_seed) for b, by_seed in curves.items()}
     paper = decoupling_matrix_paper(means)
     finals = {b: [c[-1] for c in by_seed.values()] for b, by_seed in curves.items()}
@@ -106,7 +109,6 @@ def _contender(name: str, curves: SeedCurves, diverged: list[str], seed_mean_onl
     else:
         sensitivity = Sensitivity("seed_mean", paper_mean, None)
     test = None if seed_mean_only else budget_test(curves, seed=seed)
-    moved = None if seed_mean_only else pairwise.shift(curves, all_budgets)
     slopes = None if seed_mean_only else seed_log_slopes(final_losses(curves), all_budgets)
     return ContenderAnalysis(
         family=family_of(name),
@@ -130,8 +132,9 @@ def _contender(name: str, curves: SeedCurves, diverged: list[str], seed_mean_onl
             statistic=test.ratio, interval=as_interval(test.ratio_interval), p_value=test.p_value, p_adjusted=None,
             sensitive=None, min_p=test.min_p, exact=test.exact, window=test.window, seeds=test.seeds, note=test.note,
             detectable=None),
-        shift=None if moved is None else ShiftResult(per_seed=str_keys(moved.per_seed),
-                                                     mean=moved.mean, ci=as_interval(moved.ci), n=moved.n),
+        movement=None if moved is None else MovementResult(
+            value=moved.value, ci=as_interval(moved.ci), per_seed=str_keys(moved.per_seed), seeds=moved.seeds,
+            by_construction=moved.by_construction, note=moved.note),
         prefix_shared=prefix_shared(curves),
     )
 
@@ -209,32 +212,35 @@ def _stored_schedules(group: pd.DataFrame) -> dict[int, list[float]] | None:
 
 def _ranking(contenders: Mapping[str, ContenderAnalysis],
              comparisons: Sequence[pairwise.Comparison] | None) -> list[RankingRow]:
-    """Least sensitive first: by ``shift`` with the pairwise tests' groups, or for seed means (no test) by
-    ``sensitivity`` with ``tied_with`` null (unknown, not "none")."""
+    """Least sensitive first: by ``movement`` with the pairwise tests' groups (0 by construction first, never
+    "tied": not tested), or for seed means (no test) by ``sensitivity`` with ``tied_with`` null (unknown)."""
     rated: list[tuple[str, float, list[float] | None]]
     if comparisons is None:
         rated = [(n, c.sensitivity.value, None) for n, c in contenders.items() if c.sensitivity.value is not None]
     else:
-        rated = [(n, c.shift.mean, c.shift.ci) for n, c in contenders.items()
-                 if c.shift is not None and c.shift.mean is not None]
+        rated = [(n, c.movement.value, c.movement.ci) for n, c in contenders.items()
+                 if c.movement is not None and c.movement.value is not None]
     rated.sort(key=lambda item: item[1])
-    names = [n for n, _, _ in rated]
-    return [RankingRow(n, value, ci, "seed_mean" if comparisons is None else "shift",
-                       None if comparisons is None else pairwise.not_separated(n, comparisons, names))
+    tested = [n for n, c in contenders.items() if c.movement is not None and not c.movement.by_construction]
+    return [RankingRow(n, value, ci, "seed_mean" if comparisons is None else "movement",
+                       None if comparisons is None else
+                       [] if n not in tested else pairwise.not_separated(n, comparisons, [m for m, _, _ in rated
+                                                                                          if m in tested]))
             for n, value, ci in rated]
 
 
-def _top_pair(ranking: Sequence[RankingRow], shifts: Mapping[str, Any],
-              comparisons: Sequence[pairwise.Comparison], alpha: float) -> TopPair | None:
-    """How many seeds a paired test needs to separate the two least sensitive contenders (results.stats.pairwise),
-    at Holm's strictest level over the pairs tested."""
+def _top_pair(ranking: Sequence[RankingRow], movements: Mapping[str, Movement],
+              comparisons: Sequence[pairwise.Comparison], alpha: float, seed: int) -> TopPair | None:
+    """How many seeds would separate the two least-moving contenders estimated (results.stats.seeds_needed), at
+    Holm's strictest level over the pairs tested."""
     pairs = sum(c.p_value is not None for c in comparisons)
-    if len(ranking) < 2 or not pairs:
+    measured = [r.name for r in ranking if movements[r.name].pseudo]
+    if len(measured) < 2 or not pairs:
         return None
-    first, second = ranking[0].name, ranking[1].name
-    differences = pairwise.paired_differences(shifts[first], shifts[second])
-    return TopPair([first, second], len(differences), pairwise.seeds_to_separate(differences, alpha / pairs),
-                   alpha / pairs)
+    first, second = measured[:2]
+    differences = moving.log_ratio_pseudo(movements[first], movements[second])
+    plan = planning.seeds_needed(differences, alpha / pairs, seed)
+    return TopPair([first, second], len(differences), plan.evidence, plan.seeds, plan.planning_effect, alpha / pairs)
 
 
 def _schedule_predictors(found: Predictors) -> SchedulePredictors:
@@ -263,14 +269,13 @@ def analyze_curves(curves: pd.DataFrame, *, tuning_budget: int | None = None,
     seed_mean_only = "val_loss_min" in curves.columns
     runs = {str(name): _runs(group) for name, group in curves.groupby("scheduler", sort=False)}
     budgets = sorted({int(b) for b in curves["budget"]})
-    contenders = {name: _contender(name, complete, diverged, seed_mean_only, seed, budgets)
+    movements = {} if seed_mean_only else {n: moving.movement(complete, budgets) for n, (complete, _) in runs.items()}
+    contenders = {name: _contender(name, complete, diverged, movements.get(name), seed, budgets)
                   for name, (complete, diverged) in runs.items()}
     _decide(contenders, alpha)
     if detectable:
         _detectable(contenders, runs, alpha, seed)
-    shifts = {} if seed_mean_only else {n: pairwise.pair_shifts(complete) for n, (complete, _) in runs.items()
-                                        if (moved := contenders[n].shift) is not None and moved.mean is not None}
-    comparisons = None if seed_mean_only else pairwise.compare_all(shifts, alpha, seed)
+    comparisons = None if seed_mean_only else pairwise.compare_all(movements, alpha, seed)
     ranking = _ranking(contenders, comparisons)
     for name, family in (families or {}).items():
         if name in contenders:
@@ -302,15 +307,14 @@ def analyze_curves(curves: pd.DataFrame, *, tuning_budget: int | None = None,
         ranking=ranking,
         alpha=alpha,
         comparisons=None if comparisons is None else [PairTest(*c) for c in comparisons],
-        top_pair=None if comparisons is None else _top_pair(ranking, shifts, comparisons, alpha),
+        top_pair=None if comparisons is None else _top_pair(ranking, movements, comparisons, alpha, seed),
         method=None if seed_mean_only else {
             "budget_test": METHOD, "budget_test_interval": INTERVAL_METHOD,
             "detectable": "smallest ratio the budget test flags with 80% power at alpha / contenders tested: the "
                           "runs with budget labels shuffled within seeds, an effect injected, bisection on its size "
                           "(20 datasets per step; approximate: from one run's noise, often somewhat optimistic)",
-            "comparisons": pairwise.METHOD, "shift_ci": pairwise.SHIFT_INTERVAL,
-            "seeds_needed": "paired t approximation with the observed mean and sd of the per-seed differences, 80% "
-                            "power at level alpha / number of pairs",
+            "movement": moving.METHOD, "movement_ci": moving.INTERVAL_METHOD,
+            "comparisons": pairwise.METHOD, "seeds_needed": planning.METHOD,
             "final_and_per_seed_ci": "t interval of the arithmetic mean over seeds (95%)",
             "slope_ci": "t interval of the least-squares slope over every budget x seed point (95%)",
             "seed_slope": "per seed, the least-squares slope of its log final loss against log2(budget); t interval of "

@@ -233,15 +233,20 @@ class BudgetTestResult:
 
 
 @dataclass(frozen=True)
-class ShiftResult:
-    """The paired measure the ranking and the pairwise tests use (results.stats.pairwise); only seeds that ran
-    every budget pair count."""
+class MovementResult:
+    """How far the curve moves when only the budget changes, in rerun units (results.stats.movement): the headline
+    size; only seeds complete at every budget count."""
 
-    per_seed: dict[str, float] = doc("per seed, the mean over budget pairs of the distance of its smoothed log "
-                                     "curves over the shorter budget's epochs")
-    mean: float | None = doc("mean over seeds (null where no seed ran every pair: not ranked)")
-    ci: list[float] | None = doc("t interval of the mean (95%)")
-    n: int = doc("seeds")
+    value: float | None = doc("mean same-seed gap across budgets / mean level-removed gap between seeds at one "
+                              "budget (log loss, 9-point smoothed, first W epochs): 0 = the budget changes nothing, "
+                              "1 = as far as a different seed; null where the data give none (see note)")
+    ci: list[float] | None = doc("leave-one-seed-out jackknife interval of log(value), t quantile, 95%, "
+                                 "exponentiated (null below three seeds and for 0 by construction)")
+    per_seed: dict[str, float] = doc("per seed, its own gap across budgets in rerun units")
+    seeds: int = doc("seeds complete at every budget")
+    by_construction: bool = doc("every seed's runs identical over the window (prefix sharing): exactly 0, not "
+                                "estimated and not tested")
+    note: str | None = doc("why value or ci is null")
 
 
 @dataclass(frozen=True)
@@ -269,7 +274,7 @@ class ContenderAnalysis:
                                        "doubling (null for seed means)")
     sensitivity: Sensitivity = doc("the decoupling-based sensitivity (the ranking number for seed means)")
     budget_test: BudgetTestResult | None = doc("the budget test (null for seed means)")
-    shift: ShiftResult | None = doc("the shift (null for seed means)")
+    movement: MovementResult | None = doc("the movement in rerun units (null for seed means)")
     prefix_shared: bool | None = doc("every run at a longer budget repeats the same seed's run at each shorter budget "
                                      "over its epochs, bit for bit (prefix sharing): the budget changes nothing there, "
                                      "a distance of exactly 0 whatever a filter's end points give; null below two "
@@ -281,9 +286,9 @@ class RankingRow:
     """One place of the ranking, least budget-sensitive first."""
 
     name: str = doc("the contender")
-    value: float | None = doc("its shift mean, or for seed means its sensitivity value")
-    ci: list[float] | None = doc("the shift's t interval (null for seed means)")
-    metric: str = doc('"shift" or "seed_mean"')
+    value: float | None = doc("its movement, or for seed means its sensitivity value")
+    ci: list[float] | None = doc("the movement's jackknife interval (null for seed means)")
+    metric: str = doc('"movement" or "seed_mean"')
     tied_with: list[str] | None = doc("the contenders the pairwise tests cannot tell apart from this one at alpha "
                                       "(null for seed means: no test can run)")
 
@@ -303,12 +308,16 @@ class PairTest:
 
 @dataclass(frozen=True)
 class TopPair:
-    """How many seeds a paired test needs to separate the two least sensitive contenders."""
+    """How many seeds would separate the two least-moving contenders measured (results.stats.seeds_needed)."""
 
-    pair: list[str] = doc("the two least sensitive contenders")
+    pair: list[str] = doc("the two lowest movements estimated (contenders 0 by construction are not in it)")
     seeds: int = doc("seeds compared")
-    seeds_needed: int | None = doc("seeds for 80% power at ``level`` (paired t approximation; null where they "
-                                   "differ by exactly 0)")
+    evidence: bool = doc("the 95% t interval of their mean per-seed difference excludes 0; false: the data show no "
+                         "evidence of a difference and no count is named")
+    seeds_needed: int | None = doc("fewest seeds with simulated power >= 80% for the exact sign-flip test at "
+                                   "``level`` (planning on a lower 60% bound of the difference; 201 = more than "
+                                   "200); null without evidence")
+    planning_effect: float | None = doc("the difference of log movements planned for")
     level: float = doc("alpha / number of pairs tested (Holm's strictest step)")
 
 
@@ -370,8 +379,9 @@ class Analysis:
     alpha: float = doc("the family-wise level of the budget and pairwise tests (Holm-adjusted: the budget tests "
                        "over the contenders, the comparisons over the pairs of contenders, the slope comparisons "
                        "over the pairs of contenders)")
-    comparisons: list[PairTest] | None = doc("every pair of contenders by shift (null for seed means)")
-    top_pair: TopPair | None = doc("seeds needed to separate the two least sensitive (null for seed means)")
+    comparisons: list[PairTest] | None = doc("every pair of contenders with an estimated movement, by "
+                                             "log(movement a / movement b) (null for seed means)")
+    top_pair: TopPair | None = doc("seeds needed to separate the two lowest movements estimated (null for seed means)")
     method: dict[str, str] | None = doc("in words, how each test and interval is computed (null for seed means)")
 
 

@@ -7,10 +7,10 @@ import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from results.records import Analysis, AnalysisFile, ContenderAnalysis, Estimate, PairTest, RunReport
+from results.records import Analysis, AnalysisFile, ContenderAnalysis, Estimate, PairTest, RunReport, TopPair
 from results.report.markdown_format import fmt, fmt_ci, table, with_interval
 from results.report.transfer_markdown import transfer_section, transfer_verdict
-from results.stats import pairwise
+from results.stats import seeds_needed as planning
 from results.stats.budget import seeds_for
 from runstate.files import atomic_write_text
 
@@ -31,11 +31,16 @@ READINGS = {
                    "percentile bootstrap over seeds (a range below 10 seeds). p: permutation test of the budget "
                    "labels within each seed; adjusted p: Holm over the contenders, so 'sensitive' keeps the chance "
                    "of any false alarm at the stated level.",
-    "shift": "Shift: per seed, how far its curves at two budgets lie apart over the shorter budget's epochs (log "
-             "loss, 9-point smoothing over those epochs; 0 = the same run), averaged over budget pairs; the table "
-             "gives its mean over seeds with a 95% t interval. 'Cannot be told apart from': contenders whose shift "
-             "a paired sign-flip test over seeds does not separate from this one's after Holm's adjustment over "
-             "every pair — not shown different, which is not the same as shown equal.",
+    "movement": "Movement: how far a contender's curve moves when only the budget changes, in units of how far a "
+                "rerun with another seed moves it — per seed, the gap between its own runs at two budgets, over "
+                "the first W epochs (W = the smallest budget; log loss, 9-point smoothing over those epochs), "
+                "averaged over budget pairs and seeds, divided by the gap between different seeds at one budget "
+                "after removing each seed's level. 0 = the budget changes nothing there (runs shared by prefix "
+                "sharing are 0 by construction and not tested), 1 = as far as a different seed. Interval: "
+                "leave-one-seed-out jackknife of its logarithm, t quantile, 95%. 'Cannot be told apart from': "
+                "contenders whose movement a paired sign-flip test over seeds (jackknife pseudo-values of the log "
+                "ratio) does not separate from this one's after Holm's adjustment over every pair — not shown "
+                "different, which is not the same as shown equal.",
     "detectable": "Detectable ratio: the ratio to reruns this run would flag with about 80% power, simulated from "
                   "its own runs (budget labels shuffled within seeds, an effect injected; approximate, and too large "
                   "when the runs already carry an effect); '-' where these seeds cannot reach the level at all.",
@@ -163,14 +168,23 @@ def outcome_lines(analysis: Analysis) -> list[str]:
 
 
 def _sizes(analysis: Analysis) -> str | None:
-    """How far each contender's curves move when only the budget changes: the shift, before any test."""
-    moved = [r for r in analysis.ranking if r.metric == "shift"]
+    """How far each contender's curves move when only the budget changes, in rerun units, before any test."""
+    moved = [r for r in analysis.ranking if r.metric == "movement"]
     if not moved:
         return None
-    return ("**How far the curves move when only the budget changes** (shift: the mean gap of a seed's smoothed log "
-            "validation curves at two budgets over the shorter one's epochs, 0 = the same run; mean over seeds "
-            "[95% t interval]): " + ", ".join(f"{r.name} {with_interval(r.value, r.ci)}" for r in moved)
-            + ". Schedules that know their horizon (cosine, polynomial decay) are expected to move.")
+    zero = [r.name for r in moved if _by_construction(analysis, r.name)]
+    sized = [f"{r.name} {with_interval(r.value, r.ci)}" for r in moved if r.name not in zero]
+    text = ("**How far the curves move when only the budget changes, in rerun units** (movement: a seed's own gap "
+            "across budgets / the gap between seeds at one budget, level removed; 0 = the budget changes nothing, "
+            "1 = as far as another seed; [95% jackknife interval]): " + (", ".join(sized) or "none estimated") + ".")
+    if zero:
+        text += f" 0 by construction (every run repeats the shorter budget's run, bit for bit): {', '.join(zero)}."
+    return text + " Schedules that know their horizon (cosine, polynomial decay, WSD) are expected to move."
+
+
+def _by_construction(analysis: Analysis, name: str) -> bool:
+    moved = analysis.contenders[name].movement
+    return moved is not None and moved.by_construction
 
 
 def _test_lines(analysis: Analysis) -> list[str]:
@@ -207,36 +221,43 @@ def _test_lines(analysis: Analysis) -> list[str]:
 
 
 def _pairwise_lines(analysis: Analysis, comparisons: list[PairTest]) -> list[str]:
-    """Who is less budget-sensitive than whom by the pairwise tests, and how many seeds the top pair needs."""
-    ranking = analysis.ranking
-    best = ranking[0]
+    """Whose curve moves less than whose by the pairwise tests, and how many seeds the two lowest need."""
+    ranking = [r for r in analysis.ranking if not _by_construction(analysis, r.name)]
     if len(ranking) < 2:
-        return [f"Only {best.name} has a shift (the others lack a seed that ran every budget): no pair to compare."]
+        return ["Fewer than two contenders have an estimated movement (the others are 0 by construction or lack a "
+                "seed that ran every budget): no pair to compare."]
+    best = ranking[0]
+    if not comparisons:
+        return [f"No pair of contenders is compared: the test on movements needs three seeds complete at every "
+                f"budget; the lowest movement is {best.name}'s ({fmt(best.value, 3)}) and the highest "
+                f"{ranking[-1].name}'s ({fmt(ranking[-1].value, 3)}): point estimates only."]
     separated = [c for c in comparisons if c.separated]
-    how = (f"paired sign-flip tests over seeds; family: the {len(comparisons)} pairs of contenders in this task, "
-           f"Holm-adjusted at {fmt(analysis.alpha)}")
+    how = (f"paired sign-flip tests over seeds on log(movement ratio); family: the {len(comparisons)} pairs of "
+           f"contenders measured in this task, Holm-adjusted at {fmt(analysis.alpha)}")
     if not separated:
-        lines = [f"Between contenders, no pair can be told apart ({how}); by shift the lowest is {best.name} "
-                 f"({fmt(best.value, 3)}) and the highest {ranking[-1].name} ({fmt(ranking[-1].value, 3)}): "
+        lines = [f"Between contenders, no pair can be told apart ({how}); the lowest movement is {best.name}'s "
+                 f"({fmt(best.value, 3)}) and the highest {ranking[-1].name}'s ({fmt(ranking[-1].value, 3)}): "
                  "point estimates only."]
     else:
         tied = best.tied_with or []
-        lines = [f"Least budget-sensitive by shift: {best.name} ({fmt(best.value, 3)}); "
+        lines = [f"Lowest movement: {best.name} ({fmt(best.value, 3)}); "
                  + (f"it cannot be told apart from {', '.join(tied)}" if tied else "it is separated from every other "
-                    "contender") + f" ({how}; {len(separated)} of {len(comparisons)} pairs separated)."]
+                    "contender measured") + f" ({how}; {len(separated)} of {len(comparisons)} pairs separated)."]
     top = analysis.top_pair
-    if top and top.seeds_needed is not None and not any(
-            c.separated and {c.a, c.b} == set(top.pair) for c in comparisons):
-        needed = top.seeds_needed
-        if needed > pairwise.MOST_SEEDS:
-            count = f"more than {pairwise.MOST_SEEDS}"
-        elif needed <= top.seeds:  # the t approximation is kinder than the discrete exact test
-            count = f"more than this run's {top.seeds} (the approximation says {needed}, but the exact test did not)"
-        else:
-            count = f"about {needed}"
-        lines.append(f"Separating {top.pair[0]} from {top.pair[1]} with 80% power would take {count} seeds "
-                     f"(this run: {top.seeds}; paired t approximation from the observed differences).")
+    if top and not any(c.separated and {c.a, c.b} == set(top.pair) for c in comparisons):
+        lines.append(f"{top.pair[0]} and {top.pair[1]} (the two lowest): " + _seeds_sentence(top))
     return lines
+
+
+def _seeds_sentence(top: TopPair) -> str:
+    """The seeds-needed plan in words: a count only where the data show a difference."""
+    if not top.evidence or top.seeds_needed is None:
+        return (f"the data show no evidence of a difference (the 95% t interval over {top.seeds} seeds contains 0), "
+                "so no number of seeds can be promised to separate them.")
+    count = (f"more than {planning.MOST_SEEDS}" if top.seeds_needed > planning.MOST_SEEDS
+             else f"about {top.seeds_needed}")
+    return (f"separating them with 80% power would take {count} seeds (this run: {top.seeds}; the exact sign-flip "
+            "test's power simulated for a conservative 60% lower bound of their difference).")
 
 
 def _all_flagged(contender: ContenderAnalysis) -> bool:
@@ -339,7 +360,8 @@ def _yes_no(flag: bool | None) -> str:
 def _metrics(analysis: Analysis) -> list[str]:
     contenders = analysis.contenders
     lines = ["## Sensitivity ranking (least sensitive first)", "",
-             "Ordered by " + ("shift (mean over seeds, with its t interval); the budget test's columns say whether "
+             "Ordered by " + ("movement (in rerun units, with its jackknife interval); the budget test's columns say "
+                              "whether "
                               "the budgets move the curves more than reruns do." if not analysis.seed_mean_only else
                               "the decoupling of the seed-mean curves (paper-compatible mean; no interval)."), ""]
     per_seed = not analysis.seed_mean_only  # seed means have no interval, no test: their columns would be empty
@@ -353,12 +375,12 @@ def _metrics(analysis: Analysis) -> list[str]:
                      *([fmt_ci(r.ci), ", ".join(r.tied_with or []) or "-", *tested, c.sensitivity.value]
                        if per_seed else []),
                      c.change_pct, _diverged(c)])
-    lines += table(["rank", "contender", "family", "shift" if per_seed else "decoupling",
-                    *(["95% t interval", "cannot be told apart from", "ratio to reruns", "its interval", "p",
+    lines += table(["rank", "contender", "family", "movement" if per_seed else "decoupling",
+                    *(["95% interval", "cannot be told apart from", "ratio to reruns", "its interval", "p",
                        "adjusted p", "sensitive", "detectable ratio", "per-seed decoupling"] if per_seed else []),
                     "change % (+: worse)", "diverged"], rows)
     if per_seed:
-        lines += [READINGS["shift"], "", READINGS["budget test"], "", READINGS["detectable"], ""]
+        lines += [READINGS["movement"], "", READINGS["budget test"], "", READINGS["detectable"], ""]
     lines += [READINGS["decoupling"], ""]
     if per_seed:
         lines += [READINGS["per-seed"], ""]

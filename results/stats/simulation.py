@@ -158,3 +158,43 @@ def interval_coverage(rng: np.random.Generator, *, kind: str, seeds: int, studie
 
 def _contains(interval: tuple[float, float] | None, truth: float) -> bool:
     return interval is not None and interval[0] <= truth <= interval[1]
+
+
+# -- Whole runs with a known movement: the headline size's interval and the pairwise tests on it --------------
+
+RUN_NOISE_SD = 0.05  # per-epoch sd of a run's own log-loss noise
+
+
+def simulated_runs(rng: np.random.Generator, *, kind: str, seeds: int, budgets: Sequence[int], effect: float = 0.0,
+                   noise_sd: float = RUN_NOISE_SD) -> dict[int, dict[int, list[float]]]:
+    """budget -> seed -> validation losses: log(0.1 + exp(-3 e / W)) + effect * noise_sd * i_b / (K - 1) + noise,
+    i_b the budget's index among K, W the smallest budget. Noise: ``independent`` N(0, noise_sd) per epoch and run;
+    ``AR(1)`` a run's own path along epochs (coefficient PHI, marginal sd noise_sd); ``seed level`` an offset per
+    seed (sd SEED_SD) shared by its runs plus independent noise."""
+    if kind not in NOISE_KINDS:
+        raise ValueError(f"unknown noise kind {kind!r}; one of {', '.join(NOISE_KINDS)}")
+    ordered, longest = sorted(budgets), max(budgets)
+    base = np.log(0.1 + np.exp(-3 * np.arange(longest) / ordered[0]))
+    curves: dict[int, dict[int, list[float]]] = {b: {} for b in ordered}
+    for seed in range(1, seeds + 1):
+        offset = rng.standard_normal() * SEED_SD if kind == "seed level" else 0.0
+        for index, budget in enumerate(ordered):
+            own = _ar1_path(rng, longest, noise_sd) if kind == "AR(1)" else rng.standard_normal(longest) * noise_sd
+            shift = effect * noise_sd * index / (len(ordered) - 1)
+            curves[budget][seed] = np.exp(base + offset + shift + own)[:budget].tolist()
+    return curves
+
+
+def true_movement(*, kind: str, budgets: Sequence[int], effect: float, seeds: int = 20000, seed: int = 0) -> float:
+    """The movement ``simulated_runs`` estimates, by Monte Carlo: its numerator and rerun unit averaged over
+    ``seeds`` seeds, the unit over disjoint pairs of seeds (every pair has the same expectation)."""
+    from results.stats.movement import seed_gaps
+
+    rng = np.random.default_rng(seed)
+    own, between = [], []
+    for _ in range(seeds // 2):
+        gaps = seed_gaps(simulated_runs(rng, kind=kind, seeds=2, budgets=budgets, effect=effect))
+        assert not isinstance(gaps, str)  # positive losses, two seeds at every budget
+        own += list(gaps.own)
+        between.append(float(gaps.between[0, 1]))
+    return float(np.mean(own) / np.mean(between))
