@@ -218,7 +218,8 @@ class BudgetTestResult:
 
     statistic: float | None = doc("ratio of cross-budget to same-budget distances between different seeds "
                                   "(1 = no effect)")
-    interval: list[float] | None = doc("its percentile bootstrap interval over seeds")
+    interval: list[float] | None = doc("its leave-one-seed-out jackknife interval (log scale, t quantile, 95%; null "
+                                       "below three seeds)")
     p_value: float | None = doc("one-sided permutation p-value")
     p_adjusted: float | None = doc("Holm-adjusted over the contenders tested")
     sensitive: bool | None = doc("p_adjusted <= alpha")

@@ -68,6 +68,6 @@ def test_interval_coverage() -> None:
 
 def test_movement_calibration() -> None:
     out = run_quick("movement_calibration.py")
-    assert len(re.findall(r"^(independent|AR\(1\)|seed level)\s+[\d.]+\s+[\d.]+(\s+[\d.]+){3}$", out, re.M)) == 9, out
+    assert len(re.findall(r"^(independent|AR\(1\)|seed level)\s+[\d.]+\s+[\d.]+(\s+[\d.]+){3}$", out, re.M)) == 15, out
     assert len(re.findall(r"^(independent|AR\(1\)|seed level)\s+[\d.]+(\s+[\d.]+){2}$", out, re.M)) == 6, out
     assert len(re.findall(r"^\s+[\d.]+\s+\d+\s+[\d.]+\s+(-|[\d.]+)\s+(-|\d+)$", out, re.M)) == 4, out

@@ -28,7 +28,7 @@ READINGS = {
     "budget test": "Ratio to reruns: how far apart the curves of different seeds lie across budgets, over the "
                    "epochs every budget shares (log loss, 9-point smoothing), divided by how far apart they lie at "
                    "the same budget; 1 means the budget changes no more than a rerun does. Its interval is a "
-                   "percentile bootstrap over seeds (a range below 10 seeds). p: permutation test of the budget "
+                   "leave-one-seed-out jackknife (docs/method.md: its coverage). p: permutation test of the budget "
                    "labels within each seed; adjusted p: Holm over the contenders, so 'sensitive' keeps the chance "
                    "of any false alarm at the stated level.",
     "movement": "Movement: how far a contender's curve moves when only the budget changes, in units of how far a "

@@ -28,6 +28,7 @@ from collections.abc import Mapping, Sequence
 from typing import NamedTuple, TypeVar
 
 import numpy as np
+from scipy import special
 
 from results.stats.metrics import savgol9
 
@@ -38,11 +39,9 @@ METHOD = ("permutation test of the budget labels within each seed; statistic: me
           "different seeds at different budgets / the same between runs of different seeds at the same budget, "
           "over the first W epochs (W = the smallest budget) of the 9-point-smoothed log validation loss; "
           "one-sided; Holm-adjusted across contenders")
-INTERVAL_METHOD = "percentile bootstrap over seeds, nominal 95% (covers less with few seeds: a range below 10)"
+INTERVAL_METHOD = "leave-one-seed-out jackknife of log(ratio), t quantile (S - 1 df), 95%"
 N_PERMUTATIONS = 9999
-N_BOOTSTRAP = 2000
 CONFIDENCE = 0.95
-FEW_SEEDS = 10  # below this many seeds a percentile bootstrap interval covers clearly less than it claims
 
 
 class BudgetTest(NamedTuple):
@@ -108,31 +107,32 @@ def _labelings(items: list[tuple[int, int]], n: int, rng: np.random.Generator) -
     return drawn, False
 
 
-def ratio_interval(distances: np.ndarray, seeds: np.ndarray, labels: np.ndarray, rng: np.random.Generator,
-                   ) -> tuple[float, float] | None:
-    """INTERVAL_METHOD for the ratio: seeds drawn with replacement; copies of one seed stay one seed
-    (they are the same runs, never "different seeds"), so a resample weighs the pair of seeds (g, h)
-    by how often each was drawn. None with fewer than 3 seeds or mostly undefined resamples."""
+def ratio_interval(distances: np.ndarray, seeds: np.ndarray, labels: np.ndarray) -> tuple[float, float] | None:
+    """INTERVAL_METHOD for the ratio: leave one seed out of both means at once (its runs, every pair they are in),
+    pseudo-values of log(ratio), t quantile with S - 1 degrees of freedom. None below 3 seeds or where leaving a
+    seed out leaves a mean undefined or 0."""
     unique, index = np.unique(seeds, return_inverse=True)
-    if len(unique) < 3:
+    n = len(unique)
+    if n < 3:
         return None
-    member = np.eye(len(unique))[index]  # items x seeds
+    member = np.eye(n)[index]  # items x seeds
     other_seed = index[:, None] != index[None, :]
     same = labels[:, None] == labels[None, :]
-    sums = [member.T @ (distances * mask) @ member for mask in (other_seed & ~same, other_seed & same)]
-    counts = [member.T @ mask.astype(float) @ member for mask in (other_seed & ~same, other_seed & same)]
-    drawn = rng.multinomial(len(unique), np.full(len(unique), 1 / len(unique)), size=N_BOOTSTRAP).astype(float)
+    masks = (other_seed & ~same, other_seed & same)
+    sums = [member.T @ (distances * mask) @ member for mask in masks]  # seeds x seeds
+    counts = [member.T @ mask.astype(float) @ member for mask in masks]
 
-    def weighted(matrix: np.ndarray) -> np.ndarray:
-        return np.einsum("rg,gh,rh->r", drawn, matrix, drawn)
+    def left_out(matrix: np.ndarray) -> np.ndarray:  # the total without seed g's rows and columns, per g
+        return matrix.sum() - matrix.sum(axis=0) - matrix.sum(axis=1) + np.diag(matrix)
 
     with np.errstate(divide="ignore", invalid="ignore"):
-        values = (weighted(sums[0]) / weighted(counts[0])) / (weighted(sums[1]) / weighted(counts[1]))
-    values = values[np.isfinite(values)]
-    if len(values) < N_BOOTSTRAP // 2:
+        whole = (sums[0].sum() / counts[0].sum()) / (sums[1].sum() / counts[1].sum())
+        parts = (left_out(sums[0]) / left_out(counts[0])) / (left_out(sums[1]) / left_out(counts[1]))
+    if not (np.isfinite(whole) and whole > 0 and np.all(np.isfinite(parts)) and np.all(parts > 0)):
         return None
-    low, high = np.quantile(values, [(1 - CONFIDENCE) / 2, (1 + CONFIDENCE) / 2])
-    return float(low), float(high)
+    pseudo = n * np.log(whole) - (n - 1) * np.log(parts)
+    half = float(special.stdtrit(n - 1, (1 + CONFIDENCE) / 2)) * float(np.std(pseudo, ddof=1)) / math.sqrt(n)
+    return float(whole * math.exp(-half)), float(whole * math.exp(half))
 
 
 def budget_test(curves: SeedCurves, *, n_permutations: int = N_PERMUTATIONS, seed: int = 0,
@@ -160,7 +160,7 @@ def budget_test(curves: SeedCurves, *, n_permutations: int = N_PERMUTATIONS, see
     blocks = [int((seeds == s).sum()) for s in np.unique(seeds)]
     min_p = 1 / math.prod(math.factorial(k) for k in blocks[1:])
     p_value = at_least / len(ratios)  # Monte Carlo: the observed labeling is one row, so (1 + hits) / (1 + n)
-    spread = ratio_interval(distances, seeds, labels[0], rng) if interval else None
+    spread = ratio_interval(distances, seeds, labels[0]) if interval else None
     return BudgetTest(float(observed), spread, p_value, float(max(min_p, 1 / len(ratios))), exact, window, n_seeds)
 
 
