@@ -84,7 +84,7 @@ def merge_reports(analyses: Mapping[str, Analysis], alpha: float | None = None) 
     return Summary(
         metrics={t: next((row.metric for row in a.ranking), "none") for t, a in analyses.items()},
         tasks=tasks, contenders=contenders,
-        block=None if block is None else Block(*block),
+        block=None if block is None else Block([n for n in order if n in tested], block[1]),
         family=None if block is None else family_text(len(block[0]), len(block[1]), alpha),
         friedman=friedman_nemenyi(in_order), alpha=alpha,
         profile=Profile(list(TAUS), profile) if block else None, profile_skipped=skipped)

@@ -144,10 +144,10 @@ def write_multi_markdown(merged: Summary, figures: Sequence[Path], out: Path,
     ``links`` maps a task to its own report.md, linked relatively.
     """
     tasks = merged.tasks
-    metrics = sorted(set(merged.metrics.values()))
-    words = names_text([METRIC_WORDS.get(m, m) for m in metrics])
+    metrics = list(dict.fromkeys(merged.metrics.values()))
+    words = METRIC_WORDS.get(metrics[0], metrics[0])
     if len(metrics) > 1:
-        words += " (" + "; ".join(f"{METRIC_WORDS.get(m, m)} on " + ", ".join(
+        words = "each task's ranking value (" + "; ".join(f"{METRIC_WORDS.get(m, m)} on " + ", ".join(
             t for t in tasks if merged.metrics[t] == m) for m in metrics) + ")"
     aware = [n for n, c in merged.contenders.items() if not c.horizon_free]
     lines = ["# EpochBench across tasks: how far does each contender's curve move when only the budget changes?", "",
