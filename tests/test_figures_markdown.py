@@ -80,6 +80,24 @@ def test_golden_osc_lstm_hyperbolic_with_non_positive_smoothing() -> None:
     assert analysis.contenders["H"].decoupling.strict["mean"] is None  # smoothed values go negative
 
 
+@pytest.mark.skipif(not SHARED_PAPER.is_dir(), reason="the paper's curves are not next to this checkout")
+def test_the_paper_curves_summary_puts_e_and_n_apart_and_tests_what_was_measured() -> None:
+    """Issue 25: the summary of the paper's four tasks opened with "Lowest mean rank: E", an artefact of the
+    filter's end points on bit-identical prefixes, and ranked values the per-task reports call not a measurement."""
+    from results.sources.curve_files import load_curves
+
+    frames = load_curves([SHARED_PAPER]).frames
+    merged = merge_reports({task: analyze_curves(frame) for task, frame in frames.items()})
+    for name in ("E", "N"):
+        contender = merged.contenders[name]
+        assert contender.horizon_free and set(contender.status.values()) == {"prefix-shared"}
+    unmeasured = {n: [t for t, s in c.status.items() if s == "not a measurement"] for n, c in merged.contenders.items()}
+    assert unmeasured == {"EH": ["OSC_LSTM"], "H": ["Integral_MLP", "OSC_LSTM"], "P": ["Integral_MLP", "OSC_LSTM"],
+                          "C": ["Integral_MLP", "Integral_TF", "OSC_LSTM"], "E": [], "N": []}
+    assert merged.block == Block(["EH", "H", "P"], ["CIFAR10_CNN", "Integral_TF"])
+    assert merged.friedman is not None and merged.friedman.p_value == pytest.approx(math.exp(-2))  # chi-squared 4
+
+
 @pytest.mark.slow
 def test_analyze_our_curves_with_diverged_run(tmp_path: Path) -> None:
     curves = synthetic_curves()
