@@ -624,13 +624,34 @@ class RunReport:
 
 # -- The cross-task summary (results.summary) --------------------------------------------------------------------
 
+MEASURED, PREFIX_SHARED, NOT_A_MEASUREMENT, NOT_RUN, UNDEFINED = (
+    "measured", "prefix-shared", "not a measurement", "not run", "undefined")  # TaskRanks.status
+
+
 @dataclass(frozen=True)
 class TaskRanks:
-    """One contender across tasks."""
+    """One contender across tasks: its sizes, and its ranks where it is tested."""
 
-    values: dict[str, float | None] = doc("per task, its ranking value (null where not run or undefined)")
-    ranks: dict[str, float | None] = doc("per task, its rank among the contenders with a value on every task")
-    mean_rank: float | None = doc("mean over tasks (null unless ranked on every task)")
+    horizon_free: bool = doc("its LR at each step ignores the run's length (the registry says so, or for a name "
+                             "outside it, its runs are prefix-shared): the budget changes nothing in its schedule, so "
+                             "it is reported apart and never ranked")
+    values: dict[str, float | None] = doc("per task, its size: the task's ranking value; exactly 0 where "
+                                          "prefix-shared; null where not run, undefined or not a measurement")
+    status: dict[str, str] = doc('per task, what the value is: "measured"; "prefix-shared" (every longer run '
+                                 'repeats the shorter one bit for bit: 0 by construction, not ranked); "not a '
+                                 'measurement" (the paper pipeline\'s seed-mean decoupling with a budget pair '
+                                 'smoothed to a loss <= 0: no distance, not ranked); "not run"; "undefined"')
+    ranks: dict[str, float | None] = doc("per task, its rank within ``block`` (1 = moves least; null outside it)")
+    mean_rank: float | None = doc("mean over the block's tasks (null outside the block)")
+
+
+@dataclass(frozen=True)
+class Block:
+    """What the ranks, the tests and the profile use: horizon-aware contenders measured on the same tasks."""
+
+    contenders: list[str] = doc("the contenders, each measured on every task of the block")
+    tasks: list[str] = doc("the tasks (results.stats.across_tasks.complete_block: the most measurements, "
+                           "3 contenders or more preferred)")
 
 
 @dataclass(frozen=True)
@@ -647,8 +668,8 @@ class Friedman:
 
 @dataclass(frozen=True)
 class Profile:
-    """The performance profile: per contender, the fraction of tasks on which its sensitivity is within tau times
-    the best one."""
+    """The performance profile: per contender of the block, the fraction of its tasks on which its size is within
+    tau times the block's smallest there."""
 
     taus: list[float] = doc("the factors tau")
     fractions: dict[str, list[float]] = doc("per contender (its own key), the fraction at each tau", inline=True)
@@ -658,17 +679,18 @@ class Profile:
 class Summary:
     """summary.json: several analyses merged (results.summary.merge_reports)."""
 
-    metric: str = doc('what is ranked: "ranking value" (each analysis\' shift, or seed-mean decoupling)')
+    metrics: dict[str, str] = doc('per task, what its sizes are: its ranking metric ("movement", or "seed_mean" for '
+                                  "the paper pipeline's seed-mean decoupling)")
     tasks: list[str] = doc("the tasks merged")
-    contenders: dict[str, TaskRanks] = doc("per contender, lowest mean rank first")
-    missing: dict[str, list[str]] = doc("per contender without a value on some task, those tasks")
-    not_measured: dict[str, list[str]] = doc("per contender, the tasks (among ``missing``) whose ranking value is the "
-                                             "paper pipeline's number with a budget pair smoothed to a loss <= 0: "
-                                             "not a measurement, so not ranked")
-    friedman: Friedman | None = doc("null below 3 contenders or 2 tasks, or when every task ties")
+    contenders: dict[str, TaskRanks] = doc("per contender: the block's by mean rank, then the other horizon-aware "
+                                           "ones, then the horizon-free ones")
+    block: Block | None = doc("the horizon-aware contenders and tasks ranked and tested (null when no 2 of them are "
+                              "measured on the same 2 tasks)")
+    family: str | None = doc("the tests' family in words (null without a block)")
+    friedman: Friedman | None = doc("null below 3 contenders or 2 tasks in the block, or when every task ties")
     alpha: float = doc("the Nemenyi level")
-    profile: Profile = doc("the performance profile")
-    profile_skipped: list[str] = doc("tasks without a positive best value")
+    profile: Profile | None = doc("the performance profile over the block (null without one)")
+    profile_skipped: list[str] = doc("the block's tasks without a positive smallest value")
 
 
 ROOTS = (RunReport, AnalysisFile, Summary)  # what is written as a file: report.json, analysis.json, summary.json

@@ -51,6 +51,8 @@ SCHEMA_VERSION = 10  # 2: adds analysis, training_time_s and the curves.csv stat
 # 10: the headline size in rerun units: per contender movement (replaces shift), ranking metric "movement", the
 # comparisons on log(movement ratio), top_pair with evidence and planning_effect (seeds_needed simulated for the
 # exact sign-flip test); method: movement, movement_ci, seeds_needed (shift_ci gone)
+# and summary.json ranks only measurements: per contender horizon_free and status (replacing missing and
+# not_measured), block and family; profile over the block (null without one); metric -> metrics per task
 CURVE_COLUMNS = ["scheduler", "budget", "seed", "epoch", "lr", "train_loss", "val_loss"]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import KW_ONLY, dataclass
+from dataclasses import KW_ONLY, dataclass, replace
 from typing import Any
 
 from optuna.distributions import IntDistribution
@@ -60,6 +60,17 @@ class SchedulerSpec(Tunable):
         """LR after ``t`` scheduler steps; steps past the horizon hold the final value."""
         horizon = self.horizon(budget)
         return self.shape(min(t, horizon), horizon, budget.lr, **values)
+
+    @property
+    def horizon_free(self) -> bool:
+        """Whether the LR at each step ignores the run's length once the parameters are fixed (a tuned run keeps
+        its values at every budget): then runs of any budget agree step for step, as LR-free optimizers declare
+        (LRFreeSpec.horizon_free). Checked on the defaults at the first of CHECK_BUDGETS against twice its
+        length: N, E, S, CY and CR; a warm-up or decay over a fraction of the run (P, C, H, ...) is not."""
+        short = CHECK_BUDGETS[0]
+        values = self.resolve(short)
+        return all(self.lr_at(t, short, values) == self.lr_at(t, replace(short, epochs=2 * short.epochs), values)
+                   for t in range(self.horizon(short)))
 
     def param(self, name: str) -> Param:
         for p in self.params:

@@ -15,9 +15,9 @@ from scipy.signal import savgol_coeffs
 from typer.testing import CliRunner
 
 from results.analysis import analyze_curves
-from results.records import Analysis, PaperValue, from_json
+from results.records import Analysis, Block, PaperValue, from_json
 from results.report.markdown import verdict
-from results.stats.across_tasks import performance_profile
+from results.stats.across_tasks import complete_block, performance_profile
 from results.summary import merge_reports
 from run_all import app
 from tests.processes import HANG_SECONDS
@@ -80,6 +80,24 @@ def test_golden_osc_lstm_hyperbolic_with_non_positive_smoothing() -> None:
     assert analysis.contenders["H"].decoupling.strict["mean"] is None  # smoothed values go negative
 
 
+@pytest.mark.skipif(not SHARED_PAPER.is_dir(), reason="the paper's curves are not next to this checkout")
+def test_the_paper_curves_summary_puts_e_and_n_apart_and_tests_what_was_measured() -> None:
+    """Issue 25: the summary of the paper's four tasks opened with "Lowest mean rank: E", an artefact of the
+    filter's end points on bit-identical prefixes, and ranked values the per-task reports call not a measurement."""
+    from results.sources.curve_files import load_curves
+
+    frames = load_curves([SHARED_PAPER]).frames
+    merged = merge_reports({task: analyze_curves(frame) for task, frame in frames.items()})
+    for name in ("E", "N"):
+        contender = merged.contenders[name]
+        assert contender.horizon_free and set(contender.status.values()) == {"prefix-shared"}
+    unmeasured = {n: [t for t, s in c.status.items() if s == "not a measurement"] for n, c in merged.contenders.items()}
+    assert unmeasured == {"EH": ["OSC_LSTM"], "H": ["Integral_MLP", "OSC_LSTM"], "P": ["Integral_MLP", "OSC_LSTM"],
+                          "C": ["Integral_MLP", "Integral_TF", "OSC_LSTM"], "E": [], "N": []}
+    assert merged.block == Block(["EH", "H", "P"], ["CIFAR10_CNN", "Integral_TF"])
+    assert merged.friedman is not None and merged.friedman.p_value == pytest.approx(math.exp(-2))  # chi-squared 4
+
+
 @pytest.mark.slow
 def test_analyze_our_curves_with_diverged_run(tmp_path: Path) -> None:
     curves = synthetic_curves()
@@ -140,20 +158,31 @@ def _report(values: dict[str, float]) -> Analysis:
 
 
 def test_merge_reports_ranks_only_on_shared_tasks_and_gives_a_performance_profile() -> None:
-    """C has no value on t1: it is named with the task it misses, not ranked on t2 alone (today's summary averaged
+    """C has no value on t1: it is named with the task it misses, not ranked on t2 alone (a summary once averaged
     ranks over different task sets); A and B are ranked among themselves on both."""
     merged = merge_reports({"t1": _report({"A": 1.0, "B": 2.0}), "t2": _report({"A": 4.0, "B": 2.0, "C": 1.0})})
     assert merged.contenders["A"].ranks == {"t1": 1.0, "t2": 2.0}
     assert merged.contenders["B"].ranks == {"t1": 2.0, "t2": 1.0}
     assert merged.contenders["C"].ranks == {"t1": None, "t2": None}
+    assert merged.contenders["C"].status == {"t1": "not run", "t2": "measured"}
     assert [(n, c.mean_rank) for n, c in merged.contenders.items()] == [("A", 1.5), ("B", 1.5), ("C", None)]
-    assert merged.missing == {"C": ["t1"]} and merged.friedman is None  # 2 contenders: no Friedman test
+    assert merged.block == Block(["A", "B"], ["t1", "t2"]) and merged.friedman is None  # 2 contenders: no test
     profile, skipped = performance_profile({"A": {"t1": 1.0, "t2": 5.0}, "B": {"t1": 2.0, "t2": 2.0}},
                                            taus=(1.0, 2.0, 3.0))
     # A: best on t1, 2.5 x the best on t2; B: 2 x the best on t1, best on t2
     assert profile == {"A": [0.5, 0.5, 1.0], "B": [0.5, 1.0, 1.0]} and skipped == []
     assert performance_profile({"A": {"t": -1.0}}, taus=(1.0,)) == ({"A": [0.0]}, ["t"])
 
+
+def test_the_complete_block_has_the_most_measurements_3_contenders_first() -> None:
+    """t1 measures A, B, C, D; t2 A, B, C; t3 A, B; t4 A, B. A and B on all four tasks (8 cells) beat A, B, C on
+    t1 and t2 (6 cells), but the test needs 3 contenders, so those come first; one task is no block."""
+    measured = {"t1": ["A", "B", "C", "D"], "t2": ["A", "B", "C"], "t3": ["A", "B"], "t4": ["B", "A"]}
+    assert complete_block(measured) == (["A", "B", "C"], ["t1", "t2"])
+    assert complete_block({t: m for t, m in measured.items() if t != "t2"}) == (["A", "B"], ["t1", "t3", "t4"])
+    assert complete_block({"t1": ["A", "B", "C"], "t2": ["A", "B", "D"], "t3": ["C", "D"]}) == (["A", "B"],
+                                                                                              ["t1", "t2"])
+    assert complete_block({"t1": ["A", "B", "C"]}) is None and complete_block({"t1": ["A"], "t2": ["A"]}) is None
 
 @pytest.mark.slow
 def test_analyze_folder_with_several_groups_writes_a_cross_task_summary(tmp_path: Path) -> None:
@@ -235,22 +264,24 @@ def test_friedman_false_alarms_at_the_stated_rate_when_no_contender_differs() ->
     assert abs(rejected - 0.05) <= 3 * math.sqrt(0.05 * 0.95 / 400)
 
 
-def test_tasks_that_tie_every_contender_give_no_friedman_test_and_the_profile_uses_sensitivity(tmp_path: Path) -> None:
-    """Prefix-shared schedules have a shift of exactly 0 on every task: Friedman's statistic is 0/0 (no test, and
-    summary.json still writes), and the profile, which needs ratios to the best, uses the positive decoupling."""
-    def report(sensitivities: dict[str, float]) -> Analysis:
-        return from_json(Analysis, {"contenders": {n: {"sensitivity": {"value": v}} for n, v in sensitivities.items()},
-                                    "ranking": [{"name": n, "value": 0.0} for n in sensitivities]})
-
+def test_horizon_free_contenders_alone_give_sizes_and_no_test(tmp_path: Path) -> None:
+    """N, E and S ignore the run's length: never ranked, so three tasks of them alone give their sizes, no block, no
+    Friedman test and no profile (summary.json and report.md still write)."""
     from results.report.summary import write_summary
 
-    tasks = {f"t{i}": report({"N": 0.01, "E": 0.02 + i / 100, "S": 0.03}) for i in range(3)}
+    tasks = {f"t{i}": _report({"N": 0.01, "E": 0.02 + i / 100, "S": 0.03}) for i in range(3)}
     merged = merge_reports(tasks)
-    assert merged.friedman is None and merged.profile_skipped == []
-    assert merged.profile.fractions["N"][0] == 1.0  # the best on every task at tau = 1
+    assert all(c.horizon_free and c.mean_rank is None for c in merged.contenders.values())
+    assert merged.block is None and merged.friedman is None and merged.profile is None
+    assert merged.contenders["E"].values == {"t0": 0.02, "t1": 0.03, "t2": 0.04}
     write_summary(tasks, {}, tmp_path)
     assert json.loads((tmp_path / "summary.json").read_text())["friedman"] is None
-    assert "No Friedman test" in (tmp_path / "report.md").read_text()
+    text = (tmp_path / "report.md").read_text()
+    assert "- Horizon-free, reported apart and never ranked (the LR at each step ignores the run's length, so a size " \
+           "above 0 is what a rerun moves, not the budget): N 0.01 on t0, 0.01 on t1, 0.01 on t2; E 0.02 on t0, " \
+           "0.03 on t1, 0.04 on t2; S 0.03 on t0, 0.03 on t1, 0.03 on t2." in text
+    assert "No ranks and no tests: no 2 horizon-aware contenders are measured on the same 2 tasks." in text
+    assert not (tmp_path / "plots").exists()
 
 
 def test_the_opening_gives_the_outcome_and_what_the_seeds_could_separate() -> None:
@@ -282,8 +313,8 @@ def _seed_means(curves: dict[str, dict[int, list[float]]]) -> pd.DataFrame:
 
 def test_the_summary_counts_prefix_shared_runs_as_0_and_leaves_out_what_is_not_a_measurement() -> None:
     """E's 32-epoch curve repeats its 16-epoch one, yet the filter's raw end points give the paper's decoupling a
-    value above 0: the summary counts it as exactly 0. J's curve is smoothed to a loss <= 0 on t1 (SG-9 on a spike
-    every 8 epochs): not a measurement there, so J is left out of the ranks and named with the reason."""
+    value above 0: the summary counts it as exactly 0, by construction. J's curve is smoothed to a loss <= 0 on t1
+    (SG-9 on a spike every 8 epochs): not a measurement there, so C and J share no 2 tasks and nothing is ranked."""
     long = list(np.linspace(1.0, 0.2, 32) ** 2)
     jagged = ([1.0] + [1e-3] * 7) * 4
     shared = {16: long[:16], 32: long}
@@ -296,5 +327,68 @@ def test_the_summary_counts_prefix_shared_runs_as_0_and_leaves_out_what_is_not_a
     assert analyses["t1"].contenders["J"].prefix_shared is False
     merged = merge_reports(analyses)
     assert merged.contenders["E"].values == {"t1": 0.0, "t2": 0.0}
-    assert merged.not_measured == {"J": ["t1"]} and merged.missing == {"J": ["t1"]}
-    assert [(n, c.mean_rank) for n, c in merged.contenders.items()] == [("E", 1.0), ("C", 2.0), ("J", None)]
+    assert merged.contenders["E"].status == {"t1": "prefix-shared", "t2": "prefix-shared"}
+    assert merged.contenders["J"].status == {"t1": "not a measurement", "t2": "measured"}
+    assert merged.contenders["J"].values["t1"] is None and merged.block is None
+    assert [(n, c.horizon_free) for n, c in merged.contenders.items()] == [("C", False), ("J", False), ("E", True)]
+
+
+def _scaled(k: float) -> dict[int, list[float]]:
+    """A linear curve at 16 epochs and (1 + k) times it at 32: SG-9 keeps a line, so the decoupling is exactly
+    |x - (1 + k) x| / (x + (1 + k) x) = k / (2 + k)."""
+    line = list(np.linspace(1.0, 0.5, 32))
+    return {16: line[:16], 32: [(1 + k) * v for v in line]}
+
+
+def test_the_summary_ranks_and_tests_only_measured_horizon_aware_contenders(tmp_path: Path) -> None:
+    """Three tasks of seed-mean curves. N repeats its 16-epoch curve at 32 (prefix-identical; the filter's raw end
+    points give the paper's number 0.000214 on every task): 0 by construction, apart. P's t3 curve is smoothed to a
+    loss <= 0: not a measurement. Sizes k / (2 + k): t1 H 0.1, C 0.2, P 0.3; t2 C 0.1, H 0.2, P 0.3; t3 C 0.1,
+    H 0.2. H, C, P on t1, t2 (6 cells, 3 contenders) is the block, not C, H on all three (6 cells, 2 contenders).
+    Ranks: t1 H 1, C 2, P 3; t2 C 1, H 2, P 3; mean ranks H 1.5, C 1.5, P 3. Friedman (k = 3, N = 2): rank sums
+    3, 3, 6, chi-squared 12 / (2 * 3 * 4) * (9 + 9 + 36) - 3 * 2 * 4 = 3, p = exp(-3 / 2) (2 df). Profile: on t1
+    C is 1.909 x H (0.2 / 2.2 against 0.1 / 2.1), P 2.739 x; on t2 the same with C and H swapped."""
+    from results.report.summary import write_summary
+    from results.stats.across_tasks import TAUS
+
+    jagged = ([1.0] + [1e-3] * 7) * 4
+    spiky = {16: jagged[:16], 32: [1.01 * v for v in jagged]}
+    bent = list(1 / np.linspace(1.0, 8.0, 32) ** 2)
+    n = {16: bent[:16], 32: bent}
+    tasks = {"t1": {"N": n, "H": _scaled(0.1), "C": _scaled(0.2), "P": _scaled(0.3)},
+             "t2": {"N": n, "H": _scaled(0.2), "C": _scaled(0.1), "P": _scaled(0.3)},
+             "t3": {"N": n, "H": _scaled(0.2), "C": _scaled(0.1), "P": spiky}}
+    analyses = {task: analyze_curves(_seed_means(curves)) for task, curves in tasks.items()}
+    assert analyses["t1"].contenders["N"].sensitivity.value == pytest.approx(2.14e-4, rel=0.01)
+    merged = merge_reports(analyses, alpha=0.05)
+    assert merged.contenders["H"].values == {"t1": pytest.approx(0.1 / 2.1), "t2": pytest.approx(0.2 / 2.2),
+                                             "t3": pytest.approx(0.2 / 2.2)}
+    assert merged.contenders["P"].status == {"t1": "measured", "t2": "measured", "t3": "not a measurement"}
+    assert merged.contenders["N"].values == {"t1": 0.0, "t2": 0.0, "t3": 0.0} and merged.contenders["N"].horizon_free
+    assert merged.block == Block(["H", "C", "P"], ["t1", "t2"])  # in the order the curves name them
+    assert [(name, c.mean_rank) for name, c in merged.contenders.items()] == [("H", 1.5), ("C", 1.5), ("P", 3.0),
+                                                                              ("N", None)]
+    assert merged.contenders["H"].ranks == {"t1": 1.0, "t2": 2.0, "t3": None}
+    friedman = merged.friedman
+    assert friedman is not None and friedman.contenders == ["H", "C", "P"] and friedman.tasks == ["t1", "t2"]
+    assert friedman.statistic == pytest.approx(3.0) and friedman.p_value == pytest.approx(math.exp(-1.5))
+    assert merged.family == ("the 3 horizon-aware contenders measured on the same 2 tasks: one Friedman test over "
+                             "their ranks, then Nemenyi's test over their 3 pairs, family-wise at 0.05")
+    ratio = (0.2 / 2.2) / (0.1 / 2.1)
+    assert merged.profile is not None and set(merged.profile.fractions) == {"C", "H", "P"}
+    assert merged.profile.fractions["H"] == [0.5 if tau < ratio else 1.0 for tau in TAUS]
+    assert merged.profile.fractions["P"] == [0.0 if tau < 0.3 / 2.3 / (0.1 / 2.1) else 1.0 for tau in TAUS]
+    write_summary(analyses, {}, tmp_path)
+    lines = (tmp_path / "report.md").read_text().splitlines()
+    assert lines[4].startswith("- **Horizon-free: N is 0 by construction on every task** (the LR at each step")
+    assert lines[5].startswith("- Horizon-aware: H, C and P (the LR at each step depends on the run's length")
+    assert lines[6] == ("- Left out of the ranks, tests and profile, not a measurement (the paper pipeline's seed-mean "
+                        "decoupling with a budget pair smoothed to a loss <= 0, where the formula is no distance): P "
+                        "on t3.")
+    assert lines[8:14] == ["| contender | schedule | t1 | t2 | t3 |", "|---|---|---|---|---|",
+                           "| H | horizon-aware | 0.0476 | 0.0909 | 0.0909 |",
+                           "| C | horizon-aware | 0.0909 | 0.0476 | 0.0476 |",
+                           "| P | horizon-aware | 0.13 | 0.13 | not a measurement |",
+                           "| N | horizon-free | 0 by construction | 0 by construction | 0 by construction |"]
+    assert "Friedman test over 2 tasks and 3 contenders: chi-squared 3, p = 0.22. Above 0.05" in "\n".join(lines)
+    assert links_resolve(tmp_path / "report.md") == ["plots/performance_profile.png", "plots/critical_difference.png"]

@@ -3,7 +3,7 @@
 ``tests/fixtures/golden-run`` holds the storage and every output of GOLDEN_COMMAND (run with
 ``--out golden-run --data-dir data``): the storage, curves.csv and transfer.csv as commit e68766f
 wrote them, the report files as the current code writes them from that storage (each change to them
-is a commit of its own that says why: schema 7's renames, 8's transfer, 9's outcome, PNGs without
+is a commit of its own that says why: schema 7's renames, 8's transfer, 9's outcome, 10's version number, PNGs without
 the matplotlib version). Rebuilding the report from that storage must give the same bytes in every
 file (report.json, curves.csv, transfer.csv, report.md, each PNG); retraining the command from
 scratch must give the same bytes too, less the environment and the timings. The retrain holds on

@@ -128,3 +128,23 @@ def test_invalid_parameters_are_named_in_one_line(code, params, budget, fragment
         get_scheduler(code).validate({**get_scheduler(code).defaults(budgets[0]), **params}, budgets)
     assert fragment in str(err.value)
     assert "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("name", [*SCHEDULERS, *LR_FREE])
+def test_horizon_free_is_what_prefix_sharing_finds(name: str) -> None:
+    """The summary reports horizon-free contenders apart (schedulers.recipes.horizon_free): a schedule is one exactly
+    when the runner would share a 10-epoch run with a 20-epoch one (their traces agree over the first 10 epochs, the
+    tuned values kept); an LR-free optimizer says so itself (Schedule-Free's warm-up is a fraction of the run)."""
+    from schedulers.recipes import horizon_free, make_recipe
+
+    recipe = make_recipe(name, steps_per_epoch=4)
+    short, long = recipe.schedule_trace(recipe.defaults(10), 10), recipe.schedule_trace(recipe.defaults(10), 20)
+    shared = short is not None and long is not None and long[:10] == short
+    assert horizon_free(name) is shared
+
+
+def test_the_horizon_free_contenders_and_a_name_outside_the_registry() -> None:
+    from schedulers.recipes import horizon_free
+
+    assert {n for n in [*SCHEDULERS, *LR_FREE] if horizon_free(n)} == {"N", "E", "S", "CY", "CR", "Prodigy", "DAdapt"}
+    assert horizon_free("plugin-recipe") is None

@@ -16,7 +16,9 @@ LEGACY = ROOT / "tests" / "fixtures" / "legacy-run"  # a stored smoke run of N a
 
 
 @pytest.mark.slow
-def test_several_runs_merge_into_ranks_and_a_performance_profile(tmp_path: Path) -> None:
+def test_several_runs_merge_into_sizes_with_the_horizon_free_apart(tmp_path: Path) -> None:
+    """The legacy run's N is prefix-shared (0 by construction, horizon-free, reported apart) and H is the one
+    horizon-aware contender: the summary gives each run's sizes and ranks nothing (a test needs two or more)."""
     for name in ("first", "second"):
         shutil.copytree(LEGACY, tmp_path / name)
     done = run_process("report", "first", "second", "--out", "merged", cwd=tmp_path)
@@ -24,17 +26,17 @@ def test_several_runs_merge_into_ranks_and_a_performance_profile(tmp_path: Path)
     merged = json.loads((tmp_path / "merged" / "summary.json").read_text())
     assert merged["tasks"] == ["first", "second"]  # same project twice: labelled by folder
     per_run = json.loads((tmp_path / "merged" / "first" / "report.json").read_text())["analysis"]
-    ranking = [row["name"] for row in per_run["ranking"]]
-    for name, row in merged["contenders"].items():
-        rank = float(ranking.index(name) + 1)  # no ties between the two legacy values
-        assert row["ranks"] == {"first": rank, "second": rank} and row["mean_rank"] == rank
-    # N's same-seed curves coincide over the shared prefix (decoupling 0): a ratio to a best of 0 is
-    # undefined, so both tasks are left out of the profile and named.
-    assert ranking[0] == "N" and per_run["contenders"]["N"]["sensitivity"]["value"] == 0.0
-    assert merged["profile_skipped"] == ["first", "second"]
+    shift = {row["name"]: row["value"] for row in per_run["ranking"]}["H"]
+    assert merged["contenders"]["H"] == {"horizon_free": False, "values": {"first": shift, "second": shift},
+                                         "status": {"first": "measured", "second": "measured"},
+                                         "ranks": {"first": None, "second": None}, "mean_rank": None}
+    assert merged["contenders"]["N"]["status"] == {"first": "prefix-shared", "second": "prefix-shared"}
+    assert merged["contenders"]["N"]["horizon_free"] and merged["block"] is None and merged["profile"] is None
     text = (tmp_path / "merged" / "report.md").read_text()
+    assert "- **Horizon-free: N is 0 by construction on every task**" in text
     links = re.findall(r"\]\(([^)]+)\)", text)
-    assert "plots/performance_profile.png" in links and all((tmp_path / "merged" / link).is_file() for link in links)
+    assert links == ["first/report.md", "second/report.md"]
+    assert all((tmp_path / "merged" / link).is_file() for link in links)
 
 
 @pytest.mark.parametrize("target, message", REPORT_OF_NOTHING)

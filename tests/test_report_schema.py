@@ -1,4 +1,4 @@
-"""report.json and curves.csv pinned exactly (schema version 8), and their summary numbers tied to their definitions.
+"""report.json and curves.csv pinned exactly (schema version 10), and their summary numbers tied to their definitions.
 
 One tiny osc run of two schedulers at budgets 1 and 2 with two seeds feeds every test. A change to
 the published schema must change these lists (and SCHEMA_VERSION) on purpose, never by accident.
@@ -62,7 +62,7 @@ def run(tmp_path_factory, one_torch_thread) -> tuple[dict, list[dict[str, str]],
 def test_report_json_keys_are_exactly_schema_6(run) -> None:
     report, _, _ = run
     assert list(report) == TOP_LEVEL
-    assert report["schema_version"] == 9
+    assert report["schema_version"] == 10
     assert report["transfer"] is None  # no --transfer-grid (its keys: tests/test_transfer_runs.py)
     assert report["faults"] == {} and report["environment"]["run_devices"] == {"cpu": 10}  # 1 trial + 4 runs each
     # Phase 2 epochs: budgets 1 and 2 x 2 seeds planned; the 2-epoch runs continue the 1-epoch ones.

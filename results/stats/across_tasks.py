@@ -1,11 +1,11 @@
-"""Tests across tasks: Friedman with Nemenyi's post-hoc test (Demsar 2006) on per-task ranks, and an
-AlgoPerf-style performance profile."""
+"""Tests across tasks: the complete block they need, Friedman with Nemenyi's post-hoc test (Demsar 2006) on
+per-task ranks, and an AlgoPerf-style performance profile."""
 
 from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 from scipy import stats
@@ -13,6 +13,30 @@ from scipy import stats
 from results.records import Friedman
 
 TAUS = tuple(float(t) for t in np.round(np.geomspace(1.0, 1e4, 81), 6))  # factors of the best: decoupling spans decades
+
+
+def complete_block(measured: Mapping[str, Sequence[str]]) -> tuple[list[str], list[str]] | None:
+    """The contenders and tasks (in the given orders) with every contender measured on every task, the most
+    measurements of any such block: Friedman's test ranks complete blocks only, and a value filled in or a
+    contender ranked on fewer tasks would compare unlike things. ``measured`` maps a task to its measured
+    contenders. Blocks of 3 or more contenders come first (the test needs 3), then the most cells, the most
+    tasks; None below 2 contenders on 2 tasks. Every largest block is some tasks' shared contenders, so the
+    candidates are the intersections of the tasks' sets (few, however many tasks or contenders).
+    """
+    order = list(dict.fromkeys(n for names in measured.values() for n in names))
+    candidates: set[frozenset[str]] = set()
+    for names in map(frozenset, measured.values()):
+        candidates |= {names} | {names & c for c in candidates}
+    best: tuple[tuple[bool, int, int, list[int]], list[str], list[str]] | None = None
+    for names in candidates:
+        tasks = [t for t, there in measured.items() if names <= set(there)]
+        if len(names) < 2 or len(tasks) < 2:
+            continue
+        ranked = [-order.index(n) for n in sorted(names, key=order.index)]  # ties: the earlier contenders
+        key = (len(names) >= 3, len(names) * len(tasks), len(tasks), ranked)
+        if best is None or key > best[0]:
+            best = (key, sorted(names, key=order.index), tasks)
+    return None if best is None else (best[1], best[2])
 
 
 def friedman_nemenyi(values: Mapping[str, Mapping[str, float]]) -> Friedman | None:

@@ -10,6 +10,7 @@ from schedulers.recipes.registry import (
     check_new_contender,
     contender_names,
     family_of,
+    horizon_free,
     make_recipe,
     register_recipe,
     register_schedule,
@@ -17,5 +18,5 @@ from schedulers.recipes.registry import (
 from schedulers.recipes.scheduled import ScheduledRecipe, schedule_params
 
 __all__ = ["OPTIMIZERS", "RECIPES", "Batches", "LRFreeRecipe", "Recipe", "ScheduledRecipe", "check_new_contender",
-           "check_optimizer", "contender_names", "family_of", "make_recipe", "recalibrate_batchnorm", "register_recipe",
-           "register_schedule", "schedule_params", "weight_decay"]
+           "check_optimizer", "contender_names", "family_of", "horizon_free", "make_recipe", "recalibrate_batchnorm",
+           "register_recipe", "register_schedule", "schedule_params", "weight_decay"]

@@ -63,6 +63,14 @@ def family_of(name: str) -> str:
     return LR_FREE_FAMILY if name in LR_FREE else "other"
 
 
+def horizon_free(name: str) -> bool | None:
+    """Whether a contender's LR at each step ignores the run's length (SchedulerSpec.horizon_free,
+    LRFreeSpec.horizon_free); None for names outside the registry (plugin recipe kinds)."""
+    if name in SCHEDULERS:
+        return SCHEDULERS[name].horizon_free
+    return LR_FREE[name].horizon_free if name in LR_FREE else None
+
+
 def make_recipe(name: str, *, steps_per_epoch: int, optimizer: str = "AdamW", lr: float = DEFAULT_LR,
                 infimum_lr: float = DEFAULT_INFIMUM_LR) -> Recipe:
     """The recipe a study called ``name`` tunes."""
