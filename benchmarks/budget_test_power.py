@@ -12,6 +12,10 @@ it: permutation p-values, Holm-adjusted over the contenders, decided at alpha = 
 (b) One contender has an effect (the shift of its log loss from the smallest to the largest budget,
     in units of the rerun noise sd): how often it is flagged, per effect and number of seeds.
 
+(c) The same power under the three noise kinds of results.stats.simulation.simulated_runs (independent per epoch,
+    AR(1) along epochs, a seed-level offset), with the effect also as its true movement in rerun units (the
+    headline size; results.stats.movement), so one column reads alike whatever the noise.
+
 --quick: 3 studies of 3 contenders with 99 permutations: seconds, to check that it runs (the test
 suite does); its figures mean nothing.
 """
@@ -24,7 +28,7 @@ import time
 import numpy as np
 
 from results import ALPHA
-from results.stats.simulation import flag_rates
+from results.stats.simulation import NOISE_KINDS, flag_rates, true_movement
 
 BUDGETS = (20, 40, 80)
 SEEDS = (3, 5, 10)
@@ -56,6 +60,14 @@ def main() -> None:
         powers = [flag_rates(np.random.default_rng(1000 * seeds + int(10 * effect)), seeds=seeds, effect=effect,
                              **common).power for seeds in SEEDS]
         print(f"{effect:5.1f}  " + "  ".join(f"{p:.2f}" for p in powers))
+    print("\n(c) power per noise kind: kind, effect (noise sd), true movement, then per seeds "
+          + ", ".join(map(str, SEEDS)))
+    for kind in NOISE_KINDS:
+        for effect in EFFECTS[1:]:
+            moved = true_movement(kind=kind, budgets=BUDGETS, effect=effect, seeds=200 if args.quick else 4000)
+            powers = [flag_rates(np.random.default_rng(1000 * seeds + int(10 * effect)), seeds=seeds, effect=effect,
+                                 kind=kind, **common).power for seeds in SEEDS]
+            print(f"{kind:12s}  {effect:4.1f}  {moved:5.2f}  " + "  ".join(f"{p:.2f}" for p in powers))
     print(f"\n{time.perf_counter() - started:.0f} s")
 
 

@@ -41,7 +41,7 @@ from results.stats import movement as moving
 from results.stats import pairwise
 from results.stats import seeds_needed as planning
 from results.stats.budget import INTERVAL_METHOD, METHOD, SeedCurves, budget_test, holm, significant
-from results.stats.detectable import detectable_ratio
+from results.stats.detectable import detectable_movement
 from results.stats.metrics import (
     FinalLosses,
     Predictors,
@@ -187,10 +187,10 @@ def _decide(contenders: dict[str, ContenderAnalysis], alpha: float) -> None:
 
 def _detectable(contenders: dict[str, ContenderAnalysis], runs: Mapping[str, tuple[SeedCurves, list[str]]],
                 alpha: float, seed: int) -> None:
-    """Each tested contender's smallest detectable ratio at Holm's strictest level, alpha / contenders tested."""
+    """Each tested contender's smallest detectable movement at Holm's strictest level, alpha / contenders tested."""
     tests = {n: c.budget_test for n, c in contenders.items() if c.budget_test and c.budget_test.p_value is not None}
     for name, test in tests.items():
-        found = detectable_ratio(runs[name][0], alpha / len(tests), test.min_p, seed)
+        found = detectable_movement(runs[name][0], alpha / len(tests), test.min_p, seed)
         contenders[name] = replace(contenders[name], budget_test=replace(test, detectable=found))
 
 
@@ -310,9 +310,10 @@ def analyze_curves(curves: pd.DataFrame, *, tuning_budget: int | None = None,
         top_pair=None if comparisons is None else _top_pair(ranking, movements, comparisons, alpha, seed),
         method=None if seed_mean_only else {
             "budget_test": METHOD, "budget_test_interval": INTERVAL_METHOD,
-            "detectable": "smallest ratio the budget test flags with 80% power at alpha / contenders tested: the "
-                          "runs with budget labels shuffled within seeds, an effect injected, bisection on its size "
-                          "(20 datasets per step; approximate: from one run's noise, often somewhat optimistic)",
+            "detectable": "smallest movement (rerun units) the budget test flags with a simulated 80% power at alpha / "
+                          "contenders tested: the runs with budget labels shuffled within seeds, an effect injected, "
+                          "bisection on its size (40 datasets per step; optimistic: from one run's seeds, found about "
+                          "half the time on generated studies)",
             "movement": moving.METHOD, "movement_ci": moving.INTERVAL_METHOD,
             "comparisons": pairwise.METHOD, "seeds_needed": planning.METHOD,
             "final_and_per_seed_ci": "t interval of the arithmetic mean over seeds (95%)",

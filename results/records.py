@@ -228,8 +228,9 @@ class BudgetTestResult:
     window: int = doc("epochs compared (the smallest budget)")
     seeds: int = doc("seeds with runs at two or more budgets")
     note: str | None = doc("why a number is null")
-    detectable: float | None = doc("the smallest ratio this run finds with 80% power at Holm's strictest level, "
-                                   "simulated from its own runs (results.stats.detectable); null where not asked "
+    detectable: float | None = doc("the smallest movement (rerun units) the budget test flags with a simulated 80% "
+                                   "power at Holm's strictest level, from its own runs (results.stats.detectable; "
+                                   "optimistic: found about half the time on generated studies); null where not asked "
                                    "for or unreachable with these seeds")
 
 

@@ -53,6 +53,7 @@ def test_budget_test_power() -> None:
     out = run_quick("budget_test_power.py")
     assert len(re.findall(r"^\s+\d+\s+[\d.]+\s+[\d.]+$", out, re.M)) == 3, out  # (a): a row per number of seeds
     assert len(re.findall(r"^\s+[\d.]+(\s+[\d.]+){3}$", out, re.M)) == 4, out  # (b): a row per effect
+    assert len(re.findall(r"^(independent|AR\(1\)|seed level)(\s+[\d.]+){5}$", out, re.M)) == 9, out  # (c)
 
 
 def test_denormals(tmp_path: Path) -> None:

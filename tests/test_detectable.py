@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from results.stats.budget import budget_test
-from results.stats.detectable import detectable_ratio
+from results.stats.detectable import detectable_movement
+from results.stats.movement import movement
 from results.stats.simulation import simulated_curves
 
 BUDGETS = (20, 40, 80)
@@ -14,34 +15,35 @@ LEVEL = 0.05 / 18  # Holm's strictest step over 18 contenders
 
 
 @pytest.mark.slow
-def test_the_detectable_ratio_is_found_about_80_percent_of_the_time() -> None:
-    """The detectable ratio from each of 3 studies' runs with no effect (5 seeds); then, over fresh studies of
-    the same model with effects of known size, the power at the effect whose mean ratio is that one
-    (interpolated). One study's noise moves its answer (the power at it ranged 0.28-0.79 over six studies
-    tried), so the median over three is checked: about 0.8 (0.55-0.95 allows for the simulations' own error)."""
+def test_the_detectable_movement_has_the_power_measured_for_it() -> None:
+    """The detectable movement from each of 3 studies' runs with no effect (5 seeds); then, over fresh studies of
+    the same model with effects of known size, the power at the effect whose mean movement is that one
+    (interpolated). The answer is optimistic: on ten such studies the power at it was 0.29-0.73 (median 0.47,
+    as docs/method.md says), so the median over three is checked between 0.25 and 0.9 — far from the 0.14 the
+    ratio-unit answer once gave, and not the 80% the simulation aims at."""
     rng = np.random.default_rng(20)
     detectable = []
     for k in range(3):
         observed = simulated_curves(rng, seeds=5, budgets=BUDGETS)
-        detectable.append(detectable_ratio(observed, LEVEL, budget_test(observed, interval=False).min_p, seed=k))
-    effects, ratios, powers = (1.0, 1.5, 2.0, 2.5, 3.0), [], []
+        detectable.append(detectable_movement(observed, LEVEL, budget_test(observed, interval=False).min_p, seed=k))
+    effects, sizes, powers = (0.5, 1.0, 1.5, 2.0, 2.5, 3.0), [], []
     for effect in effects:
-        runs = [budget_test(simulated_curves(rng, seeds=5, budgets=BUDGETS, effect=effect), interval=False, seed=k)
-                for k in range(40)]
-        ratios.append(np.mean([r.ratio for r in runs]))
-        powers.append(np.mean([r.p_value <= LEVEL for r in runs]))
-    assert ratios == sorted(ratios) and ratios[0] < min(detectable) and max(detectable) < ratios[-1]
-    assert 0.55 <= np.median(np.interp(detectable, ratios, powers)) <= 0.95
+        studies = [simulated_curves(rng, seeds=5, budgets=BUDGETS, effect=effect) for _ in range(40)]
+        sizes.append(np.mean([movement(c).value for c in studies]))
+        powers.append(np.mean([budget_test(c, interval=False, seed=k).p_value <= LEVEL for k, c in enumerate(studies)]))
+    assert sizes == sorted(sizes) and sizes[0] < min(detectable) and max(detectable) < sizes[-1]
+    assert 0.25 <= np.median(np.interp(detectable, sizes, powers)) <= 0.9
 
 
 def test_too_few_seeds_to_reach_the_level_give_no_detectable_effect() -> None:
     """3 seeds x 3 budgets: the smallest p-value is 1/36, above 0.05/18; no effect size is detectable."""
     curves = simulated_curves(np.random.default_rng(0), seeds=3, budgets=BUDGETS)
     test = budget_test(curves, interval=False)
-    assert test.min_p == pytest.approx(1 / 36) and detectable_ratio(curves, LEVEL, test.min_p) is None
+    assert test.min_p == pytest.approx(1 / 36) and detectable_movement(curves, LEVEL, test.min_p) is None
 
 
 def test_the_answer_is_reproducible_from_its_seed() -> None:
     curves = simulated_curves(np.random.default_rng(1), seeds=4, budgets=BUDGETS)
     test = budget_test(curves, interval=False)
-    assert detectable_ratio(curves, 0.05, test.min_p, seed=3) == detectable_ratio(curves, 0.05, test.min_p, seed=3)
+    first = detectable_movement(curves, 0.05, test.min_p, seed=3)
+    assert first is not None and first == detectable_movement(curves, 0.05, test.min_p, seed=3)

@@ -41,9 +41,10 @@ READINGS = {
                 "contenders whose movement a paired sign-flip test over seeds (jackknife pseudo-values of the log "
                 "ratio) does not separate from this one's after Holm's adjustment over every pair — not shown "
                 "different, which is not the same as shown equal.",
-    "detectable": "Detectable ratio: the ratio to reruns this run would flag with about 80% power, simulated from "
-                  "its own runs (budget labels shuffled within seeds, an effect injected; approximate, and too large "
-                  "when the runs already carry an effect); '-' where these seeds cannot reach the level at all.",
+    "detectable": "Detectable movement: the movement (in rerun units) the budget test would flag with a simulated 80% "
+                  "power, from the contender's own runs (budget labels shuffled within seeds, an effect injected); "
+                  "optimistic — on generated studies a movement this size was found about half the time — and too "
+                  "large when the runs already carry an effect; '-' where these seeds cannot reach the level at all.",
     "final loss": "The validation loss at the end of training for each budget: the mean over seeds with a 95% t "
                   "interval (measured coverage 0.93-0.96 from 3 seeds: docs/method.md); 'change %' compares "
                   "the largest budget with the smallest (positive: the longer training ended worse).",
@@ -209,9 +210,10 @@ def _test_lines(analysis: Analysis) -> list[str]:
         lines.append(f"Not shown sensitive: {', '.join(others)} — which does not show they are insensitive.")
         detectable = [d for n in others if (d := tests[n].detectable) is not None]
         if detectable:
-            lines.append(f"This run would have found an effect of about {fmt(min(detectable), 4)}x to "
-                         f"{fmt(max(detectable), 3)}x the rerun distance with 80% power (simulated per contender from "
-                         "its own runs; approximate, often somewhat optimistic); smaller ones can go unseen.")
+            lines.append(f"The budget test would flag a movement of about {fmt(min(detectable), 3)} to "
+                         f"{fmt(max(detectable), 3)} rerun units with a simulated 80% power (per contender from "
+                         "its own runs; optimistic: on generated studies found about half the time); smaller ones "
+                         "can go unseen.")
     reachable = min(t.min_p for t in tests.values() if t.min_p is not None) * len(tests)
     if reachable > alpha:
         lines.append(f"With {seeds[0]} seeds the smallest adjusted p-value any contender can reach is "
@@ -377,7 +379,7 @@ def _metrics(analysis: Analysis) -> list[str]:
                      c.change_pct, _diverged(c)])
     lines += table(["rank", "contender", "family", "movement" if per_seed else "decoupling",
                     *(["95% interval", "cannot be told apart from", "ratio to reruns", "its interval", "p",
-                       "adjusted p", "sensitive", "detectable ratio", "per-seed decoupling"] if per_seed else []),
+                       "adjusted p", "sensitive", "detectable movement", "per-seed decoupling"] if per_seed else []),
                     "change % (+: worse)", "diverged"], rows)
     if per_seed:
         lines += [READINGS["movement"], "", READINGS["budget test"], "", READINGS["detectable"], ""]

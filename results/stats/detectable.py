@@ -9,11 +9,13 @@ of ``DATASETS`` such datasets that the budget test flags at ``level``; the same 
 (common random numbers), so power grows with d in practice (not guaranteed: a gap |x + d| can shrink
 before it grows) and a bisection finds the smallest d with power >= 80%.
 
-The answer is given in noise-floor units: the mean ratio to reruns (the budget test's statistic) of
-the datasets at that d. Approximate, and from one run's noise: 20 datasets per step leave about
-+-0.09 of sampling error on the power of each step, and on simulated runs with no effect the true
-power at the answer was 0.28-0.79 (median 0.70), so the answer is often somewhat optimistic. Where
-the runs already carry a budget effect, shuffling counts it as noise, which makes the answer larger.
+The answer is given in the headline unit: the mean movement in rerun units (results.stats.movement) of the
+datasets at that d, comparable across contenders and tasks. Approximate, and from one run's noise: 40 datasets
+per step leave about +-0.06 of sampling error on the power of each step, but the larger error is the run's own
+seeds, reused by every dataset: on ten simulated 5-seed studies with no effect (budgets 20/40/80, level 0.05/18)
+the true power at the answer was 0.29-0.73 (median 0.47), so the answer is optimistic — a movement this size
+is found about half the time, not 80%. Where the runs already carry a budget effect, shuffling counts it as
+noise, which makes the answer larger.
 Checked against simulated studies with a known truth in tests/test_detectable.py.
 """
 
@@ -24,9 +26,10 @@ import math
 import numpy as np
 
 from results.stats.budget import SeedCurves, budget_test, distance, smoothed_log
+from results.stats.movement import movement
 
 POWER = 0.8
-DATASETS = 20
+DATASETS = 40
 BISECTIONS = 4
 MOST_DOUBLINGS = 10
 
@@ -62,27 +65,28 @@ class _Simulation:
             self.shuffles.append(dataset)
 
     def power(self, effect: float) -> tuple[float, float]:
-        """Share of the datasets flagged, and their mean ratio to reruns, with ``effect`` injected."""
+        """Share of the datasets flagged, and their mean movement in rerun units, with ``effect`` injected."""
         scale = len(self.budgets) - 1
-        flagged, ratios = 0, []
+        flagged, sizes = 0, []
         for k, dataset in enumerate(self.shuffles):
             injected = {b: {s: (c * math.exp(effect * i / scale)).tolist() for s, c in dataset[b].items()}
                         for i, b in enumerate(self.budgets)}
             test = budget_test(injected, n_permutations=self.n_permutations, seed=k, interval=False)
             flagged += test.p_value is not None and test.p_value <= self.level
-            ratios.append(test.ratio if test.ratio is not None else math.nan)
-        return flagged / len(self.shuffles), float(np.nanmean(ratios))
+            size = movement(injected).value
+            sizes.append(size if size is not None else math.nan)
+        return flagged / len(self.shuffles), float(np.nanmean(sizes))
 
 
-def detectable_ratio(curves: SeedCurves, level: float, min_p: float | None, seed: int = 0) -> float | None:
-    """The smallest ratio to reruns the budget test finds with 80% power at ``level`` (module docstring);
+def detectable_movement(curves: SeedCurves, level: float, min_p: float | None, seed: int = 0) -> float | None:
+    """The smallest movement (in rerun units) the budget test finds with 80% power at ``level`` (module docstring);
     None where no p-value this design can give (``min_p``) reaches the level, or no effect is found."""
     if min_p is None or min_p > level or len(curves) < 2:
         return None
     simulation = _Simulation(curves, level, seed)
     low, high = 0.0, _floor_distance(curves, simulation.window) or 0.01
     for _ in range(MOST_DOUBLINGS):
-        power, ratio = simulation.power(high)
+        power, size = simulation.power(high)
         if power >= POWER:
             break
         low, high = high, 2 * high
@@ -90,9 +94,9 @@ def detectable_ratio(curves: SeedCurves, level: float, min_p: float | None, seed
         return None
     for _ in range(BISECTIONS):
         middle = (low + high) / 2
-        power, middle_ratio = simulation.power(middle)
+        power, middle_size = simulation.power(middle)
         if power >= POWER:
-            high, ratio = middle, middle_ratio
+            high, size = middle, middle_size
         else:
             low = middle
-    return ratio
+    return size

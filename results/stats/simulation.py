@@ -60,16 +60,19 @@ class Rates(NamedTuple):
 
 
 def flag_rates(rng: np.random.Generator, *, studies: int, contenders: int, seeds: int, budgets: Sequence[int],
-               effect: float = 0.0, alpha: float = 0.05, n_permutations: int = 199, shared: float = 0.5) -> Rates:
+               effect: float = 0.0, alpha: float = 0.05, n_permutations: int = 199, shared: float = 0.5,
+               kind: str | None = None) -> Rates:
     """Simulate ``studies`` studies of ``contenders`` contenders each, the first with ``effect`` (none
-    if 0) and the rest with none; test them as the analysis does (Holm over the contenders at ``alpha``)."""
+    if 0) and the rest with none; test them as the analysis does (Holm over the contenders at ``alpha``).
+    ``kind``: runs of ``simulated_runs`` with that noise kind instead of the module's model."""
     alarms = hits = 0
     null_p: list[float] = []
     for _ in range(studies):
         p_values: dict[int, float] = {}
         for index in range(contenders):
-            curves = simulated_curves(rng, seeds=seeds, budgets=budgets, effect=effect if index == 0 else 0.0,
-                                      shared=shared)
+            size = effect if index == 0 else 0.0
+            curves = (simulated_curves(rng, seeds=seeds, budgets=budgets, effect=size, shared=shared) if kind is None
+                      else simulated_runs(rng, kind=kind, seeds=seeds, budgets=budgets, effect=size))
             test = budget_test(curves, n_permutations=n_permutations, seed=int(rng.integers(2**31)), interval=False)
             if test.p_value is None:  # the simulated losses are positive and noisy: only below two seeds
                 raise ValueError(f"the budget test needs two seeds or more ({seeds}: {test.note})")
