@@ -37,7 +37,7 @@ from schedulers.recipes import ScheduledRecipe, contender_names
 from schedulers.registry import SCHEDULERS
 from schedulers.theory import moving_bound, per_sgd_step
 
-SCHEMA_VERSION = 9  # 2: adds analysis, training_time_s and the curves.csv status column; 3: adds epochs;
+SCHEMA_VERSION = 10  # 2: adds analysis, training_time_s and the curves.csv status column; 3: adds epochs;
 # 4: adds the budget tests (analysis: alpha, method; per contender budget_test); 5: adds the pairwise tests
 # (analysis: comparisons, top_pair, ranking metric; per contender shift, log_slope); 6: adds transfer;
 # 7: renames three top-level keys so that none means two things: comparison -> mean_final_val_loss,
@@ -48,6 +48,9 @@ SCHEMA_VERSION = 9  # 2: adds analysis, training_time_s and the curves.csv statu
 # (bound_steps_per_epoch)
 # 9: adds the final-loss outcome (analysis: outcome; per contender seed_slope; method: seed_slope,
 # slope_comparisons, order_ci); final.ci and per_seed.ci become t intervals (were percentile bootstraps)
+# 10: config.transfer_max_octaves (the adaptive transfer grid); transfer: a transfer cost with both optima at the
+# same edge has null numbers (censored "both optima at the same edge"; was a measured-looking 0), each ranking place's
+# tuning_error_lower_bound
 CURVE_COLUMNS = ["scheduler", "budget", "seed", "epoch", "lr", "train_loss", "val_loss"]
 
 

@@ -50,7 +50,7 @@ def _train(ctx: RunContext, recipe: Recipe, params: dict[str, Any], multiplier: 
     if multiplier not in config.transfer_multipliers:  # a grown point: its epochs join the progress once
         ctx.progress.grow(epochs, key=("grown", str(name)))
     scaled = recipe.scale_steps(params, multiplier)
-    assert scaled is not None  # None only where the recipe has no step_param, skipped by the caller
+    assert scaled is not None and recipe.step_param is not None  # the caller skipped recipes without a step size
     try:
         recipe.validate(scaled, list(config.epoch_budgets))
     except InvalidParameter as err:

@@ -33,7 +33,7 @@ BUDGET = ["seeds", "loss", "diverged", "optimum", "regret", "transfer_cost"]
 OPTIMUM = ["multiplier", "lr", "loss", "fit", "at_edge", "multiplier_ci", "lr_ci", "dip"]
 REGRET = ["absolute", "percent", "lower_bound", "ci", "percent_ci", "log", "per_seed_log", "diverged"]
 RANK = ["name", "transfer_cost_percent", "transfer_cost_ci", "regret_percent", "ci", "lower_bound",
-        "tuning_error_percent", "regret_diverged", "diverged", "censored", "tied_with"]
+        "tuning_error_percent", "tuning_error_lower_bound", "regret_diverged", "diverged", "censored", "tied_with"]
 
 
 def args(out: Path, data: Path, grid: str = "0.5,1,2", *extra: str) -> list[str]:
@@ -72,7 +72,7 @@ def test_multiplier_1_is_phase_2s_run_and_is_never_retrained(reference) -> None:
         assert set(lrs) == {best[name]["lr"] * multiplier}
     transfer = report["transfer"]
     assert list(transfer) == TRANSFER and transfer["step_params"] == {"E": "lr", "C": "lr"}
-    assert report["schema_version"] == 9 and list(report["training_time_s"])[-1] == "transfer"
+    assert report["schema_version"] == 10 and list(report["training_time_s"])[-1] == "transfer"
     for name in NAMES:
         assert list(transfer["contenders"][name]) == ["tuned_lr", "budgets", "drift"]
         for detail in transfer["contenders"][name]["budgets"].values():
