@@ -84,10 +84,9 @@ class RunConfig:
     transfer_seeds: int = run_option(0, "Seeds per budget and multiplier in the transfer phase (at most "
                                      "--compare-seeds).", "Protocol", minimum=1, resolved_by="--compare-seeds")
     transfer_max_octaves: float = run_option(
-        0.0, "Transfer phase: grow the grid in rounds up to this many octaves from the tuned step size (x2^-K to "
-        "x2^K): where a budget's lowest loss lies at the grid's edge, the next round trains one grid step beyond it; "
-        "once it lies inside, the points half way (in log) to its neighbours, down to sqrt(2) apart. 0: the grid as "
-        "given.", "Protocol", metavar="K")
+        0.0, "Transfer phase: grow the grid in rounds, up to K octaves from the tuned step size: a grid step past an "
+        "edge where a budget's lowest loss lies, then sqrt(2) steps around it. 0: the grid as given.", "Protocol",
+        metavar="K")
     project: str = run_option("", "Project name.", "Output", resolved_by="task-dataset-model")
     dataset: str | None = run_option(None, _dataset_help, "Task", identity=True, resolved_by="the task's first")
     subset_ratio: float = run_option(1.0, "Seeded fraction of the data in (0, 1].", "Task", identity=True,
