@@ -444,16 +444,26 @@ class TransferCost:
     """At a budget other than the tuning budget: the regret there of the step size optimal at the tuning budget."""
 
     multiplier: float = doc("the tuning budget's optimal multiplier, where the loss is read")
-    percent: float | None = doc("100 (exp(log) - 1) (null: diverged)")
+    percent: float | None = doc("100 (exp(log) - 1) (null: diverged, or both optima at the same edge)")
     percent_ci: list[float] | None = doc("jackknife 95% interval (each seed left out of both budgets)")
-    log: float | None = doc("mean over seeds of the per-seed log cost (null: diverged)")
+    log: float | None = doc("mean over seeds of the per-seed log cost (null: diverged, or both optima at the same "
+                            "edge)")
     per_seed_log: dict[str, float] = doc("per seed, its log loss here at that multiplier minus its own at this "
                                          "budget's optimum")
     seeds: list[int] = doc("the seeds both budgets ran (paired)")
-    censored: str | None = doc('"lower bound": this budget\'s optimum lies beyond the grid (the cost is at least '
-                               'this); "tuning optimum at the edge": the tuning budget\'s does (read at the edge, '
-                               'no direction); null: a point estimate')
+    censored: str | None = doc('"lower bound": this budget\'s optimum lies beyond the grid; "tuning optimum at the '
+                               'edge": the tuning budget\'s does (read at the edge): either way the cost is at least '
+                               'this where the loss is unimodal in log step size; "both optima at the same edge": '
+                               'read there it is 0 by construction, so no number (null); null: a point estimate')
     diverged: bool = doc("a grid point the value needs diverged here: the cost is infinite")
+
+
+SAME_EDGE = "both optima at the same edge"  # TransferCost.censored: no number
+
+
+def cost_is_bound(censored: str | None) -> bool:
+    """Whether a transfer cost censored so (TransferCost.censored) is a lower bound: each censored one with a value."""
+    return censored is not None and censored != SAME_EDGE
 
 
 @dataclass(frozen=True)
@@ -506,6 +516,8 @@ class TransferRank:
     ci: list[float] | None = doc("its jackknife 95% interval")
     lower_bound: bool = doc("the regret is a lower bound (optimum at the grid's edge)")
     tuning_error_percent: float | None = doc("the tuned step size's regret at the tuning budget, percent")
+    tuning_error_lower_bound: bool = doc("the tuning error is a lower bound (the tuning budget's optimum at the "
+                                         "grid's edge)")
     regret_diverged: bool = doc("the tuned step size diverged at the longest budget (infinite regret)")
     diverged: bool = doc("the ranked value is infinite (diverged): ranked last")
     censored: str | None = doc("the ranked value is a bound or read at an edge (TransferCost.censored): not ranked")

@@ -53,6 +53,9 @@ SCHEMA_VERSION = 10  # 2: adds analysis, training_time_s and the curves.csv stat
 # exact sign-flip test); method: movement, movement_ci, seeds_needed (shift_ci gone)
 # and summary.json ranks only measurements: per contender horizon_free and status (replacing missing and
 # not_measured), block and family; profile over the block (null without one); metric -> metrics per task
+# and config.transfer_max_octaves (the adaptive transfer grid); transfer: a transfer cost with both optima at the
+# same edge has null numbers (censored "both optima at the same edge"; was a measured-looking 0), each ranking place's
+# tuning_error_lower_bound
 CURVE_COLUMNS = ["scheduler", "budget", "seed", "epoch", "lr", "train_loss", "val_loss"]
 
 

@@ -83,6 +83,10 @@ class RunConfig:
         parse=lambda text: tuple(parse_multipliers(text)), resolved_by="off")
     transfer_seeds: int = run_option(0, "Seeds per budget and multiplier in the transfer phase (at most "
                                      "--compare-seeds).", "Protocol", minimum=1, resolved_by="--compare-seeds")
+    transfer_max_octaves: float = run_option(
+        0.0, "Transfer phase: grow the grid in rounds, up to K octaves from the tuned step size: a grid step past an "
+        "edge where a budget's lowest loss lies, then sqrt(2) steps around it. 0: the grid as given.", "Protocol",
+        metavar="K")
     project: str = run_option("", "Project name.", "Output", resolved_by="task-dataset-model")
     dataset: str | None = run_option(None, _dataset_help, "Task", identity=True, resolved_by="the task's first")
     subset_ratio: float = run_option(1.0, "Seeded fraction of the data in (0, 1].", "Task", identity=True,
@@ -294,6 +298,10 @@ def validate(config: RunConfig) -> None:
     if config.transfer_seeds > config.compare_seeds:
         raise UserError(f"--transfer-seeds must be at most --compare-seeds ({config.compare_seeds}): multiplier 1 is "
                         f"Phase 2's run, got {config.transfer_seeds}")
+    if not 0.0 <= config.transfer_max_octaves < math.inf:
+        raise UserError(f"--transfer-max-octaves must be a finite number >= 0, got {config.transfer_max_octaves:g}")
+    if config.transfer_max_octaves and not config.transfer_grid:
+        raise UserError("--transfer-max-octaves grows the transfer grid: give its first round with --transfer-grid")
     if config.transfer_grid and config.skip_compare:
         raise UserError("--transfer-grid needs Phase 2 (its multiplier 1 is Phase 2's run); drop --skip-compare")
     if not 0.0 < config.subset_ratio <= 1.0:

@@ -2,7 +2,9 @@
 
 A unit is a Phase 1 trial (one trial index, trained with every tuning seed at the tuning
 budget), a Phase 2 run or a transfer run (one budget and seed in its study). Phase 2, the
-transfer phase, the progress display and the pool's count of epochs done all read it.
+transfer phase, the progress display and the pool's count of epochs done all read it. The points
+an adaptive transfer grid adds in later rounds (runner.transfer_grid) are not listed: each trains
+every budget with every transfer seed (``of``).
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ class PlannedUnit:
 class RunPlan:
     units: tuple[PlannedUnit, ...]
     tuning_epochs: int  # of one Phase 1 trial: every tuning seed at the tuning budget
+    budgets: tuple[int, ...] = ()  # Phase 2's, where every transfer grid point trains
+    transfer_seeds: tuple[int, ...] = ()
 
     @classmethod
     def build(cls, project: str, names: list[str], *, n_trials: int, tuning_budget: int, tuning_seeds: int,
@@ -48,7 +52,7 @@ class RunPlan:
             grid += [(StudyName(project, "transfer", name, m), transfer_seeds) for m in multipliers]
             units += [PlannedUnit(study, budget, seed, None, budget)
                       for study, seeds in grid for budget in budgets for seed in seeds]
-        return cls(tuple(units), tuning_epochs)
+        return cls(tuple(units), tuning_epochs, budgets, tuple(transfer_seeds))
 
     @property
     def epochs(self) -> int:
@@ -60,7 +64,10 @@ class RunPlan:
         return list(dict.fromkeys(unit.study for unit in self.units))
 
     def of(self, study: StudyName) -> dict[Any, int]:
-        """{unit key: epochs} of one study's units, in order."""
+        """{unit key: epochs} of one study's units, in order; a transfer study's also for a point the grid grew
+        (runner.transfer_grid): every budget with every transfer seed."""
+        if study.phase == "transfer":
+            return {(budget, seed): budget for budget in self.budgets for seed in self.transfer_seeds}
         return {unit.key: unit.epochs for unit in self.units if unit.study == study}
 
     def epochs_of(self, contender: str, phase: str) -> int:

@@ -118,11 +118,26 @@ def _child(config: RunConfig, device: str, threads: int, settings: dict[str, str
         sys.exit(130)
 
 
+def grown_studies(storage: optuna.storages.BaseStorage, config: RunConfig) -> list[store.StudyName]:
+    """The transfer grid points an adaptive grid (--transfer-max-octaves) added beyond the plan's, as stored."""
+    if not config.transfer_max_octaves:
+        return []
+    planned = set(config.plan.studies)
+    return [s for s in store.studies(storage, config.project)
+            if s.phase == "transfer" and s.contender in config.names and s not in planned]
+
+
+def _grow(progress: Progress, storage: optuna.storages.BaseStorage, config: RunConfig) -> None:
+    """Add the epochs of each grown grid point to the display once, as the workers start it."""
+    for study in grown_studies(storage, config):
+        progress.grow(sum(config.plan.of(study).values()), key=("grown", str(study)))
+
+
 def epochs_done(storage: optuna.storages.BaseStorage, config: RunConfig) -> int:
     """Training epochs the storage shows as done: every epoch of finished units, and the
     reported epochs of units in progress (their validation losses)."""
     done = 0
-    for study in config.plan.studies:
+    for study in [*config.plan.studies, *grown_studies(storage, config)]:
         for trial in store.trials(storage, str(study)):
             if store.is_finished(trial):
                 done += config.plan.unit_epochs(study, TrainedRun.from_trial(trial).budget or 0)
@@ -143,6 +158,7 @@ def run_pool(config: RunConfig, storage: optuna.storages.BaseStorage) -> None:
     devices = worker_devices(config.device, config.workers)
     threads = threads_per_worker(config.workers)
     progress = Progress(config.planned_epochs, log_every=config.log_every)
+    _grow(progress, storage, config)
     already = epochs_done(storage, config)
     progress.skip(already)
     progress.note(f"{config.workers} workers, {threads} thread(s) each, on {', '.join(sorted(set(devices)))}")
@@ -158,6 +174,7 @@ def run_pool(config: RunConfig, storage: optuna.storages.BaseStorage) -> None:
     try:
         while workers:
             wait([process.sentinel for process in workers.values()], timeout=PROGRESS_SECONDS)
+            _grow(progress, storage, config)
             progress.advance_to(epochs_done(storage, config) - already, "training")
             for k, process in list(workers.items()):
                 if process.exitcode is None:

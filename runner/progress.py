@@ -102,6 +102,10 @@ class Progress:
         if self._bar is not None:
             self._bar.update(self._task, total=self.total)
 
+    def grow(self, epochs: int, key: object = None) -> None:
+        """Work a grown plan adds (a transfer grid's new round; once per ``key``, if given)."""
+        self.skip(-epochs, key)
+
     def note(self, text: str, key: object = None) -> None:
         """Print a line (once per ``key``, if given)."""
         if key is not None:

@@ -84,7 +84,8 @@ def test_legacy_run_resumes_with_nothing_to_train(tmp_path: Path, monkeypatch, c
     # The config is this command's: the osc task's own options, no other task's, and settings added
     # since that say how this command ran or what it adds (they change no number).
     added = {"mode", "workers", "max_retries", "checkpoint_every", "checkpoint_seconds", "share_prefix",
-             "checkpoint_dir", "plugins", "plugin_sha256", "log_every", "transfer_grid", "transfer_seeds"}
+             "checkpoint_dir", "plugins", "plugin_sha256", "log_every", "transfer_grid", "transfer_seeds",
+             "transfer_max_octaves"}
     assert {k: v for k, v in now["config"].items() if k not in added} == {
         k: v for k, v in legacy["config"].items() if k != "n_functions"}
     assert now["config"]["checkpoint_every"] == 1 and now["config"]["share_prefix"] is True

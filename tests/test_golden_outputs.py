@@ -1,10 +1,12 @@
 """Fixed runs' outputs, byte for byte: the guard for refactors that must change no number.
 
 ``tests/fixtures/golden-run`` holds the storage and every output of GOLDEN_COMMAND (run with
-``--out golden-run --data-dir data``): the storage, curves.csv and transfer.csv as commit e68766f
-wrote them, the report files as the current code writes them from that storage (each change to them
-is a commit of its own that says why: schema 7's renames, 8's transfer, 9's outcome, 10's version number, PNGs without
-the matplotlib version). Rebuilding the report from that storage must give the same bytes in every
+``--out golden-run --data-dir data``): the storage as retrained for schema 10 (its stored settings gain
+``transfer_max_octaves``; curves.csv, transfer.csv and every PNG byte-identical to commit e68766f's),
+the report files as the current code writes them from that storage (each change to them is a commit
+of its own that says why: schema 7's renames, 8's transfer, 9's outcome, PNGs without the matplotlib
+version, 10's movement, summary and censored transfer costs). Rebuilding the report from that storage
+must give the same bytes in every
 file (report.json, curves.csv, transfer.csv, report.md, each PNG); retraining the command from
 scratch must give the same bytes too, less the environment and the timings. The retrain holds on
 this kind of machine (CI runs on it): another CPU may pick other kernels and other last bits.

@@ -70,6 +70,10 @@ def test_a_contender_with_a_budget_effect_is_separated_from_the_rest() -> None:
     assert all(r.metric == "movement" for r in ranking)
     text = verdict(analysis)[-2]
     assert "3 of 6 pairs separated" in text
+    top = analysis.top_pair  # the two lowest, from one process: no evidence of a difference, so no count
+    assert top is not None and top.pair == [r.name for r in ranking[:2]] and top.seeds == 10
+    assert (top.evidence, top.seeds_needed, top.planning_effect, top.level) == (False, None, None, 0.05 / 6)
+    assert "the data show no evidence of a difference" in text
 
 
 def test_without_a_test_tied_with_is_null_not_empty() -> None:

@@ -27,7 +27,7 @@ TOP_LEVEL = ["schema_version", "config", "environment", "optimization", "mean_fi
              "final_loss_change_pct", "decoupling", "faults", "epochs", "training_time_s", "analysis", "transfer"]
 CONFIG = ["task", "model", "optimizer", "epochs", "batch_size", "lr", "infimum_lr", "n_trials", "n_seeds",
           "compare_seeds", "epoch_budgets", "schedulers", "lr_free", "skip_compare", "transfer_grid", "transfer_seeds",
-          "project", "dataset",
+          "transfer_max_octaves", "project", "dataset",
           "subset_ratio", "dtype", "mode", "hist", "pred", "sampler_seed", "pruner", "precision", "device",
           "wandb_mode", "workers", "max_retries", "data_dir", "download", "out", "storage", "checkpoint_every",
           "checkpoint_seconds", "share_prefix", "checkpoint_dir", "log_every", "plugins", "plugin_sha256"]
@@ -39,7 +39,8 @@ SUMMARY = ["mean", "std", "per_seed"]
 ANALYSIS = ["seed_mean_only", "budgets", "tuning_budget", "contenders", "rank_stability", "outcome", "predictors",
             "predictor_source", "predicted_vs_measured", "ranking", "alpha", "comparisons", "top_pair", "method"]
 CONTENDER = ["family", "seeds", "diverged", "decoupling", "per_seed", "noise_floor", "noise_ratio", "final",
-             "change_pct", "slope", "log_slope", "seed_slope", "sensitivity", "budget_test", "shift", "prefix_shared"]
+             "change_pct", "slope", "log_slope", "seed_slope", "sensitivity", "budget_test", "movement",
+             "prefix_shared"]
 BUDGET_TEST = ["statistic", "interval", "p_value", "p_adjusted", "sensitive", "min_p", "exact", "window", "seeds",
                "note", "detectable"]
 CURVES_HEADER = "scheduler,budget,seed,epoch,lr,train_loss,val_loss,status"
@@ -100,19 +101,18 @@ def test_report_json_keys_are_exactly_schema_6(run) -> None:
         assert list(contender["slope"]) == ["value", "ci"]
         assert list(contender["sensitivity"]) == ["metric", "value", "ci"]
         assert list(contender["budget_test"]) == BUDGET_TEST
-        assert list(contender["shift"]) == ["per_seed", "mean", "ci", "n"]
+        assert list(contender["movement"]) == ["value", "ci", "per_seed", "seeds", "by_construction", "note"]
         assert list(contender["seed_slope"]) == ["per_seed", "mean", "ci", "n"]
         # 2 budgets x 2 seeds: 2 labelings, the smallest p-value 1/2 -- never sensitive, and the report says so
         assert contender["budget_test"]["min_p"] == 0.5 and contender["budget_test"]["sensitive"] is False
     assert analysis["alpha"] == 0.05
-    assert list(analysis["method"]) == ["budget_test", "budget_test_interval", "detectable", "comparisons", "shift_ci",
-                                        "seeds_needed", "final_and_per_seed_ci", "slope_ci", "seed_slope",
-                                        "slope_comparisons", "order_ci"]
+    assert list(analysis["method"]) == ["budget_test", "budget_test_interval", "detectable", "movement",
+                                        "movement_ci", "comparisons", "seeds_needed", "final_and_per_seed_ci",
+                                        "slope_ci", "seed_slope", "slope_comparisons", "order_ci"]
     ranking_keys = ["name", "value", "ci", "metric", "tied_with"]
     assert [list(entry) for entry in analysis["ranking"]] == [ranking_keys] * len(NAMES)
-    assert [list(c) for c in analysis["comparisons"]] == [["a", "b", "difference", "p_value", "p_adjusted", "separated",
-                                                           "seeds"]] * (len(NAMES) * (len(NAMES) - 1) // 2)
-    assert list(analysis["top_pair"]) == ["pair", "seeds", "seeds_needed", "level"]
+    assert analysis["comparisons"] == []  # 2 seeds: movements have no pseudo-values, so no pair is tested
+    assert analysis["top_pair"] is None  # no pair tested, no seeds-needed plan (its keys: tests/test_pairwise.py)
     assert list(analysis["outcome"]) == ["lowest", "slope_comparisons", "order"]
     assert list(analysis["outcome"]["lowest"]) == BUDGETS
     assert list(analysis["outcome"]["order"]) == ["tuning_budget", "budget", "tau", "ci", "seeds"]

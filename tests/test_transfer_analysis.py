@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from results.report.markdown_format import fmt
 from results.report.transfer_markdown import transfer_section, transfer_verdict
 from results.run_report import sgd_gamma_star
 from results.stats.transfer import (
@@ -231,6 +232,34 @@ def test_censored_values_are_bounds_listed_apart() -> None:
     assert [r.name for r in result.ranking] == ["H"] and [r.censored for r in result.unranked] == ["lower bound"]
     section = "\n".join(transfer_section(result))
     assert "| C | 20 | 3 | >= x4 (the grid's high edge) |" in section and "| C | >= 1 |" in section
+
+
+def test_a_cost_read_at_one_edge_is_a_bound_and_at_the_same_edge_at_both_budgets_no_number() -> None:
+    # P: optima beyond the high edge (x4) at both budgets, so read there the cost is 0 by construction: no number,
+    # never a measured 0 %. E: the tuning optimum beyond the high edge, the 20-epoch one at 2^-0.4 inside: read at
+    # x4 against it, 0.05 (2 + 0.4)^2 in log, at least what the truth (further out) costs. Their tuning errors
+    # are bounds too.
+    curves = {("P", 5): u_curve(3.0), ("P", 20): u_curve(3.5), ("E", 5): u_curve(3.0), ("E", 20): u_curve(-0.4),
+              ("H", 5): u_curve(0.0), ("H", 20): u_curve(0.3)}
+    result = analyze_transfer(table(curves, seeds=3), tuning_budget=5)
+    same, one = (result.contenders[n].budgets["20"].transfer_cost for n in ("P", "E"))
+    assert (same.censored, same.percent, same.log, same.per_seed_log, same.diverged) == (
+        "both optima at the same edge", None, None, {}, False)
+    assert one.censored == "tuning optimum at the edge" and one.log == pytest.approx(0.05 * 2.4 ** 2, abs=1e-12)
+    assert [r.name for r in result.ranking] == ["H"]
+    unranked = {r.name: r for r in result.unranked}
+    assert unranked["P"].transfer_cost_percent is None and unranked["P"].censored == "both optima at the same edge"
+    assert unranked["P"].tuning_error_lower_bound and not result.ranking[0].tuning_error_lower_bound
+    section, verdict = "\n".join(transfer_section(result)), "\n".join(transfer_verdict(result))
+    percent = fmt(100 * math.expm1(0.05 * 2.4 ** 2), 3)
+    assert "| P | 20 | 3 | >= x4 (the grid's high edge) | >= 0.04 | >= " in section
+    assert "| - (both optima beyond the same edge of the grid) | - |" in section
+    assert f"| >= {percent} % (tuning optimum at the grid's edge) | - |" in section
+    assert f"Not ranked (a bound, or read at the tuning budget's grid edge): P - (both optima beyond the same " \
+           f"edge of the grid), E >= {percent} % (tuning optimum at the grid's edge)." in verdict
+    tuning_error = fmt(100 * math.expm1(0.05 * (3 ** 2 - 1)), 3)  # x1 against the edge x4 (optimum 2^3), in log
+    assert "| - | P | - (both optima beyond the same edge of the grid) | >= " in section
+    assert f"| >= {tuning_error} % | - |" in section
 
 
 def test_an_infinite_complete_loss_is_left_out_like_a_diverged_run() -> None:

@@ -9,6 +9,7 @@ import signal
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -32,7 +33,7 @@ BUDGET = ["seeds", "loss", "diverged", "optimum", "regret", "transfer_cost"]
 OPTIMUM = ["multiplier", "lr", "loss", "fit", "at_edge", "multiplier_ci", "lr_ci", "dip"]
 REGRET = ["absolute", "percent", "lower_bound", "ci", "percent_ci", "log", "per_seed_log", "diverged"]
 RANK = ["name", "transfer_cost_percent", "transfer_cost_ci", "regret_percent", "ci", "lower_bound",
-        "tuning_error_percent", "regret_diverged", "diverged", "censored", "tied_with"]
+        "tuning_error_percent", "tuning_error_lower_bound", "regret_diverged", "diverged", "censored", "tied_with"]
 
 
 def args(out: Path, data: Path, grid: str = "0.5,1,2", *extra: str) -> list[str]:
@@ -118,6 +119,54 @@ def test_a_grown_grid_trains_only_its_new_points(reference, tmp_path: Path) -> N
     assert sorted(table["multiplier"].unique()) == [0.5, 1.0, 2.0, 4.0]
 
 
+def edges(out: Path) -> dict[tuple[str, str], str | None]:
+    """(contender, budget) -> where its optimum lies at the grid's edge ("low" / "high"; None: inside)."""
+    contenders = json.loads((out / "report.json").read_text())["transfer"]["contenders"]
+    return {(name, budget): detail["optimum"]["at_edge"] for name, result in contenders.items()
+            for budget, detail in result["budgets"].items()}
+
+
+def test_an_adaptive_grid_brackets_every_optimum_the_first_grid_missed(reference, finished_run,
+                                                                       tmp_path: Path) -> None:
+    """The reference's grid 0.5,1,2 grown in rounds (--transfer-max-octaves 3) from its storage: only new points
+    train, every optimum at the edge before lies inside after, and the numbers equal a run adaptive from the start
+    and the report rebuilt from the storage."""
+    out, data = reference
+    before, trials = edges(out), transfer_trials(out)
+    assert sum(edge is not None for edge in before.values()) >= 2, before  # the case: optima beyond the first grid
+    assert run_cli(*args(out, data, "0.5,1,2", "--transfer-max-octaves", "3")) == 0
+    after = edges(out)
+    assert set(after) == set(before) and set(after.values()) == {None}
+    grown = transfer_trials(out)
+    assert {k: grown[k] for k in trials} == trials  # the first round untouched
+    assert len(grown) > len(trials) and all(len(runs) == 2 * 2 for runs in grown.values())
+    fresh = finished_run("osc E,C adaptive grid") / "out"
+    assert (fresh / "transfer.csv").read_bytes() == (out / "transfer.csv").read_bytes()
+    assert sorted(transfer_trials(fresh)) == sorted(grown)
+    table = pd.read_csv(out / "transfer.csv")
+    for name, runs in table.groupby("contender"):  # sqrt(2) apart around every budget's lowest mean
+        for _, cell in runs.groupby("budget"):
+            means = cell.assign(log=np.log(cell["final_val_loss"])).groupby("multiplier")["log"].mean()
+            xs = np.log2(means.index.to_numpy())
+            best = int(np.argmin(means.to_numpy()))
+            assert 0 < best < len(xs) - 1 and max(np.diff(xs)[best - 1:best + 1]) <= 0.5 + 1e-9, (name, xs)
+    assert run_cli("report", out, "--out", tmp_path) == 0
+    for name in ("report.json", "transfer.csv"):
+        assert (tmp_path / name).read_bytes() == (out / name).read_bytes()
+
+
+@pytest.mark.multiprocess
+def test_two_workers_grow_the_adaptive_grid_in_the_rounds_of_one(finished_run, tmp_path: Path,
+                                                                  one_torch_thread) -> None:
+    folder = finished_run("osc E,C adaptive grid")
+    pooled = tmp_path / "pooled"
+    assert run_cli(*args(pooled, folder / "data", "0.5,1,2", "--transfer-max-octaves", "3", "--workers", "2")) == 0
+    assert sorted(transfer_trials(pooled)) == sorted(transfer_trials(folder / "out"))
+    for study, runs in transfer_trials(pooled).items():  # every grid point's (budget, seed) finished once
+        assert sorted((b, s) for b, s, state, _ in runs if state == "COMPLETE") == [(2, 1), (2, 2), (4, 1), (4, 2)]
+    assert (pooled / "transfer.csv").read_bytes() == (folder / "out" / "transfer.csv").read_bytes()
+
+
 @pytest.mark.multiprocess
 def test_sigkill_mid_grid_resumes_to_the_uninterrupted_numbers(reference, tmp_path: Path) -> None:
     out, data = reference
@@ -174,3 +223,23 @@ def test_a_transfer_unit_killed_mid_run_resumes_from_its_checkpoint(tmp_path: Pa
     assert report_of(killed)["transfer"] == report_of(reference)["transfer"]  # its epochs (trained 4 of 4) too
     assert report_of(killed)["transfer"]["epochs"] == {"planned": 4, "trained": 4}
     assert not any((killed / "artifacts").iterdir())  # the resumed unit's checkpoint went when it finished
+
+
+def test_a_run_killed_in_a_grown_round_resumes_to_the_rounds_and_numbers_of_one_never_killed(
+        tmp_path: Path, one_torch_thread) -> None:
+    """Grid 0.5,1 grown up to 2 octaves: C's lowest loss at 4 epochs lies at x0.5, the low edge, so round 2 trains
+    x0.25, round 3 the sqrt(2) points x0.354 and x0.707 around x0.5. Killed right after x0.354's epoch-2 checkpoint,
+    the rerun plans round 3 again from the storage, resumes that unit from epoch 2, and every number and the epochs
+    trained equal a run never killed."""
+    third = f"C/x{2 ** -1.5!r}"
+    opts = options(tmp_path, "killed", ("C",), transfer_grid=(0.5, 1.0), transfer_max_octaves=2.0)
+    run_benchmark(resolve({**opts, "out": tmp_path / "reference"}, "smoke"))
+    for victim, code in ((third, -9), ("", 0)):
+        done = run_killing(victim, opts, phase="transfer")
+        assert done.returncode == code, done.stderr
+    assert f"[transfer] C x{2 ** -1.5:g} run 1/1 (4 epochs, seed 1, from epoch 2): val" in done.stdout
+    reference, killed = tmp_path / "reference", tmp_path / "killed"
+    assert sorted(pd.read_csv(reference / "transfer.csv")["multiplier"]) == [0.25, 2 ** -1.5, 0.5, 2 ** -0.5, 1.0]
+    assert (killed / "transfer.csv").read_bytes() == (reference / "transfer.csv").read_bytes()
+    assert report_of(killed)["transfer"] == report_of(reference)["transfer"]  # its epochs too
+    assert report_of(killed)["transfer"]["epochs"] == {"planned": 4 * 4, "trained": 4 * 4}

@@ -8,7 +8,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from results.records import RunReport
+from results.records import SAME_EDGE, RunReport, cost_is_bound
 
 
 def _fmt(value: Any) -> str:
@@ -54,13 +54,13 @@ def print_summary(report: RunReport, console: Console | None = None) -> None:
             table.add_column(column, justify="left" if column in ("name", "cannot be told apart from") else "right")
         for place, rank in enumerate([*transfer.ranking, *transfer.unranked], 1):
             interval = f"[{_fmt(rank.ci[0])}, {_fmt(rank.ci[1])}]" if rank.ci else "-"
-            cost = "diverged" if rank.diverged else "-" if rank.transfer_cost_percent is None else (
-                (">= " if rank.censored == "lower bound" else "") + _fmt(rank.transfer_cost_percent)
-                + (" (edge)" if rank.censored == "tuning optimum at the edge" else ""))
+            cost = "diverged" if rank.diverged else "- (same edge)" if rank.censored == SAME_EDGE else (
+                (">= " if cost_is_bound(rank.censored) else "") + _fmt(rank.transfer_cost_percent))
             regret = "diverged" if rank.regret_diverged else (">= " if rank.lower_bound else "") + _fmt(
                 rank.regret_percent)
             table.add_row(str(place) if rank in transfer.ranking else "-", rank.name, cost, regret, interval,
-                          _fmt(rank.tuning_error_percent), ", ".join(rank.tied_with) or "-")
+                          (">= " if rank.tuning_error_lower_bound else "") + _fmt(rank.tuning_error_percent),
+                          ", ".join(rank.tied_with) or "-")
         console.print(table)
         if transfer.epochs is not None:
             console.print(f"Transfer trained {transfer.epochs.trained} of {transfer.epochs.planned} planned epochs "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from results.records import (
+    SAME_EDGE,
     Drift,
     MultiplierLoss,
     Transfer,
@@ -10,6 +11,7 @@ from results.records import (
     TransferOptimum,
     TransferRank,
     TransferRegret,
+    cost_is_bound,
 )
 from results.report.markdown_format import fmt, fmt_ci, table
 from results.stats.transfer import MIN_SEEDS
@@ -23,14 +25,17 @@ READING = ("Regret: how much worse the tuned step size is than the optimum at th
            "chosen on one seed's noise there); at a longer budget it mixes that error with the transfer. The "
            "transfer cost separates them: the regret at the budget of the step size optimal at the tuning budget, "
            "per seed. '>=' where the lowest mean lies at the grid's end (the optimum is beyond the grid, the value "
-           "at least that); 'diverged': infinite. Intervals of the optimum, the regret, the transfer cost and the "
-           "drift: leave-one-seed-out jackknife with a t quantile (95%; none below three seeds, for bounds, or "
-           "where leaving a seed out moves the optimum to the grid's edge). They cover the optimum of the parabola "
-           "through the grid's expected log losses: on a coarse grid and a lopsided loss curve that can lie off "
-           "the true optimum. Drift: slope of log2(optimal step size) against log2(budget), 0 when the tuned step "
-           "size stays optimal, an optimum at the grid's edge entered at the edge (the slope is then a bound); "
-           "beside it the convex bound's slope for the same schedule (Schaipp et al. 2025) on the SGD steps "
-           "trained (T = budget x steps per epoch), a prediction of the direction and rate only.")
+           "at least that; a transfer cost read at either budget's edge is at least its value; one with both optima "
+           "beyond the same edge has none: read there it is 0 by construction); 'diverged': infinite. Intervals of "
+           "the optimum, the regret, the transfer cost and the drift: leave-one-seed-out jackknife with a t quantile "
+           "(95%; none below three seeds, for bounds, or where leaving a seed out moves the optimum to the grid's "
+           "edge). They cover the optimum of the parabola through the grid's expected log losses: on a coarse grid "
+           "and a lopsided loss curve that can lie off the true optimum (--transfer-max-octaves grows the grid past "
+           "its edges and to sqrt(2) steps around each optimum). Drift: slope of log2(optimal step size) against "
+           "log2(budget), 0 when the tuned step size stays optimal, an optimum at the grid's edge entered at the "
+           "edge (the slope is then a bound); beside it the convex bound's slope for the same schedule (Schaipp et "
+           "al. 2025) on the SGD steps trained (T = budget x steps per epoch), a prediction of the direction and rate "
+           "only.")
 
 
 def _cost(value: float | None, interval: list[float] | None, lower_bound: bool, unit: str = "",
@@ -51,15 +56,25 @@ def _regret(regret: TransferRegret | None, percent: bool = True) -> str:
     return _cost(regret.absolute, regret.ci, regret.lower_bound, diverged=regret.diverged)
 
 
+def _censored_cost(percent: float | None, interval: list[float] | None, censored: str | None, diverged: bool) -> str:
+    """A transfer cost: a bound ('>=') where censored, with why where it is read at the tuning budget's edge; none
+    where both optima lie beyond the same edge (read there it is 0 by construction)."""
+    if censored == SAME_EDGE and not diverged:
+        return "- (both optima beyond the same edge of the grid)"
+    text = _cost(percent, interval, cost_is_bound(censored), " %", diverged)
+    return text + (" (tuning optimum at the grid's edge)" if censored == "tuning optimum at the edge" else "")
+
+
 def _transfer_cost(cost: TransferCost | None) -> str:
-    if cost is None:
-        return "-"
-    text = _cost(cost.percent, cost.percent_ci, cost.censored == "lower bound", " %", cost.diverged)
-    return text + (" (tuning optimum at the grid's edge)" if cost.censored == "tuning optimum at the edge" else "")
+    return "-" if cost is None else _censored_cost(cost.percent, cost.percent_ci, cost.censored, cost.diverged)
 
 
 def _ranked(row: TransferRank) -> str:
-    return _cost(row.transfer_cost_percent, row.transfer_cost_ci, row.censored == "lower bound", " %", row.diverged)
+    return _censored_cost(row.transfer_cost_percent, row.transfer_cost_ci, row.censored, row.diverged)
+
+
+def _tuning_error(row: TransferRank) -> str:
+    return _cost(row.tuning_error_percent, None, row.tuning_error_lower_bound, " %")
 
 
 def _practitioner(row: TransferRank) -> str:
@@ -108,7 +123,7 @@ def transfer_verdict(transfer: Transfer | None) -> list[str]:
                  "beside it the practitioner's regret of the tuned step size, and the tuning error at the tuning "
                  "budget) is ")
         described = [f"{r.name} {value(r)} (regret {_practitioner(r)}, tuning error "
-                     f"{_cost(r.tuning_error_percent, None, False, ' %')})" for r in transfer.ranking]
+                     f"{_tuning_error(r)})" for r in transfer.ranking]
     else:
         text += "reusing the tuned step size costs "
         described = [f"{r.name} {value(r)}" for r in transfer.ranking]
@@ -146,7 +161,7 @@ def transfer_section(transfer: Transfer | None) -> list[str]:
                     f"regret at {longest} epochs [95%]", f"tuning error at {tuned} epochs",
                     "cannot be told apart from"],
                    [[str(i + 1) if r in transfer.ranking else "-", r.name, _ranked(r), _practitioner(r),
-                     _cost(r.tuning_error_percent, None, False, " %"), ", ".join(r.tied_with) or "-"]
+                     _tuning_error(r), ", ".join(r.tied_with) or "-"]
                     for i, r in enumerate([*transfer.ranking, *transfer.unranked])])
     lines += [f"Ranked by {transfer.ranked_by}; bounds and undefined values listed apart (rank '-')."
               f"{_seeds_note(transfer)}", ""]

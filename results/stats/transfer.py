@@ -26,7 +26,9 @@ Per contender and budget, over the seeds that ran every multiplier there (``seed
   fitted parabola inside its window, else the parabola through the three grid points centred nearest it where
   the guard accepts it, else the chord between the grid points either side) minus its own
   parabola at this budget's optimum. The regret at the tuning budget itself is the **tuning error**; the
-  practitioner's regret mixes both.
+  practitioner's regret mixes both. Where either optimum lies at the grid's edge the cost is a lower bound (for a
+  loss unimodal in log step size: the true optimum lies further out), but where both lie at the same edge: read
+  there it is 0 by construction, so it has no value (``SAME_EDGE``).
 - A multiplier where any of those seeds diverged is left out of every fit and named (``diverged``).
 
 Per contender, the **drift**: the least-squares slope of log2(optimal step size) against log2(budget) over the
@@ -59,6 +61,7 @@ from scipy import stats
 
 from results import ALPHA
 from results.records import (
+    SAME_EDGE,
     Drift,
     MultiplierLoss,
     PairTest,
@@ -343,7 +346,8 @@ def _cost(tuning: BudgetGrid, long: BudgetGrid, rows: tuple[np.ndarray, np.ndarr
     at_s, at_l = tuning.optimum(rows[0]), long.optimum(rows[1])
     if at_s is None or at_l is None or (weights := _weights_at(long, at_l, long.means(rows[1]), at_s.x)) is None:
         return None
-    censored = "tuning optimum at the edge" if at_s.at_edge else "lower bound" if at_l.at_edge else None
+    censored = SAME_EDGE if at_s.at_edge and at_s.at_edge == at_l.at_edge else \
+        "tuning optimum at the edge" if at_s.at_edge else "lower bound" if at_l.at_edge else None
     if any(w != 0 and not long.usable[k] for k, w in weights):
         return Cost(at_s.x, None, censored)
     logs = long.log_loss[rows[1]]
@@ -363,8 +367,8 @@ def transfer_cost(tuning: BudgetGrid, long: BudgetGrid) -> TransferCost | None:
     if found is None:
         return None
     multiplier = 2 ** found.x
-    if found.per_seed is None:
-        return TransferCost(multiplier, None, None, None, {}, seeds, found.censored, True)
+    if found.per_seed is None or found.censored == SAME_EDGE:  # diverged, or 0 by construction: no number
+        return TransferCost(multiplier, None, None, None, {}, seeds, found.censored, found.per_seed is None)
 
     def left_out(rows: np.ndarray) -> float | None:
         cost = _cost(tuning, long, (both[0][rows], both[1][rows]))
@@ -444,6 +448,7 @@ def _rank(name: str, contender: TransferContender, longest: int, tuning_budget: 
         transfer_cost_ci=cost.percent_ci if cost else None,
         regret_percent=regret.percent if regret else None, ci=regret.percent_ci if regret else None,
         lower_bound=bool(regret and regret.lower_bound), tuning_error_percent=error.percent if error else None,
+        tuning_error_lower_bound=bool(error and error.lower_bound),
         regret_diverged=bool(regret and regret.diverged), diverged=diverged, censored=censored, tied_with=[])
 
 

@@ -71,6 +71,16 @@ ON_A_FINISHED_RUN = [
      "--transfer-seeds must be at most --compare-seeds (2): multiplier 1 is Phase 2's run, got 3"),
     (["--transfer-grid", "0.5,2", "--transfer-seeds", "0"], "--transfer-seeds must be an integer >= 1, got 0"),
     (["--transfer-grid", "0.5,2", "--skip-compare"], "--transfer-grid needs Phase 2"),
+    (["--transfer-grid", "0.5,2", "--transfer-max-octaves", "-1"],
+     "--transfer-max-octaves must be a finite number >= 0, got -1"),
+    (["--transfer-grid", "0.5,2", "--transfer-max-octaves", "nan"],
+     "--transfer-max-octaves must be a finite number >= 0, got nan"),
+    (["--transfer-grid", "0.5,2", "--transfer-max-octaves", "inf"],
+     "--transfer-max-octaves must be a finite number >= 0, got inf"),
+    (["--transfer-grid", "0.5,2", "--transfer-max-octaves", "two"],
+     "Invalid value for '--transfer-max-octaves': Input should be a valid number"),
+    (["--transfer-max-octaves", "2"],
+     "--transfer-max-octaves grows the transfer grid: give its first round with --transfer-grid"),
 ]
 
 # tests/test_resume_identity.py: a finished run resumed with another value of one identity setting, refused by name.

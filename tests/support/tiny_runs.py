@@ -64,6 +64,7 @@ TINY_RUNS: dict[str, TinyRun] = {
     "osc C,EH": TinyRun(OSC_C_EH),
     "osc N,C": TinyRun(OSC_N_C),
     "osc E,C transfer grid": TinyRun((*OSC_TRANSFER, "--transfer-grid", "0.5,1,2")),
+    "osc E,C adaptive grid": TinyRun((*OSC_TRANSFER, "--transfer-grid", "0.5,1,2", "--transfer-max-octaves", "3")),
     "osc C checkpointed": TinyRun((*OSC_CHECKPOINTED, "--schedulers", "C", "--skip-lr-free")),
     "osc C budgets 2,3": TinyRun(("--task", "osc", "--preset", "smoke", "--schedulers", "C", "--skip-lr-free",
                                   "--epoch-budgets", "2,3")),
