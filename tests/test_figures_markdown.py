@@ -123,7 +123,7 @@ def test_analyze_our_curves_with_diverged_run(tmp_path: Path) -> None:
     assert "At least 5 seeds per budget are needed." in verdict_line
     assert "1 (40/2)" in report  # diverged runs are named in the tables
     links = links_resolve(tmp_path / "o" / "report.md")
-    assert len(links) == 6 and all((tmp_path / "o" / link).stat().st_size > 10_000 for link in links)
+    assert len(links) == 7 and all((tmp_path / "o" / link).stat().st_size > 10_000 for link in links)
 
 
 def test_one_budget_draws_no_empty_heatmap_and_warns_nothing(tmp_path: Path) -> None:

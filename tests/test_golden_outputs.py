@@ -31,7 +31,7 @@ OUTPUTS = ["report.json", "curves.csv", "transfer.csv", "report.md",
 
 
 def test_the_fixture_holds_every_output() -> None:
-    assert len(OUTPUTS) == 12 and all((GOLDEN / name).is_file() for name in OUTPUTS)
+    assert len(OUTPUTS) == 13 and all((GOLDEN / name).is_file() for name in OUTPUTS)
 
 
 @pytest.mark.slow
@@ -83,7 +83,7 @@ def test_analyze_of_paper_and_golden_curves_is_byte_identical(tmp_path: Path, mo
     expected = sorted(p.relative_to(GOLDEN_ANALYZE) for p in GOLDEN_ANALYZE.rglob("*") if p.is_file())
     written = sorted(p.relative_to(tmp_path / "golden-analyze") for p in (tmp_path / "golden-analyze").rglob("*")
                      if p.is_file())
-    assert written == expected and len(expected) == 18
+    assert written == expected and len(expected) == 19
     changed = [str(name) for name in expected
                if (tmp_path / "golden-analyze" / name).read_bytes() != (GOLDEN_ANALYZE / name).read_bytes()]
     assert changed == []

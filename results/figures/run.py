@@ -192,6 +192,38 @@ def plot_noise_floor(analysis: Analysis, path: Path) -> Path:
     return save_figure(fig, path)
 
 
+def plot_movement(analysis: Analysis, path: Path) -> Path:
+    """The headline size: each contender's movement in rerun units (least first, coloured by family) with its 95%
+    jackknife interval, a line at 1 (as far as another seed) and the contenders 0 by construction marked as such."""
+    contenders = analysis.contenders
+    rows = [(r.name, r.value, r.ci) for r in analysis.ranking if r.value is not None]
+    fig, ax = plt.subplots(figsize=(max(6.0, 0.45 * len(rows) + 2.5), 4.2), dpi=DPI)
+    cmap = plt.get_cmap("tab10")
+    families = list(dict.fromkeys(contenders[n].family for n, _, _ in rows))
+    for i, (name, value, ci) in enumerate(rows):
+        moved = contenders[name].movement
+        err = [[value - ci[0]], [ci[1] - value]] if ci else None
+        ax.bar(i, value, width=0.7, color=cmap(families.index(contenders[name].family) % 10), yerr=err, capsize=3)
+        if moved is not None and moved.by_construction:
+            ax.annotate("0*", (i, 0), textcoords="offset points", xytext=(0, 3), ha="center", fontsize=8, color="0.3")
+    ax.axhline(1.0, color="0.4", ls="--", lw=1)
+    ax.set_xticks(np.arange(len(rows)), [n for n, _, _ in rows], rotation=45 if len(rows) > 8 else 0,
+                  ha="right" if len(rows) > 8 else "center", fontsize=8)
+    ax.set_ylim(0, max([1.15] + [(ci or (0, v))[1] * 1.08 for _, v, ci in rows]))
+    ax.set_ylabel("movement (rerun units)")
+    ax.set_title(f"How far the curve moves when only the budget changes (first {analysis.budgets[0]} epochs; "
+                 "95% jackknife interval from 3 seeds)", fontsize=10)
+    ax.grid(axis="y", alpha=0.3)
+    handles: list[Any] = [plt.Rectangle((0, 0), 1, 1, color=cmap(i % 10)) for i in range(len(families))]
+    handles.append(plt.Line2D([], [], color="0.4", ls="--", lw=1))
+    labels = [*families, "1 = as far as\nanother seed"]
+    if any(m.by_construction for n, _, _ in rows if (m := contenders[n].movement) is not None):
+        handles.append(plt.Rectangle((0, 0), 1, 1, fill=False, edgecolor="none"))
+        labels.append("0* = 0 by construction\n(prefix-shared runs)")
+    ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
+    return save_figure(fig, path)
+
+
 def plot_predicted_vs_measured(analysis: Analysis, predictors: Mapping[str, SchedulePredictors], path: Path) -> Path:
     """LR-curve decoupling (training-free) against measured sensitivity, one labelled point per contender."""
     contenders = analysis.contenders
@@ -227,6 +259,8 @@ def write_figures(analysis: Analysis, curves: pd.DataFrame, out_dir: Path,
     written.append(plot_final_loss(analysis, plots / "final_loss.png"))
     if len(analysis.budgets) > 1:  # one budget has no pair to draw a cell for
         written.append(plot_decoupling_heatmap(analysis, plots / "decoupling_heatmap.png"))
+    if not analysis.seed_mean_only and analysis.ranking:
+        written.append(plot_movement(analysis, plots / "movement.png"))
     written.append(plot_noise_floor(analysis, plots / "decoupling_vs_noise.png"))
     if analysis.predictors:
         written.append(plot_predicted_vs_measured(analysis, analysis.predictors, plots / "predicted_vs_measured.png"))
