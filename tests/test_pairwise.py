@@ -169,3 +169,19 @@ def test_a_prefix_shared_contender_is_zero_by_construction_not_best_and_not_test
     assert analysis.ranking[0].name == "P" and analysis.ranking[0].tied_with == []
     opening = "\n".join(verdict(analysis))
     assert "0 by construction (every run repeats the shorter budget's run, bit for bit): P." in opening
+
+
+def test_seed_mean_curves_name_prefix_identical_contenders_zero_not_lowest() -> None:
+    """Paper-style seed means: N's longer runs repeat its shorter one bit for bit. The verdict calls N 0 by
+    construction (its decoupling is the filter's end points) and names the lowest among the others."""
+    rng = np.random.default_rng(13)
+    runs = simulated_runs(rng, kind="independent", seeds=1, budgets=BUDGETS, effect=0.0)
+    shared = {b: {1: runs[80][1][:b]} for b in BUDGETS}
+    moving = {b: {1: (np.asarray(runs[b][1]) * np.exp(0.2 * np.arange(b) / b * i)).tolist()}
+              for i, b in enumerate(BUDGETS)}
+    steeper = {b: {1: (np.asarray(runs[b][1]) * np.exp(0.6 * np.arange(b) / b * i)).tolist()}
+               for i, b in enumerate(BUDGETS)}
+    analysis = analyze_curves(frame({"N": shared, "A": moving, "B": steeper}).assign(val_loss_min=0.0))
+    text = verdict(analysis)[-2]
+    assert text.startswith("N is 0 by construction: every longer run repeats the shorter one bit for bit")
+    assert "By decoupling the lowest of the other 2 is A (" in text and "and the highest B (" in text

@@ -67,7 +67,8 @@ def test_osc_smoke_with_lr_free_and_report_rebuild(finished_run, monkeypatch) ->
     for place in (out, rebuilt):  # every plot, and a report.md whose every link resolves
         plots = {p.name: p.stat().st_size for p in (place / "plots").glob("*.png")}
         assert set(plots) == {"lr_schedules.png", "val_curves.png", "final_loss.png", "decoupling_heatmap.png",
-                              "decoupling_vs_noise.png", "movement.png", "predicted_vs_measured.png", "lr_sensitivity.png",
+                              "decoupling_vs_noise.png", "movement.png", "predicted_vs_measured.png",
+                              "lr_sensitivity.png",
                               "optimal_lr_drift.png"}
         assert min(plots.values()) > 10_000
         links = re.findall(r"\]\(([^)]+)\)", (place / "report.md").read_text())

@@ -262,6 +262,28 @@ def _seeds_sentence(top: TopPair) -> str:
             "test's power simulated for a conservative 60% lower bound of their difference).")
 
 
+def _seed_mean_sizes(analysis: Analysis) -> list[str]:
+    """Seed-mean data: the prefix-identical contenders as 0 by construction (their decoupling is the filter's end
+    points), then the lowest and highest of the rest, as point estimates."""
+    shared = [r.name for r in analysis.ranking if analysis.contenders[r.name].prefix_shared]
+    rest = [r for r in analysis.ranking if r.name not in shared]
+    lines = []
+    if shared:
+        values = _and([fmt(analysis.contenders[n].sensitivity.value) for n in shared])
+        lines.append(f"{_and(shared)} {'is' if len(shared) == 1 else 'are'} 0 by construction: every longer run "
+                     "repeats the shorter one bit for bit over its epochs, so the budget changes nothing there "
+                     f"(the decoupling, {values}, comes from the 9-point filter's raw end points: not a size).")
+    if rest:
+        lines.append(f"By decoupling the lowest of the other {len(rest)} is {rest[0].name} ({fmt(rest[0].value)}) "
+                     f"and the highest {rest[-1].name} ({fmt(rest[-1].value)}): point estimates, not a test of one "
+                     "contender against another.")
+    return lines
+
+
+def _and(names: Sequence[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
 def _all_flagged(contender: ContenderAnalysis) -> bool:
     pairs = contender.decoupling.paper.values()
     return bool(pairs) and all(p.non_positive for p in pairs)
@@ -278,14 +300,12 @@ def verdict(analysis: Analysis) -> list[str]:
     sizes = _sizes(analysis)
     opening += [sizes, ""] if sizes else []
     lines = _test_lines(analysis)
-    best, worst = ranking[0], ranking[-1]
     if analysis.comparisons is None:
-        lines.append(f"By decoupling the lowest is {best.name} ({fmt(best.value)}) and the highest "
-                     f"{worst.name} ({fmt(worst.value)}) of {len(ranking)} contenders: point estimates, not a "
-                     "test of one contender against another.")
+        lines += _seed_mean_sizes(analysis)
     else:
         lines += _pairwise_lines(analysis, analysis.comparisons)
-    flagged = [r.name for r in (best, worst) if _all_flagged(analysis.contenders[r.name])]
+    rest = [r for r in ranking if not analysis.contenders[r.name].prefix_shared]
+    flagged = [r.name for r in rest[:1] + rest[-1:] if _all_flagged(analysis.contenders[r.name])]
     if analysis.seed_mean_only and flagged:
         lines.append(f"Every budget pair of {' and '.join(dict.fromkeys(flagged))} was smoothed to a loss <= 0 "
                      "somewhere, so these are the paper pipeline's numbers, not distances.")
