@@ -106,7 +106,8 @@ class WorkerJob:
     ``checkpoint`` on its warning signal: the child is stopped as by SIGTERM (its unit marked
     interrupted at its last checkpoint) and the same job is requeued."""
 
-    def __init__(self) -> None:
+    def __init__(self, threads: int) -> None:
+        self.threads = threads  # torch's intra-op threads of a single worker: the job's CPUs
         self.process: subprocess.Popen | None = None
 
     def __call__(self, command: list[str]) -> int:
@@ -114,22 +115,28 @@ class WorkerJob:
         # this process, so pass it on. The warning signal is this process's alone (the child ignores it).
         forward = "SLURM_JOB_ID" not in os.environ
         signal.signal(signal.SIGTERM, self._stop_child if forward else signal.SIG_IGN)
-        self.process = subprocess.Popen(command, preexec_fn=_ignore_warning)
+        self.process = subprocess.Popen(command, preexec_fn=_ignore_warning,
+                                        env={**os.environ, "OMP_NUM_THREADS": str(self.threads)})
         code = self.process.wait()
         if code != 0:
             raise RuntimeError(f"the worker stopped with exit status {code}")
         return code
 
     def _stop_child(self, signum: int = signal.SIGTERM, frame: object = None) -> None:
-        if self.process is not None and self.process.poll() is None:
+        """Stop the worker and wait for it. A signal handler: the frame it interrupted may hold the Popen's wait
+        lock, so the child is reaped with os.waitpid (the job ends right after, nothing waits on it again)."""
+        if self.process is not None and self.process.returncode is None:
             self.process.terminate()
-            self.process.wait()
+            try:
+                os.waitpid(self.process.pid, 0)
+            except ChildProcessError:  # reaped already
+                pass
 
     def checkpoint(self, command: list[str]) -> Any:
         import submitit
 
         self._stop_child()
-        return submitit.helpers.DelayedSubmission(WorkerJob(), command)
+        return submitit.helpers.DelayedSubmission(WorkerJob(self.threads), command)
 
 
 def _ignore_warning() -> None:
@@ -157,7 +164,8 @@ def submit(launch: Launch, config: RunConfig) -> list[Any]:
     else:
         parameters["local_signal_delay_s"] = launch.stop_before
     executor.update_parameters(**parameters)
-    jobs = executor.map_array(WorkerJob(), [worker_command(config, launch.workers(config))] * launch.jobs)
+    command = worker_command(config, launch.workers(config))
+    jobs = executor.map_array(WorkerJob(launch.cpus_per_task), [command] * launch.jobs)
     record = folder / JOBS_FILE
     launched = json.loads(record.read_text()) if record.is_file() else []
     launched.append({"executor": launch.executor, "job_ids": [job.job_id for job in jobs]})
