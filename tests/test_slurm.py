@@ -51,11 +51,12 @@ def statuses(url: str) -> collections.Counter:
                                for t in store.trials(storage, s.study_name) if s.study_name.startswith(PROJECT))
 
 
-def sacct(job: str, field: str = "State") -> list[str]:
-    """A job's records in the accounting (every run of a requeued job: -D), top level only."""
-    out = subprocess.run(["sacct", "-D", "-n", "-X", "-P", "-j", job, "-o", field], capture_output=True, text=True,
+def sacct(job: str) -> list[str]:
+    """A job's states in the accounting, one per run of it (-D: a requeued job's earlier runs too), without
+    details ("CANCELLED by 0" is CANCELLED)."""
+    out = subprocess.run(["sacct", "-D", "-n", "-X", "-P", "-j", job, "-o", "State"], capture_output=True, text=True,
                          check=True).stdout
-    return out.split()
+    return [line.split()[0] for line in out.splitlines() if line.strip()]
 
 
 def launched(out: Path) -> list[str]:
