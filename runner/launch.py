@@ -148,21 +148,25 @@ def submit(launch: Launch, config: RunConfig) -> list[Any]:
     import submitit
 
     folder = job_folder(config.out)
-    executor = submitit.AutoExecutor(folder=folder / "%j", cluster=launch.executor,
-                                     slurm_max_num_timeout=launch.max_requeues)
-    parameters: dict[str, Any] = {"name": f"epochbench-{config.project}", "timeout_min": launch.time_minutes,
-                                  "cpus_per_task": launch.cpus_per_task, "tasks_per_node": 1, "nodes": 1}
-    if launch.gpus_per_task:
-        parameters["gpus_per_node"] = launch.gpus_per_task
-    if launch.mem_gb is not None:
-        parameters["mem_gb"] = launch.mem_gb
+    executor: Any
     if launch.executor == "slurm":
-        parameters.update(slurm_signal_delay_s=launch.stop_before, slurm_array_parallelism=launch.jobs,
-                          slurm_additional_parameters=dict(launch.sbatch))
+        executor = submitit.AutoExecutor(folder=folder / "%j", cluster="slurm",
+                                         slurm_max_num_timeout=launch.max_requeues)
+        parameters: dict[str, Any] = {
+            "name": f"epochbench-{config.project}", "timeout_min": launch.time_minutes,
+            "cpus_per_task": launch.cpus_per_task, "tasks_per_node": 1, "nodes": 1,
+            "slurm_signal_delay_s": launch.stop_before, "slurm_array_parallelism": launch.jobs,
+            "slurm_additional_parameters": dict(launch.sbatch)}
+        if launch.gpus_per_task:
+            parameters["gpus_per_node"] = launch.gpus_per_task
+        if launch.mem_gb is not None:
+            parameters["mem_gb"] = launch.mem_gb
         if launch.partition is not None:
             parameters["slurm_partition"] = launch.partition
-    else:
-        parameters["local_signal_delay_s"] = launch.stop_before
+    else:  # submitit's auto executor passes the local one neither its warning delay nor requeues
+        executor = submitit.LocalExecutor(folder=folder / "%j", max_num_timeout=launch.max_requeues)
+        parameters = {"timeout_min": launch.time_minutes, "signal_delay_s": launch.stop_before,
+                      "gpus_per_node": launch.gpus_per_task, "tasks_per_node": 1}
     executor.update_parameters(**parameters)
     command = worker_command(config, launch.workers(config))
     jobs = executor.map_array(WorkerJob(launch.cpus_per_task), [command] * launch.jobs)
