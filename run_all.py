@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # optuna loads with the storage, after the checks
     from optuna.storages import BaseStorage
 
     from results.records import Analysis
+    from runner import launch
 
 app = typer.Typer(add_completion=False, help=__doc__, pretty_exceptions_enable=False, rich_markup_mode="rich")
 
@@ -165,16 +166,21 @@ def benchmark(
     """Tune every scheduler at one budget (Phase 1), re-train at every budget (Phase 2), report."""
     if ctx.invoked_subcommand is not None:
         return
+    run(resolved(preset, given))
+
+
+def resolved(preset: str | None, given: dict[str, object]) -> RunConfig:
+    """The run's settings from the run options and task options a command was given."""
     from runner.config import resolve
 
     options = {}
     for f, option in declared(RunConfig):
         value = given.pop(option.cli_name or f.name)
         options[f.name] = option.parse(value) if option.parse is not None and value is not None else value
-    run(resolve(options, preset, given))  # what is left: the task options
+    return resolve(options, preset, given)  # what is left: the task options
 
 
-def run(config: RunConfig) -> None:
+def run(config: RunConfig, report: bool = True) -> None:
     """Check everything before torch is imported, so a refusal comes at once; then run. A pool's
     fork server imports torch beside this process."""
     from runner.preflight import preflight
@@ -184,9 +190,12 @@ def run(config: RunConfig) -> None:
         from runner.pool import start_fork_server
 
         start_fork_server()
-    from runner.pipeline import run_benchmark
+    from runner.pipeline import run_benchmark, run_workers
 
-    run_benchmark(config, preflighted=True)
+    if report:
+        run_benchmark(config, preflighted=True)
+    else:
+        run_workers(config, preflighted=True)
 
 
 def open_project(target: str, project: str | None) -> tuple[BaseStorage, str]:
@@ -279,6 +288,8 @@ def worker_command(
     data_dir: Path | None = typer.Option(None, help=escape(help_of(RunConfig, "data_dir") + " [default: the run's]")),
     max_retries: int | None = typer.Option(None, help=escape(help_of(RunConfig, "max_retries") +
                                                              " [default: the run's]")),
+    report: bool = typer.Option(True, help="Write the report when the run is finished (launched jobs leave it "
+                                           "to `launch`)."),
 ) -> None:
     """Join a run from anywhere: its settings are read from the storage, no options repeated."""
     from dataclasses import replace
@@ -296,7 +307,122 @@ def worker_command(
                      data_dir=config.data_dir if data_dir is None else data_dir,
                      max_retries=config.max_retries if max_retries is None else max_retries)
     validate(config)
-    run(config)
+    run(config, report)
+
+
+CLUSTER = "Cluster"
+
+
+@app.command("launch")
+@with_run_options
+@user_errors_exit
+def launch_command(
+    ctx: typer.Context,
+    preset: str | None = typer.Option(None, help=f"Settings for a purpose: {', '.join(PRESETS)}.",
+                                      rich_help_panel="Protocol"),
+    jobs: int = typer.Option(2, min=1, help="Jobs in the array: each runs a worker (--workers processes).",
+                             rich_help_panel=CLUSTER),
+    executor: str = typer.Option("slurm", help="slurm: sbatch to the cluster; local: the jobs run on this machine "
+                                               "(submitit's local executor, for trying it without SLURM).",
+                                 rich_help_panel=CLUSTER),
+    partition: str | None = typer.Option(None, help=escape("SLURM partition [default: the cluster's]."),
+                                         rich_help_panel=CLUSTER),
+    time_limit: int = typer.Option(60, "--time", min=1, metavar="MINUTES", help="Time limit of each job in minutes; "
+                                   "a job that reaches it is requeued and resumes.", rich_help_panel=CLUSTER),
+    stop_before: int = typer.Option(90, min=1, metavar="SECONDS", help="A job is told this long before its time "
+                                    "limit to stop at its unit's last checkpoint and requeue.",
+                                    rich_help_panel=CLUSTER),
+    cpus_per_task: int = typer.Option(1, min=1, help="CPUs of each job.", rich_help_panel=CLUSTER),
+    gpus_per_task: int = typer.Option(0, min=0, help="GPUs of each job.", rich_help_panel=CLUSTER),
+    workers_per_gpu: int = typer.Option(1, min=1, help="Worker processes per GPU of a job (small models fill a "
+                                        "GPU this way).", rich_help_panel=CLUSTER),
+    mem_gb: float | None = typer.Option(None, min=0, help=escape("Memory of each job in GB [default: the "
+                                        "cluster's]."), rich_help_panel=CLUSTER),
+    sbatch: list[str] = typer.Option([], metavar="NAME=VALUE", help="Extra sbatch parameter, e.g. account=lab or "
+                                     "qos=long (repeatable).", rich_help_panel=CLUSTER),
+    max_requeues: int = typer.Option(100, min=0, help="Requeues of a job after its time limit, before it ends.",
+                                     rich_help_panel=CLUSTER),
+    detach: bool = typer.Option(False, help="Return once submitted (else: wait, show progress, write the report).",
+                                rich_help_panel=CLUSTER),
+    status: bool = typer.Option(False, "--status", help="Show the run's jobs and progress (the run: --out, or "
+                                "--storage); submits nothing.", rich_help_panel=CLUSTER),
+    cancel: bool = typer.Option(False, "--cancel", help="Cancel the run's jobs; their units are marked "
+                                "interrupted and resume in a later launch or worker.", rich_help_panel=CLUSTER),
+    **given: object,
+) -> None:
+    """Run the benchmark as a job array on a SLURM cluster (submitit): storage every node reaches
+    (PostgreSQL; a journal file only on a shared file system)."""
+    from runner import launch
+
+    config = resolved(preset, given)
+    if status and cancel:
+        raise UserError("give one of --status and --cancel")
+    if status or cancel:
+        found = launch.recorded_jobs(config.out)
+        if cancel:
+            stopped = launch.cancel(found)
+            typer.echo(f"cancelled {len(stopped)} job(s): {' '.join(j.job_id for j in stopped) or 'none running'}; "
+                       "their units resume in a later launch or worker")
+            return
+        for job in found:
+            typer.echo(f"job {job.job_id}: {launch.state(job, force=True)}")
+        typer.echo(_progress_line(config))
+        return
+    settings = launch.Launch(jobs=jobs, executor=executor, time_minutes=time_limit,  # type: ignore[arg-type]
+                             stop_before=stop_before, partition=partition, cpus_per_task=cpus_per_task,
+                             gpus_per_task=gpus_per_task, workers_per_gpu=workers_per_gpu, mem_gb=mem_gb,
+                             sbatch=parse_assignments(sbatch, lambda name, text: text, "--sbatch", "account=lab"),
+                             max_requeues=max_requeues)
+    launch.check(settings, config)
+    _launch(settings, config, detach)
+
+
+def _progress_line(config: RunConfig) -> str:
+    """'PROJECT: D of N epochs trained' from the storage of the run in config.out (or --storage)."""
+    from runner.pool import epochs_done
+    from runstate.storage import stored_meta
+
+    storage, project = open_project(config.storage or str(config.out), None)
+    stored = RunConfig.from_json((stored_meta(storage, project) or {})["config"])
+    return f"{project}: {epochs_done(storage, stored)} of {stored.planned_epochs} epochs trained"
+
+
+def _launch(settings: launch.Launch, config: RunConfig, detach: bool) -> None:
+    """Prepare the run as the benchmark command does, submit its jobs; unless ``detach``, wait and report."""
+    from runner import launch
+    from runner.pipeline import prepare
+    from runner.pool import epochs_done
+    from runner.preflight import preflight
+    from runner.progress import Progress
+
+    preflight(config)
+    storage, _ = prepare(config)  # the data cache the jobs read, the run's settings in its storage
+    jobs = launch.submit(settings, config)
+    folder = launch.job_folder(config.out)
+    typer.echo(f"submitted {len(jobs)} {settings.executor} job(s): {' '.join(j.job_id for j in jobs)}; logs in "
+               f"{folder}", err=True)
+    if detach:
+        typer.echo("watch with `launch --status`, stop with `launch --cancel` (with the same --out)", err=True)
+        return
+    progress = Progress(config.planned_epochs, log_every=config.log_every)
+    already = epochs_done(storage, config)
+    progress.skip(already)
+    try:
+        launch.wait(jobs, lambda: progress.advance_to(epochs_done(storage, config) - already, "training"))
+    except KeyboardInterrupt:
+        typer.echo("stopped watching: the jobs keep running; `launch --status` watches them, `launch --cancel` "
+                   "stops them", err=True)
+        raise typer.Exit(130) from None
+    finally:
+        progress.close()
+    if epochs_done(storage, config) < config.planned_epochs:
+        states = ", ".join(f"{job.job_id} {launch.state(job, force=True)}" for job in jobs)
+        raise UserError(f"the jobs ended before the run did ({states}); their logs are in {folder}; launch again to "
+                        "resume")
+    from results.report.outputs import write_outputs
+
+    write_outputs(storage, config.project, config.out)
+    typer.echo(f"wrote {config.out / 'report.json'}", err=True)
 
 
 @app.command("analyze")
@@ -430,6 +556,7 @@ def main() -> None:
     try:
         plugins.load([*plugins.installed(), *given_plugins(sys.argv[1:])])
         benchmark.refresh_options()
+        launch_command.refresh_options()
         status = app(standalone_mode=False)  # returns the exit status of typer.Exit
     except UserError as err:  # a plugin that cannot load
         print(f"error: {err}", file=sys.stderr)

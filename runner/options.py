@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import MISSING, Field, dataclass, field, fields
 from typing import Any
 
-PANELS = ("Task", "Protocol", "Scale-out", "Output")  # the --help groups, in order
+PANELS = ("Task", "Protocol", "Scale-out", "Cluster", "Output")  # the --help groups, in order
 
 
 @dataclass(frozen=True)

@@ -56,12 +56,13 @@ def parse_names(text: str, known: list[str], what: str, option: str) -> list[str
     return names
 
 
-def parse_assignments(items: list[str], parse_value: Callable[[str, str], Any]) -> dict[str, Any]:
+def parse_assignments(items: list[str], parse_value: Callable[[str, str], Any], option: str = "--set",
+                      example: str = "gamma=0.9") -> dict[str, Any]:
     """['gamma=0.9', ...] -> {'gamma': 0.9}; ``parse_value(name, text)`` converts each value."""
     values: dict[str, Any] = {}
     for item in items:
         name, sep, text = item.partition("=")
         if not sep or not name.strip():
-            raise UserError(f"--set: {item!r} is malformed; expected name=value, e.g. --set gamma=0.9")
+            raise UserError(f"{option}: {item!r} is malformed; expected name=value, e.g. {option} {example}")
         values[name.strip()] = parse_value(name.strip(), text.strip())
     return values

@@ -45,6 +45,15 @@ def run_benchmark(config: RunConfig, progress: Progress | None = None,
                   preflighted: bool = False) -> RunReport:
     """Run (or resume) both phases with ``config.workers`` processes and write the report; returns it.
     ``preflighted``: the caller has run preflight (the CLI does, before torch)."""
+    storage = run_workers(config, progress, preflighted)
+    from results.report.outputs import write_outputs  # pandas and scipy: loaded by the parent, never by workers
+
+    return write_outputs(storage, config.project, config.out)
+
+
+def run_workers(config: RunConfig, progress: Progress | None = None,
+                preflighted: bool = False) -> optuna.storages.BaseStorage:
+    """Both phases to the end of the run (a launched job's worker: no report); returns the storage."""
     if not preflighted:
         preflight(config)
     storage, data = prepare(config)
@@ -54,9 +63,7 @@ def run_benchmark(config: RunConfig, progress: Progress | None = None,
         run_pool(config, storage)
     else:
         work(config, storage, data, progress or Progress(config.planned_epochs, log_every=config.log_every))
-    from results.report.outputs import write_outputs  # pandas and scipy: loaded by the parent, never by workers
-
-    return write_outputs(storage, config.project, config.out)
+    return storage
 
 
 def prepare(config: RunConfig) -> tuple[optuna.storages.BaseStorage, TaskData]:
