@@ -240,7 +240,7 @@ class MovementResult:
     size; only seeds complete at every budget count."""
 
     value: float | None = doc("mean same-seed gap across budgets / mean level-removed gap between seeds at one "
-                              "budget (log loss, 9-point smoothed, first W epochs): 0 = the budget changes nothing, "
+                              "budget (log loss, 9-point smoothed, first W epochs): 0 = a seed's runs identical, "
                               "1 = as far as a different seed; null where the data give none (see note)")
     ci: list[float] | None = doc("leave-one-seed-out jackknife interval of log(value), t quantile, 95%, "
                                  "exponentiated (null below three seeds and for 0 by construction)")

@@ -211,8 +211,9 @@ def plot_movement(analysis: Analysis, path: Path) -> Path:
                   ha="right" if len(rows) > 8 else "center", fontsize=8)
     ax.set_ylim(0, max([1.15] + [(ci or (0, v))[1] * 1.08 for _, v, ci in rows]))
     ax.set_ylabel("movement (rerun units)")
+    seeds = max((m.seeds for n, _, _ in rows if (m := contenders[n].movement) is not None), default=0)
     ax.set_title(f"How far the curve moves when only the budget changes (first {analysis.budgets[0]} epochs; "
-                 "95% jackknife interval from 3 seeds)", fontsize=10)
+                 f"95% jackknife interval: needs 3 seeds, this run {seeds})", fontsize=10)
     ax.grid(axis="y", alpha=0.3)
     handles: list[Any] = [plt.Rectangle((0, 0), 1, 1, color=cmap(i % 10)) for i in range(len(families))]
     handles.append(plt.Line2D([], [], color="0.4", ls="--", lw=1))

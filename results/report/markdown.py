@@ -35,8 +35,9 @@ READINGS = {
                 "rerun with another seed moves it — per seed, the gap between its own runs at two budgets, over "
                 "the first W epochs (W = the smallest budget; log loss, 9-point smoothing over those epochs), "
                 "averaged over budget pairs and seeds, divided by the gap between different seeds at one budget "
-                "after removing each seed's level. 0 = the budget changes nothing there (runs shared by prefix "
-                "sharing are 0 by construction and not tested), 1 = as far as a different seed. Interval: "
+                "after removing each seed's level. 0 = a seed's runs are identical across budgets there (runs "
+                "shared by prefix sharing are 0 by construction and not tested), 1 = as far as a different seed; "
+                "a run's own nondeterminism, where there is any, counts as movement. Interval: "
                 "leave-one-seed-out jackknife of its logarithm, t quantile, 95%. 'Cannot be told apart from': "
                 "contenders whose movement a paired sign-flip test over seeds (jackknife pseudo-values of the log "
                 "ratio) does not separate from this one's after Holm's adjustment over every pair — not shown "
@@ -176,7 +177,7 @@ def _sizes(analysis: Analysis) -> str | None:
     zero = [r.name for r in moved if _by_construction(analysis, r.name)]
     sized = [f"{r.name} {with_interval(r.value, r.ci)}" for r in moved if r.name not in zero]
     text = ("**How far the curves move when only the budget changes, in rerun units** (movement: a seed's own gap "
-            "across budgets / the gap between seeds at one budget, level removed; 0 = the budget changes nothing, "
+            "across budgets / the gap between seeds at one budget, level removed; 0 = a seed's runs identical, "
             "1 = as far as another seed; [95% jackknife interval]): " + (", ".join(sized) or "none estimated") + ".")
     if zero:
         text += f" 0 by construction (every run repeats the shorter budget's run, bit for bit): {', '.join(zero)}."
@@ -240,6 +241,11 @@ def _pairwise_lines(analysis: Analysis, comparisons: list[PairTest]) -> list[str
         lines = [f"Between contenders, no pair can be told apart ({how}); the lowest movement is {best.name}'s "
                  f"({fmt(best.value, 3)}) and the highest {ranking[-1].name}'s ({fmt(ranking[-1].value, 3)}): "
                  "point estimates only."]
+        seeds = min(c.seeds for c in comparisons)
+        if 2 / 2**seeds * len(comparisons) > analysis.alpha:
+            lines.append(f"With {seeds} seeds the smallest adjusted p-value a pair can reach is "
+                         f"{fmt(min(1.0, 2 / 2**seeds * len(comparisons)), 2)}, above {fmt(analysis.alpha)}: no pair "
+                         "could have been told apart.")
     else:
         tied = best.tied_with or []
         lines = [f"Lowest movement: {best.name} ({fmt(best.value, 3)}); "
@@ -247,7 +253,8 @@ def _pairwise_lines(analysis: Analysis, comparisons: list[PairTest]) -> list[str
                     "contender measured") + f" ({how}; {len(separated)} of {len(comparisons)} pairs separated)."]
     top = analysis.top_pair
     if top and not any(c.separated and {c.a, c.b} == set(top.pair) for c in comparisons):
-        lines.append(f"{top.pair[0]} and {top.pair[1]} (the two lowest): " + _seeds_sentence(top))
+        lines.append(f"{top.pair[0]} and {top.pair[1]} (the two lowest movements with an interval): "
+                     + _seeds_sentence(top))
     return lines
 
 
@@ -258,8 +265,12 @@ def _seeds_sentence(top: TopPair) -> str:
                 "so no number of seeds can be promised to separate them.")
     count = (f"more than {planning.MOST_SEEDS}" if top.seeds_needed > planning.MOST_SEEDS
              else f"about {top.seeds_needed}")
-    return (f"separating them with 80% power would take {count} seeds (this run: {top.seeds}; the exact sign-flip "
-            "test's power simulated for a conservative 60% lower bound of their difference).")
+    floor = planning.floor_seeds(top.level)
+    why = (f"; {floor} is the fewest with which the test can reach its level at all"
+           if top.seeds_needed == floor else "")
+    return (f"separating them with 80% power would take {count} seeds (this run: {top.seeds}; the sign-flip "
+            f"test's power simulated for a 60% lower bound of their difference{why}; a plan, not a promise: "
+            "docs/method.md).")
 
 
 def _seed_mean_sizes(analysis: Analysis) -> list[str]:

@@ -28,9 +28,8 @@ from collections.abc import Mapping, Sequence
 from typing import NamedTuple, TypeVar
 
 import numpy as np
-from scipy import special
 
-from results.stats.metrics import savgol9
+from results.stats.metrics import log_jackknife, savgol9
 
 K = TypeVar("K")  # what a p-value belongs to: a contender's name, a pair of names
 SeedCurves = Mapping[int, Mapping[int, Sequence[float]]]  # budget -> seed -> validation curve
@@ -41,7 +40,6 @@ METHOD = ("permutation test of the budget labels within each seed; statistic: me
           "one-sided; Holm-adjusted across contenders")
 INTERVAL_METHOD = "leave-one-seed-out jackknife of log(ratio), t quantile (S - 1 df), 95%"
 N_PERMUTATIONS = 9999
-CONFIDENCE = 0.95
 
 
 class BudgetTest(NamedTuple):
@@ -130,9 +128,7 @@ def ratio_interval(distances: np.ndarray, seeds: np.ndarray, labels: np.ndarray)
         parts = (left_out(sums[0]) / left_out(counts[0])) / (left_out(sums[1]) / left_out(counts[1]))
     if not (np.isfinite(whole) and whole > 0 and np.all(np.isfinite(parts)) and np.all(parts > 0)):
         return None
-    pseudo = n * np.log(whole) - (n - 1) * np.log(parts)
-    half = float(special.stdtrit(n - 1, (1 + CONFIDENCE) / 2)) * float(np.std(pseudo, ddof=1)) / math.sqrt(n)
-    return float(whole * math.exp(-half)), float(whole * math.exp(half))
+    return log_jackknife(float(whole), parts)[1]
 
 
 def budget_test(curves: SeedCurves, *, n_permutations: int = N_PERMUTATIONS, seed: int = 0,

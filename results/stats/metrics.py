@@ -133,6 +133,16 @@ def t_interval(values: Sequence[float], confidence: float = CONFIDENCE) -> tuple
     return mean - half, mean + half
 
 
+def log_jackknife(whole: float, left_out: np.ndarray, confidence: float = CONFIDENCE,
+                  ) -> tuple[np.ndarray, tuple[float, float]]:
+    """Leave-one-seed-out jackknife of log(whole) from the estimates with each seed left out (all > 0): the per-seed
+    pseudo-values, and the t interval (S - 1 df) around log(whole), exponentiated."""
+    n = len(left_out)
+    pseudo = n * math.log(whole) - (n - 1) * np.log(left_out)
+    half = float(special.stdtrit(n - 1, (1 + confidence) / 2)) * float(np.std(pseudo, ddof=1)) / math.sqrt(n)
+    return pseudo, (whole * math.exp(-half), whole * math.exp(half))
+
+
 class Summary(NamedTuple):
     """Mean, sample std and t interval of per-seed values (None where undefined)."""
 

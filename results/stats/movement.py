@@ -13,11 +13,16 @@ budget) of the log validation loss, 9-point smoothed over that window only.
   of the seed's runs over the window), mean absolute gap over every budget and pair of seeds. A level shared by
   a seed's runs therefore costs nothing, and a seed that sits higher everywhere does not hide a budget effect.
 
-0 = the budget changes nothing over the window; 1 = a different budget moves the curve as far as a different seed
-does. Only seeds with a complete run at every budget count (a diverged long run would leave a seed with its short
-gaps alone). The interval: leave-one-seed-out jackknife of log(movement), t quantile with S - 1 degrees of
-freedom, 95% (the numerator and the rerun unit come from the same seeds, so both are left out together); its
-coverage under independent, AR(1) and seed-level noise is measured in benchmarks/movement_calibration.py.
+0 = a seed's runs are identical across budgets over the window (the budget changes nothing, and the runs are
+deterministic); 1 = a different budget moves the curve as far as a different seed does. A run's own nondeterminism
+(GPU kernels, loader workers) counts in the numerator: with no budget effect the movement is that noise relative to
+the seeds' spread (about 1 where all noise is the run's own), so a contender whose runs are less deterministic moves
+more; deterministic runs (the CPU here) have none. Values compare across tasks run on the same budget grid (the
+numerator averages over its budget pairs). Only seeds with a complete run at every budget count (a diverged long run
+would leave a seed with its short gaps alone). The interval: leave-one-seed-out jackknife of log(movement), t
+quantile with S - 1 degrees of freedom, 95% (the numerator and the rerun unit come from the same seeds, so both are
+left out together); its coverage under independent, AR(1) and seed-level noise is measured in
+benchmarks/movement_calibration.py.
 """
 
 from __future__ import annotations
@@ -27,11 +32,10 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 import numpy as np
-from scipy import special
 
 from results.stats.budget import SeedCurves, smoothed_log
+from results.stats.metrics import log_jackknife
 
-CONFIDENCE = 0.95
 METHOD = ("same-seed distance across budgets / level-removed distance between seeds at one budget (mean absolute "
           "gap of the 9-point-smoothed log validation loss over the first W epochs, W = the smallest budget)")
 INTERVAL_METHOD = "leave-one-seed-out jackknife of log(movement), t quantile (S - 1 df), 95%"
@@ -101,15 +105,13 @@ def movement(curves: SeedCurves, budgets: Sequence[int] | None = None) -> Moveme
     left_unit = (pair_sum - between.sum(axis=1)) / ((n - 1) * (n - 2) / 2)
     if (left_own <= 0).any() or (left_unit <= 0).any():
         return Movement(value, None, per_seed, {}, n, False, "a seed left out leaves no gap: no interval")
-    log_value = np.log(value)
-    pseudo = n * log_value - (n - 1) * np.log(left_own / left_unit)
-    half = float(special.stdtrit(n - 1, (1 + CONFIDENCE) / 2)) * float(np.std(pseudo, ddof=1)) / np.sqrt(n)
-    return Movement(value, (float(np.exp(log_value - half)), float(np.exp(log_value + half))), per_seed,
-                    {s: float(p) for s, p in zip(seeds, pseudo)}, n, False)
+    pseudo, interval = log_jackknife(value, left_own / left_unit)
+    return Movement(value, interval, per_seed, {s: float(p) for s, p in zip(seeds, pseudo)}, n, False)
 
 
 def log_ratio_pseudo(a: Movement, b: Movement) -> list[float]:
     """Per seed both estimated, the jackknife pseudo-value of log(movement a / movement b): the paired per-seed
-    units the pairwise test flips (leaving a seed out leaves it out of both)."""
+    units the pairwise test flips (leaving a seed out leaves it out of both where both ran the same seeds; where
+    not, each pseudo-value comes from its own contender's seeds, and the pairing cancels less)."""
     return [a.pseudo[s] - b.pseudo[s] for s in sorted(set(a.pseudo) & set(b.pseudo))]
 

@@ -1,18 +1,21 @@
 """Does contender A's curve move less with the budget than B's? Paired sign-flip tests over seeds, Holm-adjusted.
 
-The quantity compared is the movement (results.stats.movement): a contender's same-seed gap across budgets in
-units of its own between-seed gap, so a contender whose reruns are noisier is not called more budget-sensitive
-for it. A and B are paired by seed (runs with seed s share its initialisation and data order); the per-seed units
-are the jackknife pseudo-values of log(movement A / movement B) (leaving seed s out of both), which carry each
-seed's share of the numerators and of the rerun units alike.
+The quantity compared is the movement (results.stats.movement): a contender's same-seed gap across budgets in units
+of its own between-seed gap, so a contender whose seeds are all noisier is not called more budget-sensitive for it
+(a run's own nondeterminism still counts as movement: results.stats.movement). A and B are paired by seed (runs with
+seed s share its initialisation and data order); the per-seed units are the jackknife pseudo-values of log(movement
+A / movement B) (leaving seed s out of both), which carry each seed's share of the numerators and of the rerun units
+alike.
 
-Test: two-sided sign-flip permutation test of their mean (exact over all 2^S sign patterns up to 2^16, Monte
-Carlo beyond). Null hypothesis: the pseudo-values are symmetric about 0 (A and B move alike in rerun units).
-Seeds are the independent units. Smallest reachable p: 2 / 2^S (0.25 with 3 seeds). Holm's adjustment over all
-pairs tested keeps the family-wise error rate at alpha; two contenders not separated at alpha *cannot be told
-apart* by this run (not the same as equal). Contenders whose runs share every step across budgets move exactly 0
-by construction: they are named as such and not tested (there is nothing to estimate). False alarms with equal
-movements and unequal rerun noise are measured in tests/test_pairwise.py and benchmarks/movement_calibration.py.
+Test: two-sided sign-flip permutation test of their mean (exact over all 2^S sign patterns up to 2^16, Monte Carlo
+beyond). Null hypothesis: the pseudo-values are symmetric about 0 (A and B move alike in rerun units). Pseudo-values
+are not independent of one another (each comes from every seed), so the test is approximate, calibrated by
+simulation (tests/test_pairwise.py, benchmarks/movement_calibration.py). Smallest reachable p: 2 / 2^S (0.25 with 3
+seeds). Holm's adjustment over all pairs tested keeps the family-wise error rate at alpha; two contenders not
+separated at alpha *cannot be told apart* by this run (not the same as equal). Contenders whose runs share every
+step across budgets move exactly 0 by construction: they are named as such and not tested (there is nothing to
+estimate). False alarms with equal movements and unequal rerun noise are measured in tests/test_pairwise.py and
+benchmarks/movement_calibration.py.
 """
 
 from __future__ import annotations
@@ -32,13 +35,18 @@ EXACT_UP_TO = 16  # seeds: 2^16 sign patterns are enumerated, beyond that Monte 
 N_FLIPS = 9999
 
 
+def sign_patterns(n: int) -> np.ndarray:
+    """Every one of the 2^n sign patterns of n seeds, one per row."""
+    return np.array(list(itertools.product((1.0, -1.0), repeat=n)))
+
+
 def sign_flip_p(differences: Sequence[float], rng: np.random.Generator, n_flips: int = N_FLIPS) -> float | None:
     """Two-sided p-value of mean(differences) = 0 by flipping signs; None below two seeds."""
     d = np.asarray(differences, dtype=np.float64)
     if len(d) < 2:
         return None
     if len(d) <= EXACT_UP_TO:
-        signs = np.array(list(itertools.product((1.0, -1.0), repeat=len(d))))
+        signs = sign_patterns(len(d))
     else:
         signs = np.vstack([np.ones(len(d)), rng.choice((1.0, -1.0), size=(n_flips, len(d)))])
     means = np.abs(signs @ d) / len(d)
