@@ -63,7 +63,8 @@ def launched(out: Path) -> list[str]:
     return [job for launch in json.loads((out / "jobs" / "jobs.json").read_text()) for job in launch["job_ids"]]
 
 
-pytestmark = [pytest.mark.slurm, pytest.mark.slow]
+pytestmark = [pytest.mark.slurm, pytest.mark.slow, pytest.mark.xdist_group("slurm")]  # one after another:
+# the node's 2 CPUs hold two jobs, and a test's jobs waiting for another test's would change nothing but time
 
 
 def test_a_two_job_array_trains_every_unit_once_with_the_numbers_of_one_worker(tmp_path, slurm, finished_run):
@@ -81,17 +82,21 @@ def test_a_two_job_array_trains_every_unit_once_with_the_numbers_of_one_worker(t
 
 
 def test_a_cancelled_launch_is_completed_by_a_second_with_nothing_lost(tmp_path, slurm, finished_run):
+    """Cancelled once its first unit has finished: eleven units are left, seconds of training, against one scancel.
+    One job: on a 2-CPU node beside other tests' jobs a second array task may wait for a CPU until the first has done
+    the whole run."""
     out, url = tmp_path / "out", store.default_url(tmp_path / "out")
     args = ["launch", *TINY, "--out", out, "--data-dir", tmp_path / "data", "--log-every", "0"]
-    assert run_cli(*args, "--jobs", "2", "--detach") == 0
-    wait_until(lambda: store.exists(url) and units(url), "the jobs' first finished unit")
-    assert run_cli("launch", "--out", out, "--cancel") == 0
+    assert run_cli(*args, "--jobs", "1", "--detach") == 0
     first = launched(out)
+    wait_until(lambda: store.exists(url) and units(url), "the job's first finished unit")
+    assert run_cli("launch", "--out", out, "--cancel") == 0
     wait_until(lambda: all(state in ("CANCELLED", "COMPLETED", "FAILED") for job in first for state in sacct(job)),
                "the cancelled jobs to end")
     assert "CANCELLED" in {state for job in first for state in sacct(job)}
-    assert not claims_held(url)  # every unit in flight was marked interrupted, none left running
-    assert run_cli(*args, "--jobs", "1") == 0
+    # the accounting says CANCELLED at once; the worker marks its unit interrupted on the SIGTERM that follows
+    wait_until(lambda: not claims_held(url), "the unit in flight marked interrupted")
+    assert run_cli(*args, "--jobs", "2") == 0
     counts = units(url)
     assert len(counts) == 12 and set(counts.values()) == {1}  # nothing trained twice
     one = finished_run("osc N,C") / "out"
@@ -99,10 +104,11 @@ def test_a_cancelled_launch_is_completed_by_a_second_with_nothing_lost(tmp_path,
 
 
 def test_a_job_at_its_time_limit_is_requeued_and_the_run_completes(tmp_path, slurm):
-    """The job's limit is lowered under it while a Phase 2 run trains (its warning comes at once), and
-    raised again once it is requeued, so that the rerun is not warned while it starts up."""
+    """The job's limit is lowered under it once a Phase 2 run reports its first epoch, and raised again once it is
+    requeued, so that the rerun is not warned while it starts up. SLURM checks limits about every 30 s; the run's
+    1,000 epochs take over a minute here, so the warning meets it training."""
     long_run = ("--task", "osc", "--preset", "smoke", "--schedulers", "C", "--skip-lr-free", "--n-trials", "1",
-                "--epochs", "1", "--epoch-budgets", "400", "--compare-seeds", "1", "--checkpoint-seconds", "0",
+                "--epochs", "1", "--epoch-budgets", "1000", "--compare-seeds", "1", "--checkpoint-seconds", "0",
                 *TINY_OSC, "--data-dir", tmp_path / "data", "--log-every", "0")
     out, url = tmp_path / "out", store.default_url(tmp_path / "out")
     assert run_cli("launch", *long_run, "--out", out, "--jobs", "1", "--time", "10", "--stop-before", "60",
