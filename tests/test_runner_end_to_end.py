@@ -72,7 +72,7 @@ def test_osc_smoke_with_lr_free_and_report_rebuild(finished_run, monkeypatch) ->
                               "optimal_lr_drift.png"}
         assert min(plots.values()) > 10_000
         links = re.findall(r"\]\(([^)]+)\)", (place / "report.md").read_text())
-        assert len(links) == 8 and all((place / link).is_file() for link in links)
+        assert len(links) == 9 and all((place / link).is_file() for link in links)
     # Re-running the finished command trains nothing and leaves the same report.
     before = len(compare_trials(out))
     monkeypatch.chdir(folder)  # the folders as the run was given them: the report states them
