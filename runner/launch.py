@@ -23,6 +23,7 @@ from typing import Any, Literal, get_args
 
 from errors import UserError
 from runner.config import RunConfig
+from runstate.files import atomic_write_text
 
 Executor = Literal["slurm", "local"]
 EXECUTORS: tuple[Executor, ...] = get_args(Executor)
@@ -173,7 +174,7 @@ def submit(launch: Launch, config: RunConfig) -> list[Any]:
     record = folder / JOBS_FILE
     launched = json.loads(record.read_text()) if record.is_file() else []
     launched.append({"executor": launch.executor, "job_ids": [job.job_id for job in jobs]})
-    record.write_text(json.dumps(launched, indent=1) + "\n")
+    atomic_write_text(record, json.dumps(launched, indent=1) + "\n")  # a crash keeps the earlier launches' ids
     return jobs
 
 
