@@ -14,6 +14,7 @@ from runner.checkpoints import Checkpoints
 from runner.claims import claim
 from runner.comparison_unit import ComparisonRuns
 from runner.prefix import Start, epochs_to_train, plan_starts
+from runner.seed_rounds import seed_rounds, show_rounds
 from runner.trials import RunContext, train_run
 from runner.units import work_through
 from runstate.records import CURVE_KEYS, TrainedRun, TransferOrigin, write
@@ -39,18 +40,24 @@ def compare(ctx: RunContext, recipe: Recipe) -> bool:
         ctx.progress.note(f"[phase 2] {recipe.name}: no complete Phase 1 trial; skipped")
         ctx.progress.skip(config.plan.epochs_of(recipe.name, "compare"), key=("no Phase 1", recipe.name))
         return True
-    return train_budgets(ctx, recipe, StudyName(config.project, "compare", recipe.name), params, "phase 2",
-                         recipe.name)
+    name = StudyName(config.project, "compare", recipe.name)
+    if not config.sequential:
+        return train_budgets(ctx, recipe, name, params, "phase 2", recipe.name)
+    rounds = seed_rounds(ctx.storage, config)
+    show_rounds(ctx.progress, rounds, config)
+    done = train_budgets(ctx, recipe, name, params, "phase 2", recipe.name, seeds=rounds.allowed[recipe.name])
+    return done and rounds.stopped[recipe.name] is not None
 
 
 def train_budgets(ctx: RunContext, recipe: Recipe, name: StudyName, params: dict[str, Any], phase: str, label: str,
-                  transfer: TransferOrigin | None = None) -> bool:
-    """Train ``params`` at every budget with every seed the plan gives study ``name``, each run a unit any
-    worker may claim (Phase 2, and each multiplier of the transfer phase: ``transfer``); True once all are
-    finished. ``phase`` and ``label`` name it in the progress."""
+                  transfer: TransferOrigin | None = None, seeds: int | None = None) -> bool:
+    """Train ``params`` at every budget with every seed the plan gives study ``name`` (its first ``seeds``, if
+    given: a round of --compare-seeds auto), each run a unit any worker may claim (Phase 2, and each multiplier of
+    the transfer phase: ``transfer``); True once all are finished. ``phase`` and ``label`` name it in the
+    progress."""
     config = ctx.config
-    units = config.plan.of(name)
-    planned, seeds = list(units), list(dict.fromkeys(seed for _, seed in units))
+    units = {unit: epochs for unit, epochs in config.plan.of(name).items() if seeds is None or unit[1] <= seeds}
+    planned, unit_seeds = list(units), list(dict.fromkeys(seed for _, seed in units))
     study = ctx.study(str(name))
     key = study.study_name
     if key not in ctx.plans:  # replaying every budget's schedule takes seconds; a waiting worker asks often
@@ -96,8 +103,8 @@ def train_budgets(ctx: RunContext, recipe: Recipe, name: StudyName, params: dict
             return True
 
     starts = runs.starts
-    if runs.forks and any(runs.unfinished(list(starts), seed) for seed in seeds):  # work left
-        total, shared = (n * len(seeds) for n in (sum(starts), epochs_to_train(starts)))
+    if runs.forks and any(runs.unfinished(list(starts), seed) for seed in unit_seeds):  # work left
+        total, shared = (n * len(unit_seeds) for n in (sum(starts), epochs_to_train(starts)))
         ctx.progress.note(f"[{phase}] {label}: prefix sharing trains {shared} of {total} epochs "
                           f"(saves {total - shared}, {100 * (total - shared) / total:.0f} %)",
                           key=("prefix sharing", key))

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, Literal, get_args
 
 from errors import UserError
+from results.stats.looks import FIRST_LOOK, Design
 from runner.options import declared, identity_names, run_option
 from runner.parsing import parse_budgets, parse_multipliers, parse_names
 from runner.plan import RunPlan
@@ -39,6 +40,15 @@ def _parse_schedulers(text: str) -> tuple[str, ...]:
     return tuple(parse_names(text, [*SCHEDULERS, *RECIPES], "scheduler code", "--schedulers"))
 
 
+def _parse_compare_seeds(text: str) -> int | str:
+    if text.strip() == "auto":
+        return "auto"
+    try:
+        return int(text)
+    except ValueError:
+        raise UserError(f"--compare-seeds must be a whole number >= 1 or auto, got {text!r}") from None
+
+
 def _with_installed_plugins(given: list[str]) -> tuple[str, ...]:
     from runner import plugins
 
@@ -66,8 +76,15 @@ class RunConfig:
                                resolved_by="25, or the preset's")
     n_seeds: int = run_option(1, "Seeds averaged inside each tuning trial.", "Protocol", identity=True, minimum=1,
                               resolved_by="1, or the preset's")
-    compare_seeds: int = run_option(5, "Seeds per budget in Phase 2.", "Protocol", minimum=1,
-                                    resolved_by="5, or the preset's")
+    compare_seeds: int | str = run_option(
+        5, "Seeds per budget in Phase 2, or auto: rounds of --seed-step seeds after a first round of "
+        f"{FIRST_LOOK}, each contender until its pairwise comparisons are decided or --max-seeds.", "Protocol",
+        cli_type=str, parse=lambda text: _parse_compare_seeds(text),
+        resolved_by="5, or the preset's", metavar="N|auto")
+    max_seeds: int = run_option(12, "With --compare-seeds auto: the most seeds a contender trains per budget.",
+                                "Protocol", minimum=FIRST_LOOK)
+    seed_step: int = run_option(2, "With --compare-seeds auto: seeds per round after the first.", "Protocol",
+                                minimum=1)
     epoch_budgets: tuple[int, ...] = run_option(
         (50, 100, 150, 200), "Phase 2 budgets, a comma list.", "Protocol", cli_type=str,
         parse=lambda text: tuple(parse_budgets(text)), resolved_by="50,100,150,200, or the preset's")
@@ -82,7 +99,8 @@ class RunConfig:
         "budget, a comma list like 0.25,0.5,1,2,4 (1 is Phase 2's run).", "Protocol", cli_type=str,
         parse=lambda text: tuple(parse_multipliers(text)), resolved_by="off")
     transfer_seeds: int = run_option(0, "Seeds per budget and multiplier in the transfer phase (at most "
-                                     "--compare-seeds).", "Protocol", minimum=1, resolved_by="--compare-seeds")
+                                     "--compare-seeds, or its first round with auto).", "Protocol", minimum=1,
+                                     resolved_by=f"--compare-seeds, {FIRST_LOOK} with auto")
     transfer_max_octaves: float = run_option(
         0.0, "Transfer phase: grow the grid in rounds, up to K octaves from the tuned step size: a grid step past an "
         "edge where a budget's lowest loss lies, then sqrt(2) steps around it. 0: the grid as given.", "Protocol",
@@ -164,8 +182,22 @@ class RunConfig:
         return list(range(1, self.n_seeds + 1))
 
     @property
+    def sequential(self) -> bool:
+        """--compare-seeds auto: Phase 2 trains seeds in rounds until decided (runner.seed_rounds)."""
+        return self.compare_seeds == "auto"
+
+    @property
+    def most_compare_seeds(self) -> int:
+        return self.max_seeds if self.sequential else int(self.compare_seeds)
+
+    @property
+    def seed_design(self) -> Design:
+        return Design(self.max_seeds, self.seed_step)
+
+    @property
     def comparison_seeds(self) -> list[int]:
-        return list(range(1, self.compare_seeds + 1))
+        """Every seed Phase 2 may train (with --compare-seeds auto: up to --max-seeds, in rounds)."""
+        return list(range(1, self.most_compare_seeds + 1))
 
     @cached_property
     def plan(self) -> RunPlan:
@@ -268,7 +300,8 @@ def resolve(options: dict[str, Any], preset: str | None, task_options: dict[str,
                      lr=chosen.get("lr", defaults.lr), subset_ratio=chosen.get("subset_ratio", defaults.subset_ratio),
                      dataset=dataset, options=values, project=project,
                      epoch_budgets=tuple(sorted(config.epoch_budgets)),  # sensitivity runs first -> last budget
-                     transfer_seeds=given.get("transfer_seeds", config.compare_seeds),
+                     transfer_seeds=given.get("transfer_seeds", min(FIRST_LOOK, config.max_seeds)
+                                              if config.compare_seeds == "auto" else config.compare_seeds),
                      out=config.out if str(config.out) not in ("", ".") else Path("runs") / project)
     validate(config)
     return config
@@ -295,9 +328,14 @@ def validate(config: RunConfig) -> None:
             raise UserError(f"--{f.name.replace('_', '-')} must be an integer >= {option.minimum}, got {value}")
     if not 0.0 <= config.checkpoint_seconds < math.inf:
         raise UserError(f"--checkpoint-seconds must be a finite number >= 0, got {config.checkpoint_seconds:g}")
-    if config.transfer_seeds > config.compare_seeds:
-        raise UserError(f"--transfer-seeds must be at most --compare-seeds ({config.compare_seeds}): multiplier 1 is "
-                        f"Phase 2's run, got {config.transfer_seeds}")
+    if config.compare_seeds != "auto" and (not isinstance(config.compare_seeds, int) or config.compare_seeds < 1):
+        raise UserError(f"--compare-seeds must be a whole number >= 1 or auto, got {config.compare_seeds!r}")
+    fewest = config.seed_design.looks[0] if config.sequential else int(config.compare_seeds)
+    if config.transfer_seeds > fewest:
+        where = (f"the first round of --compare-seeds auto ({fewest})" if config.sequential
+                 else f"--compare-seeds ({fewest})")
+        raise UserError(f"--transfer-seeds must be at most {where}: multiplier 1 is Phase 2's run, got "
+                        f"{config.transfer_seeds}")
     if not 0.0 <= config.transfer_max_octaves < math.inf:
         raise UserError(f"--transfer-max-octaves must be a finite number >= 0, got {config.transfer_max_octaves:g}")
     if config.transfer_max_octaves and not config.transfer_grid:

@@ -13,10 +13,11 @@ from __future__ import annotations
 from typing import Any
 
 from runner.comparison import train_budgets
+from runner.seed_rounds import finished_runs
 from runner.transfer_grid import mean_log_loss, next_round
 from runner.trials import RunContext
-from runstate.records import TrainedRun, TransferOrigin
-from runstate.storage import StudyName, best_params, is_finished, trials
+from runstate.records import TransferOrigin
+from runstate.storage import StudyName, best_params
 from schedulers.params import InvalidParameter
 from schedulers.recipes import Recipe
 
@@ -83,11 +84,5 @@ def _next_round(ctx: RunContext, recipe: Recipe, params: dict[str, Any],
 def _final_losses(ctx: RunContext, study: StudyName,
                   params: dict[str, Any] | None) -> dict[tuple[int, int], float | None]:
     """(budget, seed) -> the final validation loss of each finished run of ``params`` (None: diverged or failed)."""
-    found: dict[tuple[int, int], float | None] = {}
-    for trial in trials(ctx.storage, str(study)):
-        run = TrainedRun.from_trial(trial)
-        if is_finished(trial) and run.params == params:
-            loss = run.curves["val_loss"][-1] if run.status == "complete" else None
-            if run.status != "failed" or run.unit not in found:  # a retry's outcome over its failed attempt
-                found[run.unit] = loss
-    return found
+    return {unit: run.curves["val_loss"][-1] if run.status == "complete" else None
+            for unit, run in finished_runs(ctx.storage, study, params).items()}

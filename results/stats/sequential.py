@@ -36,7 +36,6 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -44,9 +43,9 @@ import numpy as np
 from scipy import optimize, special, stats
 
 from results.stats.budget import SeedCurves
+from results.stats.looks import Design
 from results.stats.movement import log_ratio_pseudo, movement
 
-FIRST_LOOK = 4  # seeds of the first round: the fewest whose jackknife pseudo-values leave a t test 3 df
 RHO = 2.0  # Kim-DeMets spending exponent: between Pocock (1) and O'Brien-Fleming (about 3)
 FUTILITY = 0.1  # predictive power below which a pair stops
 ALPHA = 0.05  # family-wise, over every pair and look
@@ -56,20 +55,6 @@ METHOD = (f"group-sequential jackknife t tests of log(movement a / movement b) o
           f"is below {FUTILITY:g}; family-wise alpha {ALPHA:g} over every pair and look")
 _GRID = 0.01  # step of the numerical integration on the sum scale
 _WIDTH = 10.0  # the integration covers |S| < _WIDTH
-
-
-@dataclass(frozen=True)
-class Design:
-    """When the seeds are looked at: FIRST_LOOK seeds, then every ``step`` more, up to ``most``."""
-
-    most: int
-    step: int
-
-    @property
-    def looks(self) -> tuple[int, ...]:
-        """The seed counts after each round (the last is always ``most``)."""
-        first = min(FIRST_LOOK, self.most)
-        return tuple(sorted({*range(first, self.most, self.step), self.most}))
 
 
 @lru_cache(maxsize=256)
