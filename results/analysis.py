@@ -38,7 +38,7 @@ from results.records import (
     str_keys,
 )
 from results.stats import movement as moving
-from results.stats import pairwise
+from results.stats import pairwise, sequential
 from results.stats import seeds_needed as planning
 from results.stats.budget import INTERVAL_METHOD, METHOD, SeedCurves, budget_test, holm, significant
 from results.stats.detectable import detectable_movement
@@ -254,7 +254,7 @@ def _schedule_predictors(found: Predictors) -> SchedulePredictors:
 def analyze_curves(curves: pd.DataFrame, *, tuning_budget: int | None = None,
                    lr_schedules: dict[str, dict[int, list[float]]] | None = None,
                    families: dict[str, str] | None = None, seed: int = 0, alpha: float = ALPHA,
-                   detectable: bool = False) -> Analysis:
+                   detectable: bool = False, decided: Sequence[pairwise.Comparison] | None = None) -> Analysis:
     """Every metric of the ``Analysis`` record (results.records) for one group of tidy curves (see
     results.sources.curve_files).
 
@@ -263,6 +263,8 @@ def analyze_curves(curves: pd.DataFrame, *, tuning_budget: int | None = None,
     ``seed`` seeds every bootstrap and permutation, so the result is reproducible; ``alpha`` is the
     family-wise level of the budget tests. ``detectable``: also simulate each budget test's smallest detectable
     effect (results.stats.detectable; seconds per contender, so reports ask for it and quick analyses need not).
+    ``decided``: the pairwise comparisons a --compare-seeds auto run decided in rounds (results.seeds_report), in
+    place of the fixed-sample tests.
     """
     if "status" not in curves.columns:
         curves = curves.assign(status="complete")
@@ -275,7 +277,8 @@ def analyze_curves(curves: pd.DataFrame, *, tuning_budget: int | None = None,
     _decide(contenders, alpha)
     if detectable:
         _detectable(contenders, runs, alpha, seed)
-    comparisons = None if seed_mean_only else pairwise.compare_all(movements, alpha, seed)
+    comparisons = None if seed_mean_only else list(decided) if decided is not None else pairwise.compare_all(
+        movements, alpha, seed)
     ranking = _ranking(contenders, comparisons)
     for name, family in (families or {}).items():
         if name in contenders:
@@ -315,7 +318,8 @@ def analyze_curves(curves: pd.DataFrame, *, tuning_budget: int | None = None,
                           "bisection on its size (40 datasets per step; optimistic: from one run's seeds, found about "
                           "half the time on generated studies)",
             "movement": moving.METHOD, "movement_ci": moving.INTERVAL_METHOD,
-            "comparisons": pairwise.METHOD, "seeds_needed": planning.METHOD,
+            "comparisons": pairwise.METHOD if decided is None else sequential.METHOD,
+            "seeds_needed": planning.METHOD,
             "final_and_per_seed_ci": "t interval of the arithmetic mean over seeds (95%)",
             "slope_ci": "t interval of the least-squares slope over every budget x seed point (95%)",
             "seed_slope": "per seed, the least-squares slope of its log final loss against log2(budget); t interval of "

@@ -297,14 +297,17 @@ class RankingRow:
 
 @dataclass(frozen=True)
 class PairTest:
-    """A against B by a paired sign-flip test over seeds (results.stats.pairwise)."""
+    """A against B by a paired sign-flip test over seeds (results.stats.pairwise); with --compare-seeds auto, as the
+    rounds decided it (results.stats.sequential: seeds_until_decided)."""
 
     a: str = doc("first contender")
     b: str = doc("second contender")
     difference: float = doc("mean over seeds of a's number minus b's (negative: a less sensitive / lower)")
-    p_value: float | None = doc("two-sided sign-flip p-value")
-    p_adjusted: float | None = doc("Holm-adjusted over the pairs")
-    separated: bool | None = doc("p_adjusted <= alpha")
+    p_value: float | None = doc("two-sided sign-flip p-value (with --compare-seeds auto: the jackknife t test's at the "
+                                "look where the pair ended)")
+    p_adjusted: float | None = doc("Holm-adjusted over the pairs (null with --compare-seeds auto: its level is in "
+                                   "seeds_until_decided)")
+    separated: bool | None = doc("p_adjusted <= alpha (with --compare-seeds auto: told apart by the rounds)")
     seeds: int = doc("seeds compared")
 
 
@@ -613,6 +616,53 @@ class TrainingTime:
 
 
 @dataclass(frozen=True)
+class SequentialPair:
+    """How one pair's comparison ended under --compare-seeds auto (results.stats.sequential)."""
+
+    a: str = doc("first contender")
+    b: str = doc("second contender")
+    outcome: str = doc('"rejected" (told apart), "futile" (stopped early: a difference the most seeds could show had '
+                       'become unlikely; not shown equal), "max" (still open at --max-seeds), "open" (a round is still '
+                       'to come) or "untested" (a contender moves 0 by construction)')
+    seeds: int = doc("seeds per contender at the look where it ended (or the latest)")
+    difference: float | None = doc("there, the mean per-seed jackknife pseudo-value of log(movement a / movement b)")
+    p_value: float | None = doc("there, the two-sided jackknife t-test p-value")
+    level: float | None = doc("the nominal p-level it was held to there: its Holm share of alpha, spent up to that "
+                              "look")
+
+
+@dataclass(frozen=True)
+class SequentialContender:
+    """One contender's seeds under --compare-seeds auto."""
+
+    seeds: int = doc("seeds it trained at every budget")
+    stopped: str | None = doc('why it stopped: "decided" (every pair told apart), "futile" (a pair stopped for '
+                              'futility, the others told apart), "max" (a pair still open at --max-seeds), '
+                              '"untested" (no pair to test: it moves 0 by construction, or it is alone); null while '
+                              'it trains on')
+    seed_runs: int = doc("its runs: seeds x budgets")
+    saved_seed_runs: int = doc("runs the fixed design at --max-seeds would have trained beyond these")
+
+
+@dataclass(frozen=True)
+class SeedsUntilDecided:
+    """--compare-seeds auto: Phase 2 in rounds, each contender until its pairwise comparisons are decided."""
+
+    max_seeds: int = doc("--max-seeds: the fixed design it is measured against")
+    seed_step: int = doc("--seed-step: seeds per round after the first")
+    looks: list[int] = doc("the planned looks: seeds per contender after each round")
+    looks_taken: list[int] = doc("the looks taken so far")
+    alpha: float = doc("family-wise error rate over every pair and look")
+    method: str = doc("the procedure and its sources")
+    contenders: dict[str, SequentialContender] = doc("per contender with Phase 2 runs")
+    pairs: list[SequentialPair] = doc("every pair of those contenders")
+    seed_runs: int = doc("runs trained: seeds x budgets, summed over contenders")
+    fixed_seed_runs: int = doc("runs the fixed design at --max-seeds trains")
+    epochs: int = doc("planned epochs of the runs trained (budget x seeds, summed; prefix sharing trains fewer)")
+    fixed_epochs: int = doc("the same for the fixed design")
+
+
+@dataclass(frozen=True)
 class RunReport:
     """report.json: everything a run's storage holds, analysed (results.run_report.build_report)."""
 
@@ -633,6 +683,8 @@ class RunReport:
     training_time_s: TrainingTime = doc("seconds spent training")
     analysis: Analysis | None = doc("the budget-sensitivity analysis (null without Phase 2 runs)")
     transfer: Transfer | None = doc("the transfer analysis (null without transfer runs)")
+    seeds_until_decided: SeedsUntilDecided | None = doc("--compare-seeds auto: the rounds, decisions and seeds saved "
+                                                        "(absent with a fixed --compare-seeds)", omit_none=True)
 
 
 # -- The cross-task summary (results.summary) --------------------------------------------------------------------

@@ -20,10 +20,12 @@ from results.records import (
     from_json,
     ready,
 )
+from results.seeds_report import seeds_until_decided
 from results.sources.storage import (
     collect_runs,
     epochs_accounting,
     faults,
+    finished_units,
     optimization_summary,
     training_seconds,
     transfer_rows,
@@ -37,7 +39,7 @@ from schedulers.recipes import ScheduledRecipe, contender_names
 from schedulers.registry import SCHEDULERS
 from schedulers.theory import moving_bound, per_sgd_step
 
-SCHEMA_VERSION = 10  # 2: adds analysis, training_time_s and the curves.csv status column; 3: adds epochs;
+SCHEMA_VERSION = 11  # 2: adds analysis, training_time_s and the curves.csv status column; 3: adds epochs;
 # 4: adds the budget tests (analysis: alpha, method; per contender budget_test); 5: adds the pairwise tests
 # (analysis: comparisons, top_pair, ranking metric; per contender shift, log_slope); 6: adds transfer;
 # 7: renames three top-level keys so that none means two things: comparison -> mean_final_val_loss,
@@ -56,6 +58,8 @@ SCHEMA_VERSION = 10  # 2: adds analysis, training_time_s and the curves.csv stat
 # and config.transfer_max_octaves (the adaptive transfer grid); transfer: a transfer cost with both optima at the
 # same edge has null numbers (censored "both optima at the same edge"; was a measured-looking 0), each ranking place's
 # tuning_error_lower_bound
+# 11: adds seeds_until_decided (--compare-seeds auto: the rounds, each pair's end, each contender's seeds) and
+# config.compare_seeds "auto", max_seeds, seed_step; with auto, analysis.comparisons are the rounds' decisions
 CURVE_COLUMNS = ["scheduler", "budget", "seed", "epoch", "lr", "train_loss", "val_loss"]
 
 
@@ -165,8 +169,10 @@ def build_report(storage: BaseStorage, project: str,
     if devices:
         environment = {**environment, "run_devices": devices}
     tuning_budget = config["epochs"] if config["epochs"] in curves["budget"].values else None
+    in_order = [n for n in [*config.get("schedulers", []), *config.get("lr_free", [])] if n in names]
+    rounds = seeds_until_decided(curves, {n: finished_units(storage, project, n) for n in in_order}, config)
     analysis = analyze_curves(curves, tuning_budget=tuning_budget, lr_schedules=schedules, alpha=alpha,
-                              detectable=True) \
+                              detectable=True, decided=None if rounds is None else rounds[1]) \
         if not curves.empty else None
     table = pd.DataFrame(transfer, columns=TRANSFER_COLUMNS)
     steps = meta.get("steps_per_epoch")
@@ -186,5 +192,6 @@ def build_report(storage: BaseStorage, project: str,
     report = RunReport(schema_version=SCHEMA_VERSION, config=config, environment=environment,
                        optimization=optimization, mean_final_val_loss=mean_final, per_budget_results=per_budget,
                        final_loss_change_pct=change, decoupling=decoupling, faults=faulted, epochs=epochs,
-                       training_time_s=seconds, analysis=analysis, transfer=transferred)
+                       training_time_s=seconds, analysis=analysis, transfer=transferred,
+                       seeds_until_decided=None if rounds is None else rounds[0])
     return ready(report), curves, table

@@ -85,7 +85,7 @@ def test_legacy_run_resumes_with_nothing_to_train(tmp_path: Path, monkeypatch, c
     # since that say how this command ran or what it adds (they change no number).
     added = {"mode", "workers", "max_retries", "checkpoint_every", "checkpoint_seconds", "share_prefix",
              "checkpoint_dir", "plugins", "plugin_sha256", "log_every", "transfer_grid", "transfer_seeds",
-             "transfer_max_octaves"}
+             "transfer_max_octaves", "max_seeds", "seed_step"}
     assert {k: v for k, v in now["config"].items() if k not in added} == {
         k: v for k, v in legacy["config"].items() if k != "n_functions"}
     assert now["config"]["checkpoint_every"] == 1 and now["config"]["share_prefix"] is True
@@ -233,7 +233,7 @@ def test_the_run_state_sits_below_every_other_package() -> None:
 
 RESULTS_LAYERS = {  # results/ flows one way: read sources, compute statistics, compose, draw, write
     "results.records": 0, "results.sources": 0, "results.stats": 1,
-    "results.analysis": 2, "results.run_report": 2, "results.summary": 2,
+    "results.analysis": 2, "results.run_report": 2, "results.seeds_report": 2, "results.summary": 2,
     "results.figures": 3, "results.report": 4, "results.analyze_command": 5,
 }
 

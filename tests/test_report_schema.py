@@ -26,8 +26,8 @@ NAMES, BUDGETS, SEEDS = ["N", "C"], ["1", "2"], [1, 2]  # report order: the regi
 TOP_LEVEL = ["schema_version", "config", "environment", "optimization", "mean_final_val_loss", "per_budget_results",
              "final_loss_change_pct", "decoupling", "faults", "epochs", "training_time_s", "analysis", "transfer"]
 CONFIG = ["task", "model", "optimizer", "epochs", "batch_size", "lr", "infimum_lr", "n_trials", "n_seeds",
-          "compare_seeds", "epoch_budgets", "schedulers", "lr_free", "skip_compare", "transfer_grid", "transfer_seeds",
-          "transfer_max_octaves", "project", "dataset",
+          "compare_seeds", "max_seeds", "seed_step", "epoch_budgets", "schedulers", "lr_free", "skip_compare",
+          "transfer_grid", "transfer_seeds", "transfer_max_octaves", "project", "dataset",
           "subset_ratio", "dtype", "mode", "hist", "pred", "sampler_seed", "pruner", "precision", "device",
           "wandb_mode", "workers", "max_retries", "data_dir", "download", "out", "storage", "checkpoint_every",
           "checkpoint_seconds", "share_prefix", "checkpoint_dir", "log_every", "plugins", "plugin_sha256"]
@@ -60,10 +60,10 @@ def run(tmp_path_factory, one_torch_thread) -> tuple[dict, list[dict[str, str]],
     return report, rows, out
 
 
-def test_report_json_keys_are_exactly_schema_6(run) -> None:
+def test_report_json_keys_are_exactly_the_schema(run) -> None:
     report, _, _ = run
     assert list(report) == TOP_LEVEL
-    assert report["schema_version"] == 10
+    assert report["schema_version"] == 11
     assert report["transfer"] is None  # no --transfer-grid (its keys: tests/test_transfer_runs.py)
     assert report["faults"] == {} and report["environment"]["run_devices"] == {"cpu": 10}  # 1 trial + 4 runs each
     # Phase 2 epochs: budgets 1 and 2 x 2 seeds planned; the 2-epoch runs continue the 1-epoch ones.

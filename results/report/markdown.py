@@ -9,8 +9,10 @@ from pathlib import Path
 
 from results.records import Analysis, AnalysisFile, ContenderAnalysis, Estimate, PairTest, RunReport, TopPair
 from results.report.markdown_format import fmt, fmt_ci, table, with_interval
+from results.report.seeds_markdown import seeds_section
 from results.report.transfer_markdown import transfer_section, transfer_verdict
 from results.stats import seeds_needed as planning
+from results.stats import sequential
 from results.stats.budget import seeds_for
 from runstate.files import atomic_write_text
 
@@ -235,14 +237,18 @@ def _pairwise_lines(analysis: Analysis, comparisons: list[PairTest]) -> list[str
                 f"budget; the lowest movement is {best.name}'s ({fmt(best.value, 3)}) and the highest "
                 f"{ranking[-1].name}'s ({fmt(ranking[-1].value, 3)}): point estimates only."]
     separated = [c for c in comparisons if c.separated]
-    how = (f"paired sign-flip tests over seeds on log(movement ratio); family: the {len(comparisons)} pairs of "
+    in_rounds = (analysis.method or {}).get("comparisons") == sequential.METHOD
+    how = (f"group-sequential jackknife t tests over seeds on log(movement ratio), seeds added until decided; "
+           f"family: the {len(comparisons)} pairs tested, Holm by the graphical approach at {fmt(sequential.ALPHA)} "
+           "over every look" if in_rounds else
+           f"paired sign-flip tests over seeds on log(movement ratio); family: the {len(comparisons)} pairs of "
            f"contenders measured in this task, Holm-adjusted at {fmt(analysis.alpha)}")
     if not separated:
         lines = [f"Between contenders, no pair can be told apart ({how}); the lowest movement is {best.name}'s "
                  f"({fmt(best.value, 3)}) and the highest {ranking[-1].name}'s ({fmt(ranking[-1].value, 3)}): "
                  "point estimates only."]
         seeds = min(c.seeds for c in comparisons)
-        if 2 / 2**seeds * len(comparisons) > analysis.alpha:
+        if not in_rounds and 2 / 2**seeds * len(comparisons) > analysis.alpha:
             lines.append(f"With {seeds} seeds the smallest adjusted p-value a pair can reach is "
                          f"{fmt(min(1.0, 2 / 2**seeds * len(comparisons)), 2)}, above {fmt(analysis.alpha)}: no pair "
                          "could have been told apart.")
@@ -470,7 +476,8 @@ def write_markdown(report: RunReport | AnalysisFile, figures: Sequence[Path], ou
     title = report.title if isinstance(report, AnalysisFile) else TITLE
     transfer = run.transfer if run else None
     lines = [f"# {title}", "", *verdict(analysis), *transfer_verdict(transfer), *_setup(report, analysis),
-             *(_phases(run) if run else []), *_metrics(analysis), *transfer_section(transfer),
+             *(_phases(run) if run else []), *seeds_section(run.seeds_until_decided if run else None),
+             *_metrics(analysis), *transfer_section(transfer),
              *figure_lines(figures, out)]
     atomic_write_text(out, "\n".join(lines).rstrip() + "\n")
     return out

@@ -33,6 +33,14 @@ def collect_runs(storage: BaseStorage, project: str, name: str) -> list[dict[str
     return sorted(runs, key=lambda r: (r["budget"], r["seed"]))
 
 
+def finished_units(storage: BaseStorage, project: str, name: str) -> set[tuple[int, int]]:
+    """(budget, seed) of every finished Phase 2 run of ``name``'s current best parameters, failed ones included
+    (a failed unit ends its round as much as a complete one: runner.seed_rounds)."""
+    params = store.best_params(storage, project, name)
+    return {run.unit for t in store.trials(storage, store.study_name(project, "compare", name))
+            if store.is_finished(t) and (run := TrainedRun.from_trial(t)).params == params}
+
+
 def transfer_rows(storage: BaseStorage, project: str, name: str, runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """transfer.csv rows of ``name`` (results.stats.transfer.COLUMNS): its finished transfer runs made from its current
     best parameters, and its Phase 2 ``runs`` as multiplier 1 (none without transfer runs)."""

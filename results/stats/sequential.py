@@ -82,8 +82,8 @@ def boundaries(fractions: tuple[float, ...], alpha: float, rho: float = RHO) -> 
         if density is None:
             density = stats.norm.pdf(grid / math.sqrt(t)) / math.sqrt(t)
         else:
-            kernel = stats.norm.pdf((grid[:, None] - grid[None, :]) / sd) / sd
-            density = kernel @ density * _GRID
+            offsets = np.arange(-len(grid) + 1, len(grid)) * _GRID  # the increment's density, centred
+            density = np.convolve(density, stats.norm.pdf(offsets / sd) / sd, mode="valid") * _GRID
         density = np.where(np.abs(grid) < c * math.sqrt(t), density, 0.0)
         previous = t
     return tuple(found)
