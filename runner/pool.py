@@ -26,6 +26,7 @@ from optuna.trial import TrialState
 
 from runner.config import RunConfig
 from runner.progress import Progress
+from runner.seed_rounds import seed_rounds, show_rounds
 from runstate import storage as store
 from runstate.records import TrainedRun
 
@@ -175,6 +176,8 @@ def run_pool(config: RunConfig, storage: optuna.storages.BaseStorage) -> None:
         while workers:
             wait([process.sentinel for process in workers.values()], timeout=PROGRESS_SECONDS)
             _grow(progress, storage, config)
+            if config.sequential:  # the workers are quiet: the rounds are shown here
+                show_rounds(progress, seed_rounds(storage, config), config)
             progress.advance_to(epochs_done(storage, config) - already, "training")
             for k, process in list(workers.items()):
                 if process.exitcode is None:
