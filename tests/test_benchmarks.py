@@ -72,3 +72,14 @@ def test_movement_calibration() -> None:
     assert len(re.findall(r"^(independent|AR\(1\)|seed level)\s+[\d.]+\s+[\d.]+(\s+[\d.]+){3}$", out, re.M)) == 15, out
     assert len(re.findall(r"^(independent|AR\(1\)|seed level)\s+[\d.]+(\s+[\d.]+){2}$", out, re.M)) == 6, out
     assert len(re.findall(r"^\s+[\d.]+\s+\d+\s+[\d.]+\s+(-|[\d.]+)\s+(-|\d+)$", out, re.M)) == 4, out
+
+
+def test_sequential_calibration() -> None:
+    out = run_quick("sequential_calibration.py")
+    scenarios, powers = out.split("\n(b) ")
+    assert "| scenario | noise | FWER adaptive | FWER fixed | power adaptive | power fixed |" in scenarios, out
+    row = (r"^\| (null|\([\d, ]+\)) \| (independent|AR\(1\)|seed level) \|( (-|[\d.]+) \|){4}( [\d.]+ \|){3}"
+           r" (-|> \d+|\d+) \| (-|< [\d.]+|[\d.]+) \|$")
+    assert len(re.findall(row, scenarios, re.M)) == 10, out  # (a): a row per scenario
+    row = r"^\| \([\d, ]+\) \| (independent|AR\(1\)|seed level)( \| [\d.]+){9} \|$"
+    assert len(re.findall(row, powers, re.M)) == 7, out  # (b): a row per scenario with non-null pairs

@@ -14,12 +14,16 @@ of the log loss from the smallest to the largest budget, in units of the per-epo
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from typing import NamedTuple
 
 import numpy as np
 
 from results.stats.budget import budget_test, holm, significant
+from results.stats.movement import movement
+from results.stats.pairwise import compare_all
+from results.stats.sequential import ALPHA, Design, _first_seeds, decide
 
 AR = 0.8
 
@@ -201,3 +205,67 @@ def true_movement(*, kind: str, budgets: Sequence[int], effect: float, seeds: in
         own += list(gaps.own)
         between.append(float(gaps.between[0, 1]))
     return float(np.mean(own) / np.mean(between))
+
+
+# -- Seeds until decided: the sequential design against the fixed one on runs with known movements --------------
+
+class SequentialRates(NamedTuple):
+    """Over simulated studies of one scenario (one effect per contender): the sequential design's decisions
+    (results.stats.sequential) beside the fixed design's (results.stats.pairwise.compare_all at every seed). A pair
+    is *null* where its two contenders have the same effect; the false alarms are None without a null pair, the
+    powers without any other."""
+
+    studies: int
+    false_alarms: float | None  # family-wise: share of studies with a null pair rejected at any look
+    fixed_false_alarms: float | None  # the same of the fixed design at the most seeds
+    power: float | None  # share of the non-null pairs rejected (over every study)
+    fixed_power: float | None
+    same_decisions: float  # share of studies whose set of rejected pairs is the fixed design's
+    agreement: float  # share of pairs (over every study) that both designs reject or both leave standing
+    seed_runs: float  # mean over studies of the seeds the contenders earned / (contenders x most)
+    fixed_power_by_seeds: dict[int, float]  # the fixed design's power at n seeds, n from the first look to the most
+    matching_seeds: int | None  # the fewest fixed seeds whose power reaches ``power``; None: more than the most
+    #                             (or no power to reach)
+
+
+def sequential_rates(rng: np.random.Generator, *, studies: int, effects: Sequence[float], budgets: Sequence[int],
+                     kind: str = "independent", most: int = 12, step: int = 2,
+                     alpha: float = ALPHA) -> SequentialRates:
+    """Why: the sequential design's error rates over every look rest on approximations (jackknife pseudo-values
+    recomputed at every look, t tests held to z boundaries), so they are measured here, on studies whose truth is
+    known, beside what it saves and what it decides differently from the fixed design it replaces.
+
+    Each study: contender c{i} with budget effect ``effects[i]`` (``simulated_runs`` of noise ``kind``), all ``most``
+    seeds drawn up front from ``rng``; ``decide`` with every contender finished at ``most`` replays the rounds, and
+    ``compare_all`` on the first n seeds gives the fixed design of n seeds."""
+    design = Design(most=most, step=step)
+    names = [f"c{i}" for i in range(len(effects))]
+    effect = dict(zip(names, effects))
+    pairs = list(itertools.combinations(names, 2))
+    null = {p for p in pairs if effect[p[0]] == effect[p[1]]}
+    fixed_seeds = range(design.looks[0], most + 1)
+    alarms = fixed_alarms = same = agreeing = hits = earned = 0
+    fixed_hits = dict.fromkeys(fixed_seeds, 0)
+    for k in range(studies):
+        curves = {name: simulated_runs(rng, kind=kind, seeds=most, budgets=budgets, effect=effect[name])
+                  for name in names}
+        outcome = decide(curves, budgets, design, dict.fromkeys(names, most), alpha)
+        rejected = {(d.a, d.b) for d in outcome.pairs if d.outcome == "rejected"}
+        separated: set[tuple[str, str]] = set()
+        for n in fixed_seeds:
+            moved = {name: movement(_first_seeds(curves[name], n), budgets) for name in names}
+            separated = {(c.a, c.b) for c in compare_all(moved, alpha, seed=k) if c.separated}
+            fixed_hits[n] += len(separated - null)
+        alarms += bool(rejected & null)
+        fixed_alarms += bool(separated & null)  # the last n: the most seeds
+        same += rejected == separated
+        agreeing += sum((p in rejected) == (p in separated) for p in pairs)
+        hits += len(rejected - null)
+        earned += sum(state.seeds for state in outcome.contenders.values())
+    tested = studies * (len(pairs) - len(null))
+    power = hits / tested if tested else None
+    by_seeds = {n: count / tested for n, count in fixed_hits.items()} if tested else {}
+    reaching = [n for n, p in by_seeds.items() if power is not None and p >= power]
+    return SequentialRates(studies, alarms / studies if null else None, fixed_alarms / studies if null else None,
+                           power, by_seeds.get(most), same / studies, agreeing / (studies * len(pairs)),
+                           earned / (studies * len(names) * most), by_seeds, min(reaching, default=None))
