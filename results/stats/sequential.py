@@ -131,7 +131,7 @@ class PairLook(NamedTuple):
 
 class PairDecision(NamedTuple):
     """How a pair ended: ``outcome`` rejected (told apart), futile, max (open at the most seeds), open (more seeds
-    to come) or untested; ``look`` the seeds where it ended (or the last one seen)."""
+    to come) or untested; ``seeds`` at the look where it ended (or the last one seen)."""
 
     a: str
     b: str
@@ -155,7 +155,8 @@ class SequentialOutcome(NamedTuple):
     contenders: dict[str, ContenderState]
 
 
-def _first_seeds(curves: SeedCurves, n: int) -> SeedCurves:
+def first_seeds(curves: SeedCurves, n: int) -> SeedCurves:
+    """The runs of seeds 1..n: what a look at n seeds sees."""
     return {b: {s: c for s, c in by_seed.items() if s <= n} for b, by_seed in curves.items()}
 
 
@@ -173,10 +174,10 @@ def decide(curves: Mapping[str, SeedCurves], budgets: Sequence[int], design: Des
     looks: list[int] = []
     for n in design.looks:
         active = [name for name in names if any(p not in ended for p in pairs if name in p) or not looks]
-        if any(finished.get(name, 0) < n for name in active):
+        if not active or any(finished.get(name, 0) < n for name in active):
             break
         looks.append(n)
-        moved = {name: movement(_first_seeds(curves[name], n), budgets) for name in active}
+        moved = {name: movement(first_seeds(curves[name], n), budgets) for name in active}
         for name in active:
             seen[name] = n
             if moved[name].by_construction:

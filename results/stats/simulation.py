@@ -23,7 +23,7 @@ import numpy as np
 from results.stats.budget import budget_test, holm, significant
 from results.stats.movement import movement
 from results.stats.pairwise import compare_all
-from results.stats.sequential import ALPHA, Design, _first_seeds, decide
+from results.stats.sequential import ALPHA, Design, decide, first_seeds
 
 AR = 0.8
 
@@ -253,7 +253,7 @@ def sequential_rates(rng: np.random.Generator, *, studies: int, effects: Sequenc
         rejected = {(d.a, d.b) for d in outcome.pairs if d.outcome == "rejected"}
         separated: set[tuple[str, str]] = set()
         for n in fixed_seeds:
-            moved = {name: movement(_first_seeds(curves[name], n), budgets) for name in names}
+            moved = {name: movement(first_seeds(curves[name], n), budgets) for name in names}
             separated = {(c.a, c.b) for c in compare_all(moved, alpha, seed=k) if c.separated}
             fixed_hits[n] += len(separated - null)
         alarms += bool(rejected & null)
