@@ -173,7 +173,7 @@ def decide(curves: Mapping[str, SeedCurves], budgets: Sequence[int], design: Des
     looks: list[int] = []
     for n in design.looks:
         active = [name for name in names if any(p not in ended for p in pairs if name in p) or not looks]
-        if any(finished.get(name, 0) < n for name in active):
+        if (looks and not active) or any(finished.get(name, 0) < n for name in active):  # none left: no look
             break
         looks.append(n)
         moved = {name: movement(_first_seeds(curves[name], n), budgets) for name in active}
