@@ -322,14 +322,15 @@ def validate(config: RunConfig) -> None:
         raise UserError(f"--dataset {config.dataset!r} is unknown for task {task.name}; allowed: "
                         f"{', '.join(task.datasets)}")
     check_optimizer(config.optimizer)
+    # before the minimums: --transfer-seeds defaults to --compare-seeds, and a bad one must be named as given
+    if config.compare_seeds != "auto" and (not isinstance(config.compare_seeds, int) or config.compare_seeds < 1):
+        raise UserError(f"--compare-seeds must be a whole number >= 1 or auto, got {config.compare_seeds!r}")
     for f, option in declared(RunConfig):
         value = getattr(config, f.name)
         if option.minimum is not None and value < option.minimum:
             raise UserError(f"--{f.name.replace('_', '-')} must be an integer >= {option.minimum}, got {value}")
     if not 0.0 <= config.checkpoint_seconds < math.inf:
         raise UserError(f"--checkpoint-seconds must be a finite number >= 0, got {config.checkpoint_seconds:g}")
-    if config.compare_seeds != "auto" and (not isinstance(config.compare_seeds, int) or config.compare_seeds < 1):
-        raise UserError(f"--compare-seeds must be a whole number >= 1 or auto, got {config.compare_seeds!r}")
     fewest = config.seed_design.looks[0] if config.sequential else int(config.compare_seeds)
     if config.transfer_seeds > fewest:
         where = (f"the first round of --compare-seeds auto ({fewest})" if config.sequential

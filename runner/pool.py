@@ -26,7 +26,6 @@ from optuna.trial import TrialState
 
 from runner.config import RunConfig
 from runner.progress import Progress
-from runner.seed_rounds import seed_rounds, show_rounds
 from runstate import storage as store
 from runstate.records import TrainedRun
 
@@ -134,6 +133,15 @@ def _grow(progress: Progress, storage: optuna.storages.BaseStorage, config: RunC
         progress.grow(sum(config.plan.of(study).values()), key=("grown", str(study)))
 
 
+def _show_rounds(progress: Progress, storage: optuna.storages.BaseStorage, config: RunConfig) -> None:
+    """--compare-seeds auto: the looks taken so far, each printed once, and the seeds no contender will train off
+    the total (the workers' own progress is quiet; runner.seed_rounds.show_rounds)."""
+    if config.sequential and not config.skip_compare:
+        from runner.seed_rounds import seed_rounds, show_rounds  # torch: not before the pool starts
+
+        show_rounds(progress, seed_rounds(storage, config), config)
+
+
 def epochs_done(storage: optuna.storages.BaseStorage, config: RunConfig) -> int:
     """Training epochs the storage shows as done: every epoch of finished units, and the
     reported epochs of units in progress (their validation losses)."""
@@ -176,8 +184,7 @@ def run_pool(config: RunConfig, storage: optuna.storages.BaseStorage) -> None:
         while workers:
             wait([process.sentinel for process in workers.values()], timeout=PROGRESS_SECONDS)
             _grow(progress, storage, config)
-            if config.sequential:  # the workers are quiet: the rounds are shown here
-                show_rounds(progress, seed_rounds(storage, config), config)
+            _show_rounds(progress, storage, config)
             progress.advance_to(epochs_done(storage, config) - already, "training")
             for k, process in list(workers.items()):
                 if process.exitcode is None:

@@ -23,6 +23,17 @@ BEFORE_TORCH = [
     (["report", "{tmp}/missing"], "no such folder"),
     (["worker", "--storage", "journal:{tmp}/missing.journal", "--project", "p"], "no such file"),
     (["lr-trace", "OC", "--steps-per-epoch", "100000000", "--epochs", "1000"], "over the limit"),
+    # --compare-seeds auto and its rounds (tests/test_seed_rounds.py); --transfer-seeds defaults to --compare-seeds
+    (["--compare-seeds", "abc", "--task", "osc"],
+     "error: --compare-seeds must be a whole number >= 1 or auto, got 'abc'"),
+    (["--compare-seeds", "0", "--task", "osc"], "error: --compare-seeds must be a whole number >= 1 or auto, got 0"),
+    (["--max-seeds", "2", "--task", "osc", "--compare-seeds", "auto"],
+     "error: --max-seeds must be an integer >= 4, got 2"),
+    (["--seed-step", "0", "--task", "osc", "--compare-seeds", "auto"],
+     "error: --seed-step must be an integer >= 1, got 0"),
+    (["--transfer-seeds", "5", "--task", "osc", "--compare-seeds", "auto", "--transfer-grid", "0.5,2"],
+     "error: --transfer-seeds must be at most the first round of --compare-seeds auto (4): multiplier 1 is Phase 2's "
+     "run, got 5"),
 ]
 
 # tests/test_runner_bad_input.py: added to the command of a finished run ("osc C budgets 2,3"), refused with its
@@ -38,7 +49,7 @@ ON_A_FINISHED_RUN = [
     (["--epoch-budgets", "0,3"], "--epoch-budgets: budgets must be positive integers"),
     (["--epoch-budgets", "3,3"], "--epoch-budgets: duplicated budget in '3,3'"),
     (["--n-trials", "0"], "--n-trials must be an integer >= 1, got 0"),
-    (["--compare-seeds", "0"], "--compare-seeds must be an integer >= 1, got 0"),
+    (["--compare-seeds", "0"], "--compare-seeds must be a whole number >= 1 or auto, got 0"),
     (["--subset-ratio", "0"], "--subset-ratio must be in (0, 1], got 0"),
     (["--lr", "0"], "--lr must be a positive finite number, got 0"),
     (["--lr", "inf"], "--lr must be a positive finite number, got inf"),

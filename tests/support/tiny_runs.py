@@ -58,6 +58,10 @@ OSC_TRANSFER = ("--task", "osc", "--preset", "smoke", "--schedulers", "E,C", "--
 # One Phase 1 trial (the registry defaults), one 4-epoch Phase 2 run checkpointed after every epoch.
 OSC_CHECKPOINTED = ("--task", "osc", "--preset", "smoke", "--n-trials", "1", "--epoch-budgets", "4",
                     "--compare-seeds", "1", "--checkpoint-seconds", "0", "--subset-ratio", "0.002", "--log-every", "0")
+# --compare-seeds auto: N (the constant schedule, prefix-identical across budgets) and three that move; rounds of one
+# seed after the first four, up to 6.
+OSC_SEED_ROUNDS = ("--task", "osc", "--preset", "smoke", "--schedulers", "N,C,H,EH", "--skip-lr-free",
+                   "--compare-seeds", "auto", "--max-seeds", "6", "--seed-step", "1", *TINY_OSC)
 
 TINY_RUNS: dict[str, TinyRun] = {
     "golden": TinyRun(GOLDEN_COMMAND, out="golden-run"),
@@ -65,6 +69,7 @@ TINY_RUNS: dict[str, TinyRun] = {
     "osc N,C": TinyRun(OSC_N_C),
     "osc E,C transfer grid": TinyRun((*OSC_TRANSFER, "--transfer-grid", "0.5,1,2")),
     "osc E,C adaptive grid": TinyRun((*OSC_TRANSFER, "--transfer-grid", "0.5,1,2", "--transfer-max-octaves", "3")),
+    "osc seed rounds": TinyRun(OSC_SEED_ROUNDS),
     "osc C checkpointed": TinyRun((*OSC_CHECKPOINTED, "--schedulers", "C", "--skip-lr-free")),
     "osc C budgets 2,3": TinyRun(("--task", "osc", "--preset", "smoke", "--schedulers", "C", "--skip-lr-free",
                                   "--epoch-budgets", "2,3")),
