@@ -81,10 +81,14 @@ def show_rounds(progress: Progress, rounds: SeedRounds, config: RunConfig) -> No
         said = ", ".join([f"{len(apart)} pair(s) told apart" + (f" ({', '.join(apart)})" if apart else ""),
                           *(f"{k} {o}" for o, k in counts.items() if k)])
         training = [name for name, state in outcome.contenders.items() if state.seeds > n or state.stopped is None]
-        nxt = (f"; round {k + 2} trains seeds {n + 1}-{looks[k + 1]} of {', '.join(training)}"
+        nxt = (f"; round {k + 2} trains {_seeds(n + 1, looks[k + 1])} of {', '.join(training)}"
                if training and k + 1 < len(looks) else "; Phase 2 is decided")
         progress.note(f"[phase 2] look {k + 1} at {n} seeds: {said}{nxt}", key=("look", n))
     for name, why in rounds.stopped.items():
         if why is not None:
             left = sum(config.epoch_budgets) * (config.max_seeds - rounds.allowed[name])
             progress.skip(left, key=("seeds not needed", name))
+
+
+def _seeds(first: int, last: int) -> str:
+    return f"seed {first}" if first == last else f"seeds {first}-{last}"

@@ -89,7 +89,9 @@ def look_lines(outcome: SequentialOutcome, design: Design) -> list[str]:
         said += "".join(f", {count} {o}" for o in ("futile", "max")
                         if (count := sum(p.outcome == o for p in ended)))
         training = [name for name, state in outcome.contenders.items() if state.seeds > n]
-        after = (f"; round {k + 2} trains seeds {n + 1}-{design.looks[k + 1]} of {', '.join(training)}"
+        first, last = n + 1, design.looks[k + 1] if k + 1 < len(design.looks) else n + 1
+        seeds = f"seed {first}" if first == last else f"seeds {first}-{last}"
+        after = (f"; round {k + 2} trains {seeds} of {', '.join(training)}"
                  if training else "; Phase 2 is decided")
         lines.append(f"[phase 2] look {k + 1} at {n} seeds: {said}{after}")
     return lines

@@ -211,7 +211,8 @@ def plot_movement(analysis: Analysis, path: Path) -> Path:
                   ha="right" if len(rows) > 8 else "center", fontsize=8)
     ax.set_ylim(0, max([1.15] + [(ci or (0, v))[1] * 1.08 for _, v, ci in rows]))
     ax.set_ylabel("movement (rerun units)")
-    seeds = max((m.seeds for n, _, _ in rows if (m := contenders[n].movement) is not None), default=0)
+    counts = sorted({m.seeds for n, _, _ in rows if (m := contenders[n].movement) is not None}) or [0]
+    seeds = str(counts[0]) if len(counts) == 1 else f"{counts[0]}-{counts[-1]}"
     ax.set_title(f"How far the curve moves when only the budget changes (first {analysis.budgets[0]} epochs; "
                  f"95% jackknife interval: needs 3 seeds, this run {seeds})", fontsize=10)
     ax.grid(axis="y", alpha=0.3)

@@ -257,6 +257,10 @@ def _pairwise_lines(analysis: Analysis, comparisons: list[PairTest]) -> list[str
         lines = [f"Lowest movement: {best.name} ({fmt(best.value, 3)}); "
                  + (f"it cannot be told apart from {', '.join(tied)}" if tied else "it is separated from every other "
                     "contender measured") + f" ({how}; {len(separated)} of {len(comparisons)} pairs separated)."]
+    if in_rounds and len(separated) < len(comparisons):
+        lines.append("Not told apart: " + "; ".join(f"{c.a} and {c.b} ({c.seeds} seeds)" for c in comparisons
+                                                    if not c.separated)
+                     + " — stopped for futility or at --max-seeds: not shown equal (Seeds until decided).")
     top = analysis.top_pair
     if top and not any(c.separated and {c.a, c.b} == set(top.pair) for c in comparisons):
         lines.append(f"{top.pair[0]} and {top.pair[1]} (the two lowest movements with an interval): "
