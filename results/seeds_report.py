@@ -14,7 +14,7 @@ import pandas as pd
 
 from results.records import SeedsUntilDecided, SequentialContender, SequentialPair
 from results.stats import sequential
-from results.stats.looks import Design
+from results.stats.looks import Design, seeds_finished
 from results.stats.pairwise import Comparison
 
 
@@ -44,8 +44,7 @@ def seeds_until_decided(curves: pd.DataFrame, units: Mapping[str, set[tuple[int,
         for (budget, seed), run in ends:
             if run["status"].iloc[0] == "complete" and int(budget) in complete[name]:
                 complete[name][int(budget)][int(seed)] = run.sort_values("epoch")["val_loss"].tolist()
-        finished[name] = next((n - 1 for n in range(1, design.most + 1)
-                               if any((b, n) not in units[name] for b in budgets)), design.most)
+        finished[name] = seeds_finished(units[name], budgets, design.most)
     outcome = sequential.decide(complete, budgets, design, finished)
     per_run, per_seed = len(budgets), sum(budgets)
     contenders = {name: SequentialContender(seeds=state.seeds, stopped=state.stopped, seed_runs=state.seeds * per_run,

@@ -13,6 +13,7 @@ from typing import Any
 
 import optuna
 
+from results.stats.looks import seeds_finished
 from results.stats.sequential import SequentialOutcome, decide
 from runner.config import RunConfig
 from runner.progress import Progress
@@ -62,8 +63,7 @@ def seed_rounds(storage: optuna.storages.BaseStorage, config: RunConfig) -> Seed
         runs = finished_runs(storage, StudyName(config.project, "compare", name), params) if tuned else {}
         curves[name] = {b: {s: run.curves["val_loss"] for (budget, s), run in runs.items()
                             if budget == b and run.status == "complete"} for b in budgets}
-        finished[name] = next((n - 1 for n in range(1, design.most + 1)
-                               if any((b, n) not in runs for b in budgets)), design.most)
+        finished[name] = seeds_finished(runs.keys(), budgets, design.most)
     outcome = decide(curves, budgets, design, finished)
     upcoming = design.looks[min(len(outcome.looks), len(design.looks) - 1)]
     allowed = {name: state.seeds if state.stopped else upcoming for name, state in outcome.contenders.items()}

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from results.stats.looks import seeds_finished
 from results.stats.movement import movement
 from results.stats.pairwise import compare_all
 from results.stats.sequential import (
@@ -254,3 +255,10 @@ def test_the_rates_name_what_a_scenario_lacks() -> None:
     alike = sequential_rates(np.random.default_rng(14), studies=1, effects=(0.0, 0.0), budgets=BUDGETS)
     assert (alike.power, alike.fixed_power, alike.fixed_power_by_seeds, alike.matching_seeds) == (None, None, {}, None)
     assert alike.false_alarms is not None
+
+
+def test_seeds_finished_is_the_complete_prefix_of_seeds() -> None:
+    units = {(5, 1), (10, 1), (5, 2), (10, 2), (5, 3), (10, 4), (5, 4)}  # seed 3 lacks budget 10
+    assert seeds_finished(units, (5, 10), 12) == 2
+    assert seeds_finished(set(), (5, 10), 12) == 0
+    assert seeds_finished({(b, s) for b in (5, 10) for s in range(1, 13)}, (5, 10), 12) == 12
