@@ -72,7 +72,7 @@ def test_multiplier_1_is_phase_2s_run_and_is_never_retrained(reference) -> None:
         assert set(lrs) == {best[name]["lr"] * multiplier}
     transfer = report["transfer"]
     assert list(transfer) == TRANSFER and transfer["step_params"] == {"E": "lr", "C": "lr"}
-    assert report["schema_version"] == 10 and list(report["training_time_s"])[-1] == "transfer"
+    assert report["schema_version"] == 11 and list(report["training_time_s"])[-1] == "transfer"
     for name in NAMES:
         assert list(transfer["contenders"][name]) == ["tuned_lr", "budgets", "drift"]
         for detail in transfer["contenders"][name]["budgets"].values():
