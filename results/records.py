@@ -623,8 +623,11 @@ class SequentialPair:
     b: str = doc("second contender")
     outcome: str = doc('"rejected" (told apart), "futile" (stopped early: a difference the most seeds could show had '
                        'become unlikely; not shown equal), "max" (still open at --max-seeds), "open" (a round is still '
-                       'to come) or "untested" (a contender moves 0 by construction)')
-    seeds: int = doc("seeds per contender at the look where it ended (or the latest)")
+                       'to come), "untested" (a contender moves 0 by construction) or "no estimate" (no test at two '
+                       'looks in a row: a movement without an estimate)')
+    seeds: int = doc("seeds per contender at the look its numbers come from (a rejection freed by another pair's can "
+                     "read an earlier look's p-value)")
+    decided_at: int = doc("seeds per contender at the look where it ended (or the latest)")
     difference: float | None = doc("there, the mean per-seed jackknife pseudo-value of log(movement a / movement b)")
     p_value: float | None = doc("there, the two-sided jackknife t-test p-value")
     level: float | None = doc("the nominal p-level it was held to there: its Holm share of alpha, spent up to that "
@@ -635,13 +638,14 @@ class SequentialPair:
 class SequentialContender:
     """One contender's seeds under --compare-seeds auto."""
 
-    seeds: int = doc("seeds it trained at every budget")
+    seeds: int = doc("seeds the rounds gave it (the looks use its first ``seeds`` seeds)")
     stopped: str | None = doc('why it stopped: "decided" (every pair told apart), "futile" (a pair stopped for '
-                              'futility, the others told apart), "max" (a pair still open at --max-seeds), '
-                              '"untested" (no pair to test: it moves 0 by construction, or it is alone); null while '
-                              'it trains on')
-    seed_runs: int = doc("its runs: seeds x budgets")
-    saved_seed_runs: int = doc("runs the fixed design at --max-seeds would have trained beyond these")
+                              'futility or without an estimate, the others told apart), "max" (a pair still open at '
+                              '--max-seeds), "untested" (no pair to test: it moves 0 by construction, has no '
+                              'estimate, or is alone); null while it trains on')
+    seed_runs: int = doc("its finished Phase 2 runs in the storage (more than seeds x budgets where an earlier command "
+                         "trained more seeds)")
+    saved_seed_runs: int = doc("runs the fixed design at --max-seeds trains beyond these (negative: more are stored)")
 
 
 @dataclass(frozen=True)
@@ -656,9 +660,9 @@ class SeedsUntilDecided:
     method: str = doc("the procedure and its sources")
     contenders: dict[str, SequentialContender] = doc("per contender with Phase 2 runs")
     pairs: list[SequentialPair] = doc("every pair of those contenders")
-    seed_runs: int = doc("runs trained: seeds x budgets, summed over contenders")
+    seed_runs: int = doc("finished Phase 2 runs in the storage, summed over contenders")
     fixed_seed_runs: int = doc("runs the fixed design at --max-seeds trains")
-    epochs: int = doc("planned epochs of the runs trained (budget x seeds, summed; prefix sharing trains fewer)")
+    epochs: int = doc("planned epochs of those runs (their budgets, summed; prefix sharing trains fewer)")
     fixed_epochs: int = doc("the same for the fixed design")
 
 

@@ -27,6 +27,7 @@ from results.sources.storage import (
     faults,
     finished_units,
     optimization_summary,
+    round_contenders,
     training_seconds,
     transfer_rows,
 )
@@ -169,8 +170,9 @@ def build_report(storage: BaseStorage, project: str,
     if devices:
         environment = {**environment, "run_devices": devices}
     tuning_budget = config["epochs"] if config["epochs"] in curves["budget"].values else None
-    in_order = [n for n in [*config.get("schedulers", []), *config.get("lr_free", [])] if n in names]
-    rounds = seeds_until_decided(curves, {n: finished_units(storage, project, n) for n in in_order}, config)
+    waited_for = round_contenders(storage, project, [*config.get("schedulers", []), *config.get("lr_free", [])],
+                                  config["n_trials"])
+    rounds = seeds_until_decided(curves, {n: finished_units(storage, project, n) for n in waited_for}, config)
     analysis = analyze_curves(curves, tuning_budget=tuning_budget, lr_schedules=schedules, alpha=alpha,
                               detectable=True, decided=None if rounds is None else rounds[1]) \
         if not curves.empty else None

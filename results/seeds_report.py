@@ -28,34 +28,33 @@ def stored_design(config: Mapping[str, Any]) -> Design | None:
 def seeds_until_decided(curves: pd.DataFrame, units: Mapping[str, set[tuple[int, int]]],
                         config: Mapping[str, Any]) -> tuple[SeedsUntilDecided, list[Comparison]] | None:
     """The section of report.json and the pairwise comparisons the run decided, from its tidy curves (every run
-    but failed ones, its status a column) and each contender's finished (budget, seed) ``units`` (failed ones
-    included; contenders in the order given); None for a fixed --compare-seeds."""
+    but failed ones, its status a column) and the finished (budget, seed) ``units`` (failed ones included) of every
+    contender the rounds wait for (results.sources.storage.round_contenders; in the order given); None for a fixed
+    --compare-seeds."""
     design = stored_design(config)
     if design is None or curves.empty:
         return None
     budgets = sorted(int(b) for b in config["epoch_budgets"])
-    names = [n for n in units if units[n]]
+    names = list(units)
     complete: dict[str, dict[int, dict[int, list[float]]]] = {}
     finished: dict[str, int] = {}
     for name in names:
-        runs = curves[curves["scheduler"] == name]
-        ends = runs.groupby(["budget", "seed"], sort=True)
         complete[name] = {b: {} for b in budgets}
-        for (budget, seed), run in ends:
+        for (budget, seed), run in curves[curves["scheduler"] == name].groupby(["budget", "seed"], sort=True):
             if run["status"].iloc[0] == "complete" and int(budget) in complete[name]:
                 complete[name][int(budget)][int(seed)] = run.sort_values("epoch")["val_loss"].tolist()
         finished[name] = seeds_finished(units[name], budgets, design.most)
     outcome = sequential.decide(complete, budgets, design, finished)
     per_run, per_seed = len(budgets), sum(budgets)
-    contenders = {name: SequentialContender(seeds=state.seeds, stopped=state.stopped, seed_runs=state.seeds * per_run,
-                                            saved_seed_runs=(design.most - state.seeds) * per_run)
+    contenders = {name: SequentialContender(seeds=state.seeds, stopped=state.stopped, seed_runs=len(units[name]),
+                                            saved_seed_runs=design.most * per_run - len(units[name]))
                   for name, state in outcome.contenders.items()}
-    seeds = sum(state.seeds for state in outcome.contenders.values())
     section = SeedsUntilDecided(
         max_seeds=design.most, seed_step=design.step, looks=list(design.looks), looks_taken=list(outcome.looks),
         alpha=sequential.ALPHA, method=sequential.METHOD, contenders=contenders,
-        pairs=[SequentialPair(*pair) for pair in outcome.pairs], seed_runs=seeds * per_run,
-        fixed_seed_runs=design.most * len(names) * per_run, epochs=seeds * per_seed,
+        pairs=[SequentialPair(*pair) for pair in outcome.pairs], seed_runs=sum(map(len, units.values())),
+        fixed_seed_runs=design.most * len(names) * per_run,
+        epochs=sum(budget for found in units.values() for budget, _ in found),
         fixed_epochs=design.most * len(names) * per_seed)
     decided = [Comparison(p.a, p.b, p.difference, p.p_value, None, p.outcome == "rejected", p.seeds)
                for p in outcome.pairs if p.difference is not None and p.outcome != "open"]

@@ -75,9 +75,9 @@ def show_rounds(progress: Progress, rounds: SeedRounds, config: RunConfig) -> No
     not train leave the progress total."""
     outcome, looks = rounds.outcome, config.seed_design.looks
     for k, n in enumerate(outcome.looks):
-        ended = [p for p in outcome.pairs if p.seeds == n and p.outcome in ("rejected", "futile", "max")]
+        ended = [p for p in outcome.pairs if p.decided_at == n and p.outcome not in ("open", "untested")]
         apart = [f"{p.a}-{p.b}" for p in ended if p.outcome == "rejected"]
-        counts = {o: sum(p.outcome == o for p in ended) for o in ("futile", "max")}
+        counts = {o: sum(p.outcome == o for p in ended) for o in ("futile", "no estimate", "max")}
         said = ", ".join([f"{len(apart)} pair(s) told apart" + (f" ({', '.join(apart)})" if apart else ""),
                           *(f"{k} {o}" for o, k in counts.items() if k)])
         training = [name for name, state in outcome.contenders.items() if state.seeds > n or state.stopped is None]

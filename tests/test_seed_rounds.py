@@ -83,10 +83,10 @@ def look_lines(outcome: SequentialOutcome, design: Design) -> list[str]:
     """The progress line of each look (runner.seed_rounds.show_rounds), written out from the outcome."""
     lines = []
     for k, n in enumerate(outcome.looks):
-        ended = [p for p in outcome.pairs if p.seeds == n and p.outcome in ("rejected", "futile", "max")]
+        ended = [p for p in outcome.pairs if p.decided_at == n and p.outcome not in ("open", "untested")]
         apart = [f"{p.a}-{p.b}" for p in ended if p.outcome == "rejected"]
         said = f"{len(apart)} pair(s) told apart" + (f" ({', '.join(apart)})" if apart else "")
-        said += "".join(f", {count} {o}" for o in ("futile", "max")
+        said += "".join(f", {count} {o}" for o in ("futile", "no estimate", "max")
                         if (count := sum(p.outcome == o for p in ended)))
         training = [name for name, state in outcome.contenders.items() if state.seeds > n]
         first, last = n + 1, design.looks[k + 1] if k + 1 < len(design.looks) else n + 1

@@ -122,7 +122,7 @@ def test_a_contender_moving_0_by_construction_is_untested_and_stops_after_the_fi
     outcome = decide(curves, BUDGETS, DESIGN, _everything(curves))
     pairs = _by_pair(outcome)
     for pair in (("c0", "shared"), ("c1", "shared")):
-        assert pairs[pair][2:] == ("untested", 4, None, None, None)
+        assert pairs[pair][2:] == ("untested", 4, 4, None, None, None)
     assert outcome.contenders["shared"] == ContenderState(4, "untested")
     assert pairs[("c0", "c1")].outcome in ("futile", "max")  # one process: tested on its own
 
@@ -132,7 +132,7 @@ def test_no_look_before_every_contender_has_the_first_looks_seeds() -> None:
     outcome = decide(curves, BUDGETS, DESIGN, {"c0": 12, "c1": 12, "c2": 3})
     assert outcome.looks == ()
     assert outcome.contenders == dict.fromkeys(curves, ContenderState(0, None))
-    assert all(d[2:] == ("open", 0, None, None, None) for d in outcome.pairs)
+    assert all(d[2:] == ("open", 0, 0, None, None, None) for d in outcome.pairs)
 
 
 def test_a_round_one_active_contender_has_not_finished_holds_the_next_look() -> None:
@@ -157,8 +157,8 @@ def test_a_huge_effect_is_rejected_at_the_first_look() -> None:
     pairs = _by_pair(outcome)
     for pair in (("c0", "c2"), ("c1", "c2")):
         decision = pairs[pair]
-        assert (decision.outcome, decision.seeds) == ("rejected", 4)
-        difference, p, level = decision[4:]
+        assert (decision.outcome, decision.seeds, decision.decided_at) == ("rejected", 4, 4)
+        difference, p, level = decision[5:]
         assert difference is not None and p is not None and level is not None
         assert difference < 0 and p <= level  # c2 moves more
     null = pairs[("c0", "c1")]
@@ -262,3 +262,28 @@ def test_seeds_finished_is_the_complete_prefix_of_seeds() -> None:
     assert seeds_finished(units, (5, 10), 12) == 2
     assert seeds_finished(set(), (5, 10), 12) == 0
     assert seeds_finished({(b, s) for b in (5, 10) for s in range(1, 13)}, (5, 10), 12) == 12
+
+
+def test_a_rejection_freed_by_another_pair_ends_at_its_own_look_with_an_earlier_looks_numbers() -> None:
+    """Study 7 of effects (0, 1.5, 3): c0-c1 stays open through look 4 (its p at 10 seeds, 0.0171, is above the
+    level it holds then) and is told apart at look 5, when another pair's alpha passes to it and its 10-seed p is
+    judged again at the larger level: it ends at 12 seeds with the numbers of 10."""
+    curves = _study(7, (0.0, 1.5, 3.0))
+    pair = _by_pair(decide(curves, BUDGETS, DESIGN, _everything(curves)))[("c0", "c1")]
+    assert (pair.outcome, pair.seeds, pair.decided_at) == ("rejected", 10, 12)
+    assert pair.p_value is not None and pair.level is not None and pair.p_value <= pair.level
+    held = _by_pair(decide(curves, BUDGETS, DESIGN, dict.fromkeys(curves, 10)))[("c0", "c1")]
+    assert held.outcome == "open"  # at 10 seeds its own level did not reach it
+
+
+def test_a_pair_without_an_estimate_at_two_looks_ends_and_frees_its_partner() -> None:
+    """c0's runs all diverged (no complete curve: no movement, no test): its pairs end as "no estimate" at the
+    second look and c0 stops there, "untested"; the pair of c1 and c2 (effects 0 and 8) is decided on its own."""
+    curves = _study(1, (0.0, 0.0, 8.0))
+    curves["c0"] = {b: {} for b in BUDGETS}
+    outcome = decide(curves, BUDGETS, DESIGN, _everything(curves))
+    pairs = _by_pair(outcome)
+    for pair in (("c0", "c1"), ("c0", "c2")):
+        assert pairs[pair][2:] == ("no estimate", 6, 6, None, None, pairs[pair].level)
+    assert outcome.contenders["c0"] == ContenderState(6, "untested")
+    assert pairs[("c1", "c2")].outcome == "rejected" and outcome.contenders["c2"].seeds < DESIGN.most

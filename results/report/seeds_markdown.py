@@ -13,7 +13,10 @@ READING = ("Each contender trains seeds in rounds while one of its pairwise comp
            f"predictive power below {FUTILITY:g} of being told apart at the most seeds: it is not shown equal — a "
            "difference that many seeds could show had become unlikely, a smaller one may remain. A pair open at the "
            "most seeds is not decided either way; the seeds-needed line below the ranking says what more might do. "
-           "Untested: a contender whose runs share every step across budgets moves 0 by construction.")
+           "Untested: a contender whose runs share every step across budgets moves 0 by construction; no estimate: "
+           "a pair without a test at two looks in a row (a movement with no estimate, such as a contender whose long "
+           "runs all diverged). 'Test at seeds' can precede 'ended at': a pair told apart once another one's alpha "
+           "passed to it is judged on its earlier looks too. Runs count what the storage holds.")
 
 
 def seeds_section(found: SeedsUntilDecided | None) -> list[str]:
@@ -27,11 +30,13 @@ def seeds_section(found: SeedsUntilDecided | None) -> list[str]:
              f"{', '.join(map(str, found.looks))}); {found.seed_runs} runs of {found.fixed_seed_runs} the fixed design "
              f"at --max-seeds {found.max_seeds} would train ({saved} saved, {share:.0f} %); {found.epochs} of "
              f"{found.fixed_epochs} planned epochs.", ""]
-    lines += table(["contender", "seeds", "stopped", "runs saved"],
-                   [[n, c.seeds, c.stopped or "training", c.saved_seed_runs] for n, c in found.contenders.items()])
+    lines += table(["contender", "seeds", "stopped", "runs", "runs saved"],
+                   [[n, c.seeds, c.stopped or "training", c.seed_runs, c.saved_seed_runs]
+                    for n, c in found.contenders.items()])
     tested = [p for p in found.pairs if p.outcome != "untested"]
     if tested:
-        lines += table(["pair", "outcome", "at seeds", "log movement ratio", "p (t test)", "level there"],
-                       [[f"{p.a} vs {p.b}", p.outcome, p.seeds, fmt(p.difference, 3), fmt(p.p_value, 3),
+        lines += table(["pair", "outcome", "ended at seeds", "test at seeds", "log movement ratio", "p (t test)",
+                        "level there"],
+                       [[f"{p.a} vs {p.b}", p.outcome, p.decided_at, p.seeds, fmt(p.difference, 3), fmt(p.p_value, 3),
                          fmt(p.level, 3)] for p in tested])
     return [*lines, READING, ""]

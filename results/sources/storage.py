@@ -41,6 +41,18 @@ def finished_units(storage: BaseStorage, project: str, name: str) -> set[tuple[i
             if store.is_finished(t) and (run := TrainedRun.from_trial(t)).params == params}
 
 
+def round_contenders(storage: BaseStorage, project: str, names: list[str], n_trials: int) -> list[str]:
+    """The contenders the rounds of --compare-seeds auto wait for, as runner.seed_rounds counts them: every one of
+    ``names`` but those whose Phase 1 is finished without a complete trial (they have no Phase 2)."""
+    kept = []
+    for name in names:
+        tuning = store.trials(storage, store.study_name(project, "tune", name))
+        done = {TuningTrial.from_trial(t).index for t in tuning if store.is_finished(t)}
+        if store.best_trial(tuning) is not None or not all(index in done for index in range(n_trials)):
+            kept.append(name)
+    return kept
+
+
 def transfer_rows(storage: BaseStorage, project: str, name: str, runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """transfer.csv rows of ``name`` (results.stats.transfer.COLUMNS): its finished transfer runs made from its current
     best parameters, and its Phase 2 ``runs`` as multiplier 1 (none without transfer runs)."""

@@ -23,9 +23,11 @@ seeds only while one of its pairs is open.
   crosses its boundary, averaged over the effects the data allow so far (flat prior; Spiegelhalter, Freedman &
   Blackburn 1986, Control Clin Trials 7:8). A pair stopped for futility is *not shown equal*: a difference the most
   seeds could show has become unlikely, nothing more; its contenders may still differ by less than that.
+- A pair with no test at two looks in a row (a movement without an estimate: every long run diverged, a loss <= 0)
+  ends as "no estimate", keeping its share of alpha, so its partner does not train to the most seeds for nothing.
 - A contender trains another round while one of its pairs is open. Why it stopped: every pair rejected (decided),
-  a pair stopped for futility (futile), a pair still open at the most seeds (max), or no pair to test (untested: its
-  movement is 0 by construction, or there is no other contender).
+  a pair stopped for futility or without an estimate (futile), a pair still open at the most seeds (max), or no
+  pair to test (untested: its movement is 0 by construction or never estimated, or there is no other contender).
 
 The decisions at every look are recomputed from the curves alone (a look uses each contender's first n_k seeds), so
 any worker, a resumed run and the report reach the same rounds.
@@ -131,12 +133,16 @@ class PairLook(NamedTuple):
 
 class PairDecision(NamedTuple):
     """How a pair ended: ``outcome`` rejected (told apart), futile, max (open at the most seeds), open (more seeds
-    to come) or untested; ``seeds`` at the look where it ended (or the last one seen)."""
+    to come), untested (a contender 0 by construction) or no estimate (no test at two looks in a row: a movement
+    without an estimate, e.g. every long run diverged); ``seeds``: the look its numbers come from (a rejection by
+    the Holm recycling of a later look reads an earlier look's p), ``decided_at``: the look where it ended (or the
+    last one taken)."""
 
     a: str
     b: str
     outcome: str
     seeds: int
+    decided_at: int
     difference: float | None
     p_value: float | None
     level: float | None  # the nominal p-level it was held to at that look
@@ -184,22 +190,25 @@ def decide(curves: Mapping[str, SeedCurves], budgets: Sequence[int], design: Des
                 untestable.add(name)
         for pair in [p for p in pairs if p not in ended]:
             if untestable & set(pair):
-                ended[pair] = PairDecision(*pair, "untested", n, None, None, None)
+                ended[pair] = _ended(pair, "untested", n, None, None)
                 continue
             d = log_ratio_pseudo(moved[pair[0]], moved[pair[1]])
             if len(d) >= 2:
                 p, z = t_test(d)
                 history[pair].append(PairLook(n, float(np.mean(d)), p, z))
-        _reject(history, ended, pairs, design, alpha)
+        _reject(history, ended, pairs, design, alpha, n)
         share = alpha / _holding(ended, pairs)
         final = design_boundaries(design.looks, share)[-1]
         for pair in [p for p in pairs if p not in ended]:
             last = history[pair][-1] if history[pair] and history[pair][-1].seeds == n else None
             level = nominal_levels(design.looks, share)[design.looks.index(n)]
+            untested_twice = last is None and len(looks) >= 2 and not any(h.seeds == looks[-2] for h in history[pair])
             if n == design.most:
                 ended[pair] = _ended(pair, "max", n, last, level)
             elif last is not None and predictive_power(last.z, n, design.most, final) < FUTILITY:
                 ended[pair] = _ended(pair, "futile", n, last, level)
+            elif untested_twice:  # holds its share of alpha: never rejected, as if futile
+                ended[pair] = _ended(pair, "no estimate", n, None, level)
     decisions = [ended.get(pair) or _ended(pair, "open", looks[-1] if looks else 0,
                                            history[pair][-1] if history[pair] else None, None) for pair in pairs]
     states = {name: _state(name, decisions, seen[name], untestable) for name in names}
@@ -207,9 +216,10 @@ def decide(curves: Mapping[str, SeedCurves], budgets: Sequence[int], design: Des
 
 
 def _ended(pair: tuple[str, str], outcome: str, n: int, look: PairLook | None, level: float | None) -> PairDecision:
+    """The pair's end at the look of ``n`` seeds, with the numbers of ``look`` (its own look's, or an earlier one's)."""
     if look is None:
-        return PairDecision(*pair, outcome, n, None, None, level)
-    return PairDecision(*pair, outcome, look.seeds, look.difference, look.p_value, level)
+        return PairDecision(*pair, outcome, n, n, None, None, level)
+    return PairDecision(*pair, outcome, look.seeds, n, look.difference, look.p_value, level)
 
 
 def _holding(ended: Mapping[tuple[str, str], PairDecision], pairs: Sequence[tuple[str, str]]) -> int:
@@ -218,9 +228,9 @@ def _holding(ended: Mapping[tuple[str, str], PairDecision], pairs: Sequence[tupl
 
 
 def _reject(history: Mapping[tuple[str, str], list[PairLook]], ended: dict[tuple[str, str], PairDecision],
-            pairs: Sequence[tuple[str, str]], design: Design, alpha: float) -> None:
+            pairs: Sequence[tuple[str, str]], design: Design, alpha: float, n: int) -> None:
     """Holm by the graphical approach: reject the pairs still open whose p crossed their boundary at any look so far,
-    at alpha / (pairs not rejected); repeat while that frees alpha."""
+    at alpha / (pairs not rejected); repeat while that frees alpha (at the look of ``n`` seeds)."""
     while True:
         levels = dict(zip(design.looks, nominal_levels(design.looks, alpha / _holding(ended, pairs))))
         newly = {pair: crossed[0] for pair in pairs if pair not in ended
@@ -228,12 +238,12 @@ def _reject(history: Mapping[tuple[str, str], list[PairLook]], ended: dict[tuple
         if not newly:
             return
         for pair, look in newly.items():
-            ended[pair] = _ended(pair, "rejected", look.seeds, look, levels[look.seeds])
+            ended[pair] = _ended(pair, "rejected", n, look, levels[look.seeds])
 
 
 def _state(name: str, decisions: Sequence[PairDecision], seeds: int, untestable: set[str]) -> ContenderState:
     mine = [d.outcome for d in decisions if name in (d.a, d.b)]
-    if name in untestable or all(o == "untested" for o in mine):
+    if name in untestable or all(o in ("untested", "no estimate") for o in mine):
         return ContenderState(seeds, "untested")
     if "open" in mine:
         return ContenderState(seeds, None)
