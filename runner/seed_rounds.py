@@ -9,7 +9,6 @@ function of the stored runs, so one worker, many, a crash and a resume all give 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import optuna
 
@@ -17,9 +16,7 @@ from results.stats.looks import seeds_finished
 from results.stats.sequential import SequentialOutcome, decide
 from runner.config import RunConfig
 from runner.progress import Progress
-from runner.tuning import index_of
-from runstate.records import TrainedRun
-from runstate.storage import StudyName, best_params, is_finished, trials
+from runstate.storage import StudyName, best_params, finished_runs, tuning_finished
 
 
 @dataclass(frozen=True)
@@ -32,35 +29,17 @@ class SeedRounds:
     outcome: SequentialOutcome
 
 
-def finished_runs(storage: optuna.storages.BaseStorage, study: StudyName,
-                  params: dict[str, Any] | None) -> dict[tuple[int, int], TrainedRun]:
-    """(budget, seed) -> the finished run of ``params`` in ``study`` (a retry's outcome over its failed attempt)."""
-    found: dict[tuple[int, int], TrainedRun] = {}
-    for trial in trials(storage, str(study)):
-        run = TrainedRun.from_trial(trial)
-        if is_finished(trial) and run.params == params and (run.status != "failed" or run.unit not in found):
-            found[run.unit] = run
-    return found
-
-
-def _tuned(storage: optuna.storages.BaseStorage, config: RunConfig, name: str) -> bool:
-    """Whether every Phase 1 trial of ``name`` is finished."""
-    study = StudyName(config.project, "tune", name)
-    done = {index_of(t) for t in trials(storage, str(study)) if is_finished(t)}
-    return all(index in done for index in config.plan.of(study))
-
-
 def seed_rounds(storage: optuna.storages.BaseStorage, config: RunConfig) -> SeedRounds:
     """The rounds so far and the seeds each contender may train now (module docstring)."""
     budgets, design = config.epoch_budgets, config.seed_design
     curves: dict[str, dict[int, dict[int, list[float]]]] = {}
     finished: dict[str, int] = {}
     for name in config.names:
-        tuned = _tuned(storage, config, name)
+        tuned = tuning_finished(storage, config.project, name, config.n_trials)
         params = best_params(storage, config.project, name) if tuned else None
         if tuned and params is None:  # no complete Phase 1 trial: no Phase 2 (runner.comparison)
             continue
-        runs = finished_runs(storage, StudyName(config.project, "compare", name), params) if tuned else {}
+        runs = finished_runs(storage, str(StudyName(config.project, "compare", name)), params) if tuned else {}
         curves[name] = {b: {s: run.curves["val_loss"] for (budget, s), run in runs.items()
                             if budget == b and run.status == "complete"} for b in budgets}
         finished[name] = seeds_finished(runs.keys(), budgets, design.most)

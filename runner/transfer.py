@@ -13,11 +13,10 @@ from __future__ import annotations
 from typing import Any
 
 from runner.comparison import train_budgets
-from runner.seed_rounds import finished_runs
 from runner.transfer_grid import mean_log_loss, next_round
 from runner.trials import RunContext
 from runstate.records import TransferOrigin
-from runstate.storage import StudyName, best_params
+from runstate.storage import StudyName, best_params, finished_runs
 from schedulers.params import InvalidParameter
 from schedulers.recipes import Recipe
 
@@ -85,4 +84,4 @@ def _final_losses(ctx: RunContext, study: StudyName,
                   params: dict[str, Any] | None) -> dict[tuple[int, int], float | None]:
     """(budget, seed) -> the final validation loss of each finished run of ``params`` (None: diverged or failed)."""
     return {unit: run.curves["val_loss"][-1] if run.status == "complete" else None
-            for unit, run in finished_runs(ctx.storage, study, params).items()}
+            for unit, run in finished_runs(ctx.storage, str(study), params).items()}

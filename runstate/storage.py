@@ -21,7 +21,7 @@ from optuna.storages import BaseStorage
 from optuna.trial import FrozenTrial, Trial, TrialState
 
 from errors import UserError
-from runstate.records import REASON, STATUS, write
+from runstate.records import REASON, STATUS, TrainedRun, TuningTrial, write
 
 JOURNAL_FILE = "epochbench.journal"  # the default state of a run folder: safe for many processes
 DB_FILE = "epochbench.db"  # the default before journals; folders holding one keep using it
@@ -196,6 +196,24 @@ def trials(storage: BaseStorage, name: str) -> list[FrozenTrial]:
 
 def is_finished(trial: FrozenTrial) -> bool:
     return trial.state != TrialState.RUNNING and trial.user_attrs.get(STATUS) in FINISHED
+
+
+def finished_runs(storage: BaseStorage, name: str, params: dict[str, Any] | None) -> dict[tuple[int, int], TrainedRun]:
+    """(budget, seed) -> the finished run of ``params`` in the Phase 2 or transfer study ``name`` (a retry's outcome
+    over its failed attempt): what the rounds of --compare-seeds auto, the transfer grid and the report read."""
+    found: dict[tuple[int, int], TrainedRun] = {}
+    for trial in trials(storage, name):
+        run = TrainedRun.from_trial(trial)
+        if is_finished(trial) and run.params == params and (run.status != "failed" or run.unit not in found):
+            found[run.unit] = run
+    return found
+
+
+def tuning_finished(storage: BaseStorage, project: str, name: str, n_trials: int) -> bool:
+    """Whether every Phase 1 trial (indexes 0..n_trials-1) of contender ``name`` is finished."""
+    done = {TuningTrial.from_trial(t).index for t in trials(storage, study_name(project, "tune", name))
+            if is_finished(t)}
+    return all(index in done for index in range(n_trials))
 
 
 def best_trial(trials_: list[FrozenTrial]) -> FrozenTrial | None:

@@ -36,21 +36,15 @@ def collect_runs(storage: BaseStorage, project: str, name: str) -> list[dict[str
 def finished_units(storage: BaseStorage, project: str, name: str) -> set[tuple[int, int]]:
     """(budget, seed) of every finished Phase 2 run of ``name``'s current best parameters, failed ones included
     (a failed unit ends its round as much as a complete one: runner.seed_rounds)."""
-    params = store.best_params(storage, project, name)
-    return {run.unit for t in store.trials(storage, store.study_name(project, "compare", name))
-            if store.is_finished(t) and (run := TrainedRun.from_trial(t)).params == params}
+    return set(store.finished_runs(storage, store.study_name(project, "compare", name),
+                                   store.best_params(storage, project, name)))
 
 
 def round_contenders(storage: BaseStorage, project: str, names: list[str], n_trials: int) -> list[str]:
     """The contenders the rounds of --compare-seeds auto wait for, as runner.seed_rounds counts them: every one of
     ``names`` but those whose Phase 1 is finished without a complete trial (they have no Phase 2)."""
-    kept = []
-    for name in names:
-        tuning = store.trials(storage, store.study_name(project, "tune", name))
-        done = {TuningTrial.from_trial(t).index for t in tuning if store.is_finished(t)}
-        if store.best_trial(tuning) is not None or not all(index in done for index in range(n_trials)):
-            kept.append(name)
-    return kept
+    return [name for name in names if not store.tuning_finished(storage, project, name, n_trials)
+            or store.best_params(storage, project, name) is not None]
 
 
 def transfer_rows(storage: BaseStorage, project: str, name: str, runs: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -96,9 +96,11 @@ def design_boundaries(looks: Sequence[int], alpha: float) -> tuple[float, ...]:
     return boundaries(tuple(n / looks[-1] for n in looks), alpha)
 
 
-def nominal_levels(looks: Sequence[int], alpha: float) -> list[float]:
-    """The two-sided p-value each look rejects at or below, for one hypothesis tested at ``alpha``."""
-    return [float(2 * stats.norm.sf(c)) for c in design_boundaries(looks, alpha)]
+@lru_cache(maxsize=256)
+def nominal_levels(looks: tuple[int, ...], alpha: float) -> tuple[float, ...]:
+    """The two-sided p-value each look rejects at or below, for one hypothesis tested at ``alpha`` (cached: every
+    look of every pair asks again)."""
+    return tuple(float(2 * stats.norm.sf(c)) for c in design_boundaries(looks, alpha))
 
 
 def t_test(differences: Sequence[float]) -> tuple[float, float]:
@@ -199,9 +201,9 @@ def decide(curves: Mapping[str, SeedCurves], budgets: Sequence[int], design: Des
         _reject(history, ended, pairs, design, alpha, n)
         share = alpha / _holding(ended, pairs)
         final = design_boundaries(design.looks, share)[-1]
+        level = nominal_levels(design.looks, share)[design.looks.index(n)]
         for pair in [p for p in pairs if p not in ended]:
             last = history[pair][-1] if history[pair] and history[pair][-1].seeds == n else None
-            level = nominal_levels(design.looks, share)[design.looks.index(n)]
             untested_twice = last is None and len(looks) >= 2 and not any(h.seeds == looks[-2] for h in history[pair])
             if n == design.most:
                 ended[pair] = _ended(pair, "max", n, last, level)
