@@ -83,3 +83,5 @@ def test_sequential_calibration() -> None:
     assert len(re.findall(row, scenarios, re.M)) == 10, out  # (a): a row per scenario
     row = r"^\| \([\d, ]+\) \| (independent|AR\(1\)|seed level)( \| [\d.]+){9} \|$"
     assert len(re.findall(row, powers, re.M)) == 7, out  # (b): a row per scenario with non-null pairs
+    row = r"^\| (unequal rerun noise|heavy tails \(t, 3 df\)) \| [\d.]+ \| [\d.]+ \|$"
+    assert len(re.findall(row, powers, re.M)) == 2, out  # (c): a row per noise the design was not built around
